@@ -1,0 +1,78 @@
+// Package meeting is a client for the part of the Huawei Cloud Meeting REST API
+// that disconnecting participants needs: authentication, the host password,
+// the meeting control token, the live roster and the bulk hang-up.
+package meeting
+
+import "time"
+
+// State is where a participant is in joining the meeting (realTimeInfo's
+// participants[].state).
+type State int
+
+// Participant states as realTimeInfo reports them.
+const (
+	StateInMeeting State = 0
+	StateCalling   State = 1
+	StateJoining   State = 2
+)
+
+// String names the state the way a moderator would say it.
+func (s State) String() string {
+	switch s {
+	case StateInMeeting:
+		return "in meeting"
+	case StateCalling:
+		return "being called"
+	case StateJoining:
+		return "joining"
+	default:
+		return "unknown"
+	}
+}
+
+// Participant is one live participant (one device) of a running meeting.
+type Participant struct {
+	ID         string // pid: what HangUp takes
+	Name       string // display name, untrusted text
+	Phone      string // SIP/TEL number, may be empty
+	State      State
+	Video      bool
+	Muted      bool
+	HandRaised bool
+	Host       bool // confInfo.chairID
+	CoHost     bool // listed in confInfo.coHosts
+}
+
+// Protected reports whether the bot must never disconnect this participant.
+func (p Participant) Protected() bool { return p.Host || p.CoHost }
+
+// Roster is the live participant list of one conference at one moment.
+type Roster struct {
+	ConferenceID string
+	Subject      string // from confDetail; empty when unknown
+	Participants []Participant
+	ReadAt       time.Time
+	RequestID    string // Huawei's X-Request-ID of the realTimeInfo call
+}
+
+// ByID finds a participant by pid.
+func (r *Roster) ByID(id string) (Participant, bool) {
+	for _, p := range r.Participants {
+		if p.ID == id {
+			return p, true
+		}
+	}
+	return Participant{}, false
+}
+
+// DisconnectResult says, per requested pid, whether the participant is really
+// gone: HangUp returns no per-participant result, so the client re-reads the
+// roster after the call.
+type DisconnectResult struct {
+	ConferenceID string
+	Requested    []string // pids sent, de-duplicated, in request order
+	Gone         []string // absent from the roster read after the call
+	StillPresent []string // still in that roster
+	RequestIDs   []string // X-Request-ID of each hang-up call (one per chunk)
+	After        *Roster  // the confirming roster read
+}

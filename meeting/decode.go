@@ -1,0 +1,341 @@
+package meeting
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// The decoders below are deliberately tolerant: Huawei's replies gain fields,
+// omit optional ones, and (per SDK models) sometimes carry numbers as strings.
+// A field of an unexpected type reads as its zero value instead of failing the
+// whole reply; only what we cannot work without is an error.
+
+// flexInt reads a JSON number, a numeric string, a bool (true = 1) or null.
+// Anything else reads as 0.
+type flexInt int64
+
+func (f *flexInt) UnmarshalJSON(b []byte) error {
+	*f = 0
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return nil
+	}
+	switch b[0] {
+	case 't':
+		*f = 1
+		return nil
+	case '"':
+		var s string
+		if json.Unmarshal(b, &s) != nil {
+			return nil
+		}
+		b = []byte(strings.TrimSpace(s))
+	}
+	if n, err := strconv.ParseInt(string(b), 10, 64); err == nil {
+		*f = flexInt(n)
+		return nil
+	}
+	if x, err := strconv.ParseFloat(string(b), 64); err == nil && !math.IsNaN(x) &&
+		x >= math.MinInt64 && x < math.MaxInt64 {
+		*f = flexInt(x)
+	}
+	return nil
+}
+
+// flexString reads a JSON string, or a number as its literal text. Anything
+// else reads as "".
+type flexString string
+
+func (f *flexString) UnmarshalJSON(b []byte) error {
+	*f = ""
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return nil
+	}
+	switch {
+	case b[0] == '"':
+		var s string
+		if json.Unmarshal(b, &s) == nil {
+			*f = flexString(s)
+		}
+	case b[0] == '-' || (b[0] >= '0' && b[0] <= '9'):
+		*f = flexString(b)
+	}
+	return nil
+}
+
+// flexStrings reads an array of strings (numbers allowed), or a single string
+// as a one-element list. Anything else reads as empty.
+type flexStrings []string
+
+func (f *flexStrings) UnmarshalJSON(b []byte) error {
+	*f = nil
+	var list []flexString
+	if json.Unmarshal(b, &list) == nil {
+		for _, s := range list {
+			if s != "" {
+				*f = append(*f, string(s))
+			}
+		}
+		return nil
+	}
+	var one flexString
+	if json.Unmarshal(b, &one) == nil && one != "" {
+		*f = flexStrings{string(one)}
+	}
+	return nil
+}
+
+// flexList reads an array of T; a non-array (null, object, string) reads as
+// empty, and elements that are not objects are skipped by T's own tolerance.
+type flexList[T any] []T
+
+func (f *flexList[T]) UnmarshalJSON(b []byte) error {
+	*f = nil
+	var raw []json.RawMessage
+	if json.Unmarshal(b, &raw) != nil {
+		return nil
+	}
+	for _, r := range raw {
+		var v T
+		if json.Unmarshal(r, &v) == nil {
+			*f = append(*f, v)
+		}
+	}
+	return nil
+}
+
+// errNotObject is returned when a reply is not a JSON object at all.
+var errNotObject = errors.New("not a JSON object")
+
+// decodeObject unmarshals a reply that must be a JSON object into v.
+func decodeObject(body []byte, v any) error {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 || body[0] != '{' {
+		return errNotObject
+	}
+	return json.Unmarshal(body, v)
+}
+
+// --- error body ------------------------------------------------------------
+
+type errorBody struct {
+	ErrorCode  flexString `json:"error_code"`
+	ErrorMsg   flexString `json:"error_msg"`
+	ErrorCode2 flexString `json:"errorCode"` // seen in some gateway replies
+	ErrorMsg2  flexString `json:"errorMsg"`
+}
+
+// decodeError extracts error_code and error_msg from a non-2xx body. A body
+// that is not JSON (a gateway's HTML page) yields empty strings.
+func decodeError(body []byte) (code, msg string) {
+	var e errorBody
+	if decodeObject(body, &e) != nil {
+		return "", ""
+	}
+	code, msg = string(e.ErrorCode), string(e.ErrorMsg)
+	if code == "" {
+		code = string(e.ErrorCode2)
+	}
+	if msg == "" {
+		msg = string(e.ErrorMsg2)
+	}
+	return cleanText(code, 64), cleanText(msg, 200)
+}
+
+// cleanText bounds server-supplied text before it goes into an error string
+// or a log line: control characters are dropped and the length capped.
+func cleanText(s string, max int) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, s)
+	if len(s) > max {
+		s = s[:max]
+		// Do not end in the middle of a UTF-8 sequence.
+		for len(s) > 0 && !utf8.ValidString(s) {
+			s = s[:len(s)-1]
+		}
+	}
+	return s
+}
+
+// --- access token (appauth, account) -----------------------------------------
+
+type authReply struct {
+	AccessToken flexString `json:"accessToken"`
+	ValidPeriod flexInt    `json:"validPeriod"` // seconds
+	ExpireTime  flexInt    `json:"expireTime"`  // Unix seconds
+}
+
+// decodeAuth reads an appauth/account reply. The token is required.
+func decodeAuth(body []byte) (authReply, error) {
+	var r authReply
+	if err := decodeObject(body, &r); err != nil {
+		return authReply{}, err
+	}
+	if r.AccessToken == "" {
+		return authReply{}, errors.New("no accessToken")
+	}
+	return r, nil
+}
+
+// --- confDetail ----------------------------------------------------------------
+
+type passwordEntry struct {
+	ConferenceRole flexString `json:"conferenceRole"`
+	Password       flexString `json:"password"`
+}
+
+type confDetailReply struct {
+	ConferenceData *struct {
+		ConferenceID    flexString              `json:"conferenceID"`
+		Subject         flexString              `json:"subject"`
+		ConferenceState flexString              `json:"conferenceState"`
+		PasswordEntry   flexList[passwordEntry] `json:"passwordEntry"`
+	} `json:"conferenceData"`
+}
+
+// confDetail is what we need from confDetail.
+type confDetail struct {
+	Subject       string
+	State         string // "Schedule", "Created", "Destroyed", …
+	ChairPassword string // "" when the token's user may not see it
+}
+
+// decodeConfDetail reads a confDetail reply; conferenceData is required.
+func decodeConfDetail(body []byte) (confDetail, error) {
+	var r confDetailReply
+	if err := decodeObject(body, &r); err != nil {
+		return confDetail{}, err
+	}
+	if r.ConferenceData == nil {
+		return confDetail{}, errors.New("no conferenceData")
+	}
+	d := confDetail{
+		Subject: string(r.ConferenceData.Subject),
+		State:   string(r.ConferenceData.ConferenceState),
+	}
+	for _, p := range r.ConferenceData.PasswordEntry {
+		if strings.EqualFold(string(p.ConferenceRole), "chair") && p.Password != "" {
+			d.ChairPassword = string(p.Password)
+			break
+		}
+	}
+	return d, nil
+}
+
+// --- control token ---------------------------------------------------------------
+
+type controlTokenReply struct {
+	Data *struct {
+		Token               flexString `json:"token"`
+		ExpireTime          flexInt    `json:"expireTime"`          // Unix ms
+		ConfTokenExpireTime flexInt    `json:"confTokenExpireTime"` // lifetime, s
+	} `json:"data"`
+}
+
+type controlToken struct {
+	Token     string
+	ExpireMS  int64 // absolute expiry, Unix ms; 0 = not given
+	LifetimeS int64 // lifetime in seconds; 0 = not given
+}
+
+// decodeControlToken reads a CreateConfToken reply; data.token is required.
+func decodeControlToken(body []byte) (controlToken, error) {
+	var r controlTokenReply
+	if err := decodeObject(body, &r); err != nil {
+		return controlToken{}, err
+	}
+	if r.Data == nil || r.Data.Token == "" {
+		return controlToken{}, errors.New("no data.token")
+	}
+	return controlToken{
+		Token:     string(r.Data.Token),
+		ExpireMS:  int64(r.Data.ExpireTime),
+		LifetimeS: int64(r.Data.ConfTokenExpireTime),
+	}, nil
+}
+
+// --- realTimeInfo ----------------------------------------------------------------
+
+type realTimeParticipant struct {
+	PID   flexString `json:"pid"`
+	Name  flexString `json:"name"`
+	Phone flexString `json:"phone"`
+	State flexInt    `json:"state"`
+	Video flexInt    `json:"video"`
+	Mute  flexInt    `json:"mute"`
+	Hand  flexInt    `json:"hand"`
+}
+
+type realTimeReply struct {
+	// Raw, so that a reply that is not a realTimeInfo reply at all ({} or
+	// some gateway's object) is told apart from an empty meeting: reading
+	// "nobody is online" from it would make Disconnect report everyone gone.
+	Participants json.RawMessage `json:"participants"`
+	Attendees    json.RawMessage `json:"attendees"`
+	ConfInfo     *struct {
+		ChairID flexString  `json:"chairID"`
+		CoHosts flexStrings `json:"coHosts"`
+	} `json:"confInfo"`
+}
+
+// decodeRealTimeInfo reads a realTimeInfo reply into participants (without
+// ConferenceID/Subject/ReadAt, which the caller fills in). The reply must
+// have at least one of participants, confInfo or attendees; a missing or
+// null participants list then means nobody is online (serializers often omit
+// empty lists). Entries without a pid are skipped (they cannot be kicked or
+// told apart), as are repeated pids.
+func decodeRealTimeInfo(body []byte) ([]Participant, error) {
+	var r realTimeReply
+	if err := decodeObject(body, &r); err != nil {
+		return nil, err
+	}
+	if r.Participants == nil && r.ConfInfo == nil && r.Attendees == nil {
+		return nil, errors.New("no participants")
+	}
+	var list flexList[realTimeParticipant]
+	if r.Participants != nil {
+		_ = list.UnmarshalJSON(r.Participants) // never fails: tolerant
+	}
+	var chair string
+	var coHosts []string
+	if r.ConfInfo != nil {
+		chair = string(r.ConfInfo.ChairID)
+		coHosts = r.ConfInfo.CoHosts
+	}
+	out := make([]Participant, 0, len(list))
+	seen := make(map[string]struct{}, len(list))
+	for _, p := range list {
+		id := string(p.PID)
+		if id == "" {
+			continue
+		}
+		if _, dup := seen[id]; dup {
+			continue
+		}
+		seen[id] = struct{}{}
+		out = append(out, Participant{
+			ID:         id,
+			Name:       string(p.Name),
+			Phone:      string(p.Phone),
+			State:      State(p.State),
+			Video:      p.Video != 0,
+			Muted:      p.Mute != 0,
+			HandRaised: p.Hand != 0,
+			Host:       chair != "" && id == chair,
+			CoHost:     slices.Contains(coHosts, id),
+		})
+	}
+	return out, nil
+}

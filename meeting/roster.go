@@ -1,0 +1,35 @@
+package meeting
+
+import (
+	"context"
+	"net/http"
+)
+
+const pathRealTimeInfo = "/v1/mmc/control/conferences/realTimeInfo"
+
+// Roster reads the live participant list of a running conference
+// (realTimeInfo). Host and CoHost come from confInfo; Subject from confDetail.
+func (c *Client) Roster(ctx context.Context, conferenceID string) (*Roster, error) {
+	if err := validateConference("realTimeInfo", conferenceID); err != nil {
+		return nil, err
+	}
+	resp, ct, err := c.controlCall(ctx, conferenceID, apiCall{
+		op:     "realTimeInfo",
+		method: http.MethodGet,
+		path:   pathRealTimeInfo,
+	}, nil)
+	if err != nil {
+		return nil, err
+	}
+	ps, derr := decodeRealTimeInfo(resp.body)
+	if derr != nil {
+		return nil, malformed("realTimeInfo", resp, derr.Error())
+	}
+	return &Roster{
+		ConferenceID: conferenceID,
+		Subject:      ct.subject,
+		Participants: ps,
+		ReadAt:       c.now(),
+		RequestID:    resp.requestID,
+	}, nil
+}

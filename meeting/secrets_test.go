@@ -1,0 +1,106 @@
+package meeting_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kickbot/kickbot/meeting"
+	"github.com/kickbot/kickbot/secret"
+)
+
+// TestSecretsNeverLeak runs every error class and the token life cycle with
+// debug logging on, then searches every error string and log line for every
+// credential that crossed the wire: the app key, the account password, host
+// passwords, access and control tokens.
+func TestSecretsNeverLeak(t *testing.T) {
+	var errs []error
+	var logs []string
+	var secrets []string
+	collect := func(e *env) {
+		logs = append(logs, e.logs.String())
+		secrets = append(secrets, e.wire.all()...)
+		secrets = append(secrets, e.facts.AppKey, e.facts.HostPassword)
+	}
+
+	for _, tc := range errorCases() {
+		e := newEnv(t, tc.opts)
+		if tc.setup != nil {
+			tc.setup(e)
+		}
+		call := tc.call
+		if call == nil {
+			call = func(ctx context.Context, e *env) error {
+				_, err := e.client.Roster(ctx, e.facts.ConferenceID)
+				return err
+			}
+		}
+		errs = append(errs, call(ctxT(t), e))
+		collect(e)
+	}
+
+	// Token life cycle: keep-alive, 401 recovery, re-auth, account auth.
+	e := newEnv(t, envOpt{})
+	for range 40 {
+		_, err := e.client.Roster(ctxT(t), e.facts.ConferenceID)
+		errs = append(errs, err)
+		e.clock.Advance(time.Minute)
+	}
+	e.sim.ExpireControlTokens()
+	e.sim.ExpireAccessTokens()
+	_, err := e.client.Disconnect(ctxT(t), e.facts.ConferenceID, []string{e.others(0)})
+	errs = append(errs, err, e.client.Check(ctxT(t)))
+	collect(e)
+
+	acct := newEnv(t, envOpt{cfg: func(c *meeting.Config) {
+		c.AppID, c.AppKey = "", secret.String{}
+		c.Account, c.Password = "ops@example.com", secret.New("wrong password 42")
+	}})
+	acct.sim.AddAccount("ops@example.com", "right password 42", acct.facts.UserID)
+	errs = append(errs, acct.client.Check(ctxT(t)))
+	collect(acct)
+	secrets = append(secrets, "wrong password 42", "right password 42")
+
+	if len(secrets) < 6 {
+		t.Fatalf("only %d secrets recorded; the wire recorder is not seeing the traffic", len(secrets))
+	}
+	var texts []string
+	for _, err := range errs {
+		if err != nil {
+			texts = append(texts, err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err))
+		}
+	}
+	texts = append(texts, logs...)
+	if !strings.Contains(strings.Join(logs, ""), `"endpoint":"realTimeInfo"`) {
+		t.Fatal("no debug log lines captured; the test would prove nothing")
+	}
+	for _, s := range secrets {
+		for _, text := range texts {
+			if strings.Contains(text, s) {
+				t.Errorf("secret %.3s… appears in %q", s, text)
+			}
+		}
+	}
+}
+
+// TestLogLines: one debug line per call with endpoint, status, duration and
+// request id.
+func TestLogLines(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	if _, err := e.client.Roster(ctxT(t), e.facts.ConferenceID); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(e.logs.String()), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("%d log lines, want 4 (one per call):\n%s", len(lines), e.logs.String())
+	}
+	for _, l := range lines {
+		for _, field := range []string{`"endpoint":`, `"status":200`, `"duration":`, `"request_id":"`} {
+			if !strings.Contains(l, field) {
+				t.Errorf("log line %s lacks %s", l, field)
+			}
+		}
+	}
+}

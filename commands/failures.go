@@ -1,0 +1,46 @@
+package commands
+
+import "github.com/slack-go/slack"
+
+// RenderFailure tells the caller that a command failed before anything was
+// disconnected (the roster could not be read, say). err is explained with
+// UserMessage; nothing of it is shown raw.
+func RenderFailure(k Kick, err error) Message {
+	line := "❌ Nothing was done"
+	if k.Conference != "" {
+		line += " in meeting " + Escape(k.Conference)
+	}
+	line += ". " + Escape(UserMessage(err))
+	return Message{Text: line, Blocks: []slack.Block{section(line)}}
+}
+
+// RenderFailureNotice tells the ops channel about a command that failed
+// before anything was disconnected.
+func RenderFailureNotice(k Kick, err error) Message {
+	line := "❌ " + userMention(k.Actor) + " in " + channelMention(k.Channel) + ": nothing was done"
+	if k.Conference != "" {
+		line += " in meeting " + Escape(k.Conference)
+	}
+	if n := len(k.Targets); n > 0 {
+		line += " (" + plural(n, "participant", "participants") + " named)"
+	}
+	line += ". " + Escape(UserMessage(err))
+	return Message{Text: line, Blocks: appendBlocks([]slack.Block{section(line)},
+		contextBlock(reasonPart(k.Reason), requestIDPart(requestIDs(nil, err))))}
+}
+
+// RenderCannotPost tells the caller that kickbot could not post in the
+// channel, so nothing was done. notMember: Slack said the bot is not in the
+// channel (or cannot see it), which the caller can fix by inviting it.
+func RenderCannotPost(k Kick, notMember bool) Message {
+	line := "⚠️ kickbot could not post its message in this channel, so nothing was done"
+	if k.Conference != "" {
+		line += " in meeting " + Escape(k.Conference)
+	}
+	if notMember {
+		line += ". Invite kickbot to the channel (/invite @kickbot) and try again."
+	} else {
+		line += ". Try again in a minute."
+	}
+	return Message{Text: line, Blocks: []slack.Block{section(line)}}
+}

@@ -1,0 +1,319 @@
+package commands
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Limits of the /kick grammar. They bound the work one command can cause and
+// keep every message that echoes the input well inside Slack's limits.
+const (
+	// DefaultMaxTargets is used when Parse is given no positive limit.
+	DefaultMaxTargets = 50
+	// maxTextRunes caps the whole command text; Slack allows far more, but
+	// 50 quoted names fit comfortably in 2,000 characters.
+	maxTextRunes = 2000
+	// maxReasonRunes caps the reason, which is repeated in the thread, the
+	// parent message, the ops notice and the audit log.
+	maxReasonRunes = 500
+	// maxConferenceLen is the meeting client's own limit on conference IDs.
+	maxConferenceLen = 64
+	// maxIDLen is the meeting client's own limit on participant IDs.
+	maxIDLen = 128
+	// minIDLen keeps short words ("Jane") from passing as participant IDs,
+	// so an unquoted name gets a helpful error instead of "not found".
+	minIDLen = 8
+	// Phone numbers: "+" and 5–20 digits, or 7–20 digits without "+".
+	minPlusPhoneDigits = 5
+	minBarePhoneDigits = 7
+	maxPhoneDigits     = 20
+	// maxEchoRunes caps how much of a bad token an error message repeats.
+	maxEchoRunes = 40
+)
+
+// RequestKind says what a /kick command asks for.
+type RequestKind int
+
+// Kinds of request. The zero value is KindHelp: an empty command shows help.
+const (
+	KindHelp RequestKind = iota // "/kick" or "/kick help": usage, to the caller only
+	KindList                    // "/kick 914083136": the live roster with buttons
+	KindKick                    // "/kick 914083136 target…": disconnect
+)
+
+// TargetKind says how a target names a participant.
+type TargetKind int
+
+// Kinds of target.
+const (
+	TargetID    TargetKind = iota // a participant ID (pid), matched exactly
+	TargetPhone                   // a phone number, matched on its digits
+	TargetName                    // a display name, matched case-insensitively
+)
+
+// Target is one participant named in a command. Value is normalised: a phone
+// number without dashes, a name trimmed with its inner white space collapsed.
+type Target struct {
+	Kind  TargetKind
+	Value string
+}
+
+// String renders the target the way it can be typed: names in double quotes
+// with inner quotes and backslashes escaped, so Parse reads it back.
+func (t Target) String() string {
+	if t.Kind != TargetName {
+		return t.Value
+	}
+	var b strings.Builder
+	b.Grow(len(t.Value) + 2)
+	b.WriteByte('"')
+	for _, r := range t.Value {
+		if r == '\\' || isQuote(r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// Request is a parsed /kick command.
+type Request struct {
+	Kind       RequestKind
+	Conference string   // KindList and KindKick
+	Targets    []Target // KindKick: 1..maxTargets, no duplicates, in typed order
+	Reason     string   // KindKick: optional, one line, trimmed
+}
+
+// InputError is a mistake in the command text. Msg is short, specific and
+// safe to show to the user (it is plain text; escape it for mrkdwn).
+type InputError struct {
+	Msg string
+}
+
+func (e *InputError) Error() string { return e.Msg }
+
+func inputErrorf(format string, args ...any) *InputError {
+	return &InputError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// slackUnescaper undoes the only escaping Slack applies to command text.
+// One pass, so "&amp;lt;" becomes "&lt;" and not "<".
+var slackUnescaper = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">")
+
+// Parse reads the text of a /kick command (everything after "/kick"). The
+// grammar is documented in Usage. maxTargets ≤ 0 means DefaultMaxTargets.
+// Every error is an *InputError; nothing is called and nothing is guessed.
+func Parse(text string, maxTargets int) (Request, error) {
+	if maxTargets <= 0 {
+		maxTargets = DefaultMaxTargets
+	}
+	req, ierr := parse(text, maxTargets)
+	if ierr != nil {
+		return Request{}, ierr
+	}
+	return req, nil
+}
+
+func parse(text string, maxTargets int) (Request, *InputError) {
+	if !utf8.ValidString(text) {
+		return Request{}, inputErrorf("the command contains bytes that are not valid text")
+	}
+	if n := utf8.RuneCountInString(text); n > maxTextRunes {
+		return Request{}, inputErrorf("the command is too long (%d characters; at most %d)", n, maxTextRunes)
+	}
+	for _, r := range text {
+		if unicode.IsControl(r) && !unicode.IsSpace(r) {
+			return Request{}, inputErrorf("the command contains a control character (%U); type it again without it", r)
+		}
+	}
+	sc := scanner{s: slackUnescaper.Replace(text)}
+
+	first, ok, err := sc.next()
+	if err != nil {
+		return Request{}, err
+	}
+	if !ok {
+		return Request{Kind: KindHelp}, nil
+	}
+	if !first.quoted && isHelpWord(first.text) {
+		return Request{Kind: KindHelp}, nil
+	}
+	if first.reason {
+		return Request{}, inputErrorf("the meeting ID must come first, e.g. /kick 914083136 \"Jane Doe\" -- spamming")
+	}
+	conf, err := parseConference(first)
+	if err != nil {
+		return Request{}, err
+	}
+
+	req := Request{Kind: KindList, Conference: conf}
+	sawReason := false
+	for {
+		tok, ok, err := sc.next()
+		if err != nil {
+			return Request{}, err
+		}
+		if !ok {
+			break
+		}
+		if tok.reason {
+			sawReason = true
+			req.Reason = strings.Join(strings.Fields(tok.text), " ")
+			if n := utf8.RuneCountInString(req.Reason); n > maxReasonRunes {
+				return Request{}, inputErrorf("the reason is too long (%d characters; at most %d)", n, maxReasonRunes)
+			}
+			break
+		}
+		t, err := parseTarget(tok)
+		if err != nil {
+			return Request{}, err
+		}
+		if containsTarget(req.Targets, t) {
+			continue
+		}
+		if len(req.Targets) == maxTargets {
+			return Request{}, inputErrorf("too many participants: at most %d per command", maxTargets)
+		}
+		req.Targets = append(req.Targets, t)
+	}
+	if len(req.Targets) > 0 {
+		req.Kind = KindKick
+	} else if sawReason {
+		return Request{}, inputErrorf("name at least one participant before \"--\", e.g. /kick %s \"Jane Doe\" -- spamming", conf)
+	}
+	return req, nil
+}
+
+func isHelpWord(s string) bool {
+	switch strings.ToLower(s) {
+	case "help", "-h", "--help", "?":
+		return true
+	}
+	return false
+}
+
+// parseConference accepts letters and digits; dashes between digit groups
+// are dropped, because meeting IDs are often written 914-083-136.
+func parseConference(tok token) (string, *InputError) {
+	if tok.quoted {
+		return "", inputErrorf("the meeting ID must not be in quotes")
+	}
+	s := tok.text
+	if d, ok := digitGroups(s); ok {
+		s = d
+	}
+	if len(s) > maxConferenceLen {
+		return "", inputErrorf("the meeting ID is too long (at most %d letters and digits)", maxConferenceLen)
+	}
+	if !isAlnum(s) {
+		return "", inputErrorf("%q is not a meeting ID: use its letters and digits, e.g. 914083136", echo(tok.text))
+	}
+	return s, nil
+}
+
+// parseTarget classifies one token. Phone numbers are checked before IDs, so
+// a token of 7–20 digits is always a phone number.
+func parseTarget(tok token) (Target, *InputError) {
+	if tok.quoted {
+		name := strings.Join(strings.Fields(tok.text), " ")
+		if name == "" {
+			return Target{}, inputErrorf("empty name in quotes: put the participant's display name between the quotes")
+		}
+		return Target{Kind: TargetName, Value: name}, nil
+	}
+	s := tok.text
+	if strings.HasPrefix(s, "+") {
+		if d, ok := digitGroups(s[1:]); ok && len(d) >= minPlusPhoneDigits && len(d) <= maxPhoneDigits {
+			return Target{Kind: TargetPhone, Value: "+" + d}, nil
+		}
+		return Target{}, inputErrorf("%q is not a phone number: use + and %d to %d digits, e.g. +8613800000000",
+			echo(s), minPlusPhoneDigits, maxPhoneDigits)
+	}
+	if d, ok := digitGroups(s); ok && len(d) >= minBarePhoneDigits && len(d) <= maxPhoneDigits {
+		return Target{Kind: TargetPhone, Value: d}, nil
+	}
+	if isID(s) {
+		return Target{Kind: TargetID, Value: s}, nil
+	}
+	return Target{}, inputErrorf("unrecognised target %q: put display names in double quotes, e.g. \"Jane Doe\"", echo(s))
+}
+
+// isID: 8–128 ASCII letters, digits, '-' or '_', with at least one digit
+// (Huawei's pids are 32 hex characters).
+func isID(s string) bool {
+	if len(s) < minIDLen || len(s) > maxIDLen {
+		return false
+	}
+	digit := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			digit = true
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '-', c == '_':
+		default:
+			return false
+		}
+	}
+	return digit
+}
+
+func isAlnum(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// digitGroups accepts digits with single dashes between them ("138-0000-0000")
+// and returns the digits alone.
+func digitGroups(s string) (string, bool) {
+	if s == "" {
+		return "", false
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	prevDash := true // forbids a leading dash
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			b.WriteByte(c)
+			prevDash = false
+		case c == '-' && !prevDash:
+			prevDash = true
+		default:
+			return "", false
+		}
+	}
+	if prevDash {
+		return "", false
+	}
+	return b.String(), true
+}
+
+// containsTarget reports a duplicate: same kind and value, names compared
+// case-insensitively as Resolve compares them.
+func containsTarget(ts []Target, t Target) bool {
+	for _, u := range ts {
+		if u.Kind != t.Kind {
+			continue
+		}
+		if u.Value == t.Value || t.Kind == TargetName && strings.EqualFold(u.Value, t.Value) {
+			return true
+		}
+	}
+	return false
+}
+
+// echo shortens user input repeated in an error message.
+func echo(s string) string { return clip(s, maxEchoRunes) }

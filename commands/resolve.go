@@ -1,0 +1,125 @@
+package commands
+
+import (
+	"strings"
+
+	"github.com/kickbot/kickbot/meeting"
+)
+
+// Resolution is what a command's targets mean against one roster. Every
+// target lands in exactly one list, except a target whose participant was
+// already matched by an earlier target: it collapses into that match.
+type Resolution struct {
+	Kick      []Match     // resolved, kickable
+	Protected []Match     // host/co-host: refused
+	NotFound  []Target    // matches nobody
+	Ambiguous []Ambiguity // matches several participants: never guessed
+}
+
+// Match is a target resolved to exactly one participant.
+type Match struct {
+	Target      Target
+	Participant meeting.Participant
+}
+
+// Ambiguity is a target that matches several participants, in roster order.
+type Ambiguity struct {
+	Target     Target
+	Candidates []meeting.Participant
+}
+
+// Resolve matches targets against the roster without guessing:
+//   - an ID matches a pid exactly;
+//   - a phone number matches a participant whose phone has exactly the same
+//     digits once spaces, dashes, dots, brackets and a leading "+" are
+//     removed ("+86 138-0000-0000" = "8613800000000", but never
+//     "+8613800000000" = "13800000000");
+//   - a name matches case-insensitively after trimming and collapsing white
+//     space.
+//
+// One match is kicked, or refused if it is the host or a co-host; several
+// matches are ambiguous; none is not found. A nil roster matches nobody.
+func Resolve(r *meeting.Roster, targets []Target) Resolution {
+	var res Resolution
+	var ps []meeting.Participant
+	if r != nil {
+		ps = r.Participants
+	}
+	taken := make(map[string]bool, len(targets))
+	for _, t := range targets {
+		found := matchTarget(ps, t)
+		switch len(found) {
+		case 0:
+			res.NotFound = append(res.NotFound, t)
+		case 1:
+			p := found[0]
+			if taken[p.ID] {
+				continue
+			}
+			taken[p.ID] = true
+			if p.Protected() {
+				res.Protected = append(res.Protected, Match{Target: t, Participant: p})
+			} else {
+				res.Kick = append(res.Kick, Match{Target: t, Participant: p})
+			}
+		default:
+			res.Ambiguous = append(res.Ambiguous, Ambiguity{Target: t, Candidates: found})
+		}
+	}
+	return res
+}
+
+func matchTarget(ps []meeting.Participant, t Target) []meeting.Participant {
+	var found []meeting.Participant
+	switch t.Kind {
+	case TargetID:
+		for _, p := range ps {
+			if p.ID == t.Value {
+				// A pid names one device; a roster repeating it is still one participant.
+				return []meeting.Participant{p}
+			}
+		}
+	case TargetPhone:
+		want := phoneDigits(t.Value)
+		if want == "" {
+			return nil
+		}
+		for _, p := range ps {
+			if phoneDigits(p.Phone) == want {
+				found = append(found, p)
+			}
+		}
+	case TargetName:
+		want := normalizeName(t.Value)
+		if want == "" {
+			return nil
+		}
+		for _, p := range ps {
+			if strings.EqualFold(normalizeName(p.Name), want) {
+				found = append(found, p)
+			}
+		}
+	}
+	return found
+}
+
+// phoneDigits returns the digits of a phone number, or "" if it holds
+// anything but digits, a leading "+", and spaces, dashes, dots or brackets
+// (a SIP URI, say), so that it never matches by accident.
+func phoneDigits(s string) string {
+	s = strings.TrimPrefix(strings.TrimSpace(s), "+")
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			b.WriteByte(c)
+		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')':
+		default:
+			return ""
+		}
+	}
+	return b.String()
+}
+
+// normalizeName trims and collapses Unicode white space.
+func normalizeName(s string) string { return strings.Join(strings.Fields(s), " ") }

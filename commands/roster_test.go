@@ -1,0 +1,284 @@
+package commands
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kickbot/kickbot/meeting"
+	"github.com/slack-go/slack"
+)
+
+// bigRoster builds a roster like the simulator's Participants(n): a host, a
+// co-host and n generated participants "Participant 0001"….
+func bigRoster(n int) *meeting.Roster {
+	r := &meeting.Roster{ConferenceID: "914083136", Subject: "Town hall", ReadAt: time.Date(2025, 11, 25, 10, 0, 0, 0, time.UTC)}
+	r.Participants = append(r.Participants, alice, bob)
+	for i := range n {
+		r.Participants = append(r.Participants, meeting.Participant{
+			ID:    fmt.Sprintf("%032x", 0x1000+i),
+			Name:  fmt.Sprintf("Participant %04d", n-i), // reverse order: the list must sort
+			Phone: fmt.Sprintf("+86139%08d", i),
+			State: meeting.State(i % 3), Muted: i%2 == 0, Video: i%5 == 0, HandRaised: i%7 == 0,
+		})
+	}
+	return r
+}
+
+// buttons returns the decoded value of every button in the message, by action.
+func buttons(t *testing.T, m Message) map[string][]ButtonValue {
+	t.Helper()
+	out := map[string][]ButtonValue{}
+	add := func(b *slack.ButtonBlockElement) {
+		v, err := DecodeButtonValue(b.Value)
+		if err != nil {
+			t.Errorf("button %s has an undecodable value %q: %v", b.ActionID, b.Value, err)
+		}
+		out[b.ActionID] = append(out[b.ActionID], v)
+	}
+	for _, bl := range m.Blocks {
+		switch b := bl.(type) {
+		case *slack.SectionBlock:
+			if b.Accessory != nil && b.Accessory.ButtonElement != nil {
+				add(b.Accessory.ButtonElement)
+			}
+		case *slack.ActionBlock:
+			for _, e := range b.Elements.ElementSet {
+				if btn, ok := e.(*slack.ButtonBlockElement); ok {
+					add(btn)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func TestRenderRosterPageSample(t *testing.T) {
+	r := sampleRoster()
+	m := RenderRosterPage(r, ListOptions{ListID: "L1", ChannelNotes: map[string]string{
+		carl.ID: "disconnect requested by <@U123> — still in the meeting",
+		"gone1": "*Old Name* disconnected by <@U123>",
+	}})
+	checkSlackLimits(t, m)
+	got := visible(t, m)
+	mustContain(t, got,
+		"*Meeting 914083136* · Weekly all-hands\n9 participants",
+		"Read <!date^1764064800^{date_short_pretty} {time_secs}|2025-11-25 10:00:00 UTC> · Page 1 of 1",
+		"1. *Alice Chen*\n+8613800000001 · in meeting · *host* — can't be disconnected",
+		"2. *Bob Li*\n+8613800000002 · in meeting · *co-host* — can't be disconnected",
+		"*&lt;!channel&gt;*\n+86 138-0000-0000 · in meeting",
+		"*Carl Berg*\n8613800000006 · being called\ndisconnect requested by <@U123> — still in the meeting",
+		"*jane doe* 🔇\nin meeting",
+		"Disconnected from this list:\n• *Old Name* disconnected by <@U123>",
+		"Disconnect jane doe from meeting 914083136?",
+		"Disconnect &lt;!channel&gt; from meeting 914083136?",
+		"Search participants (press Enter)",
+	)
+	bs := buttons(t, m)
+	if n := len(bs[ActionDisconnect]); n != 7 {
+		t.Errorf("%d Disconnect buttons; want 7 (everyone but the host and co-host)", n)
+	}
+	for _, v := range bs[ActionDisconnect] {
+		if v.ParticipantID == alice.ID || v.ParticipantID == bob.ID {
+			t.Errorf("protected participant %s has a Disconnect button", v.ParticipantID)
+		}
+		if v.Conference != "914083136" || v.ListID != "L1" || v.ReadAt != r.ReadAt.Unix() || v.Page != 0 {
+			t.Errorf("Disconnect button value %+v", v)
+		}
+	}
+	if len(bs[ActionPrev])+len(bs[ActionNext]) != 0 || len(bs[ActionRefresh]) != 1 {
+		t.Errorf("one page: want only Refresh, got %v", bs)
+	}
+	var found bool
+	for _, bl := range m.Blocks {
+		if in, ok := bl.(*slack.InputBlock); ok {
+			found = true
+			v, err := DecodeButtonValue(in.BlockID)
+			if err != nil || v.Conference != "914083136" || v.ListID != "L1" || !in.DispatchAction {
+				t.Errorf("search block: id %q → %+v, %v; dispatch %v", in.BlockID, v, err, in.DispatchAction)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no search box")
+	}
+	// Kicking from the list uses the same danger style and confirm dialog.
+	raw, _ := json.Marshal(m.Blocks)
+	if !strings.Contains(string(raw), `"style":"danger","confirm"`) && !strings.Contains(string(raw), `"confirm":{"title"`) {
+		t.Errorf("Disconnect buttons lack a confirm dialog")
+	}
+}
+
+func TestRenderRosterPageBig(t *testing.T) {
+	r := bigRoster(3000)
+	for _, tc := range []struct {
+		opts      ListOptions
+		wantPage  string
+		wantFirst string
+		prev      bool
+		next      bool
+		shown     int
+	}{
+		{ListOptions{ListID: "L"}, "Page 1 of 151", "1. *Alice Chen*", false, true, 20},
+		{ListOptions{ListID: "L", Page: 1}, "Page 2 of 151", "21. *Participant 0019*", true, true, 20},
+		{ListOptions{ListID: "L", Page: 500}, "Page 151 of 151", "3001. *Participant 2999*", true, false, 2},
+		{ListOptions{ListID: "L", Page: -3, PageSize: 1000}, "Page 1 of 76", "40. *Participant 0038*", false, true, 40},
+		{ListOptions{ListID: "L", Query: "participant 29"}, "Page 1 of 5", "1. *Participant 2900*", false, true, 20},
+		{ListOptions{ListID: "L", Query: "+86 139 0000 2999"}, "Page 1 of 1", "1. *Participant 0001*", false, false, 1},
+		{ListOptions{ListID: "L", Query: "nobody"}, "Page 1 of 1", "No participant matches “nobody”.", false, false, 0},
+	} {
+		t.Run(fmt.Sprintf("%+v", tc.opts), func(t *testing.T) {
+			m := RenderRosterPage(r, tc.opts)
+			size := checkSlackLimits(t, m)
+			got := visible(t, m)
+			mustContain(t, got, tc.wantPage, tc.wantFirst, "3002 participants")
+			bs := buttons(t, m)
+			if (len(bs[ActionPrev]) == 1) != tc.prev || (len(bs[ActionNext]) == 1) != tc.next {
+				t.Errorf("prev/next buttons = %d/%d, want %v/%v", len(bs[ActionPrev]), len(bs[ActionNext]), tc.prev, tc.next)
+			}
+			for _, v := range bs[ActionNext] {
+				if v.Query != tc.opts.Query || v.Page < 1 {
+					t.Errorf("Next button value %+v loses the search or page", v)
+				}
+			}
+			if tc.opts.Query != "" && len(bs[ActionClearSearch]) != 1 {
+				t.Errorf("search without a Clear search button")
+			}
+			sections := strings.Count(got, "\n+86")
+			if sections != tc.shown {
+				t.Errorf("%d participants shown, want %d", sections, tc.shown)
+			}
+			if size > 40_000 {
+				t.Errorf("page JSON is %d bytes; want it small", size)
+			}
+		})
+	}
+	if n := len(RenderRosterPage(r, ListOptions{ListID: "L", PageSize: 1000}).Blocks); n > maxBlocks {
+		t.Errorf("%d blocks", n)
+	}
+}
+
+func TestRenderRosterPageEdges(t *testing.T) {
+	empty := RenderRosterPage(&meeting.Roster{ConferenceID: "914083136"}, ListOptions{ListID: "L"})
+	checkSlackLimits(t, empty)
+	mustContain(t, visible(t, empty), "0 participants", "Nobody is in the meeting right now.")
+	mustNotContain(t, visible(t, empty), "Read <!date")
+
+	checkSlackLimits(t, RenderRosterPage(nil, ListOptions{}))
+
+	// Hostile and oversized names, phones and notes stay escaped and bounded.
+	r := &meeting.Roster{ConferenceID: "914083136", Subject: strings.Repeat("<!channel>", 50), ReadAt: time.Unix(1764064800, 0)}
+	for i := range 40 {
+		r.Participants = append(r.Participants, meeting.Participant{
+			ID: fmt.Sprintf("%032x", i), Name: strings.Repeat("<!here>&", 30), Phone: strings.Repeat("<@U1>", 40),
+		})
+	}
+	r.Participants = append(r.Participants, meeting.Participant{ID: strings.Repeat("x", 300), Name: "!Odd ID"})
+	notes := map[string]string{fmt.Sprintf("%032x", 0): strings.Repeat("note <@U123> ", 100)}
+	for i := range 30 {
+		notes[fmt.Sprintf("gone%02d", i)] = "gone by <@U123>"
+	}
+	m := RenderRosterPage(r, ListOptions{ListID: "L", PageSize: 40, Query: strings.Repeat("<", 150), ChannelNotes: notes})
+	checkSlackLimits(t, m)
+	m = RenderRosterPage(r, ListOptions{ListID: "L", PageSize: 40, ChannelNotes: notes})
+	size := checkSlackLimits(t, m)
+	got := visible(t, m)
+	mustContain(t, got, "…and 20 more", "_No button: this participant's ID is unusual._")
+	t.Logf("hostile page of 40: %d blocks, %d bytes", len(m.Blocks), size)
+
+	// A list ID that cannot be encoded yields no buttons rather than bad ones.
+	m = RenderRosterPage(sampleRoster(), ListOptions{ListID: "not a valid id"})
+	checkSlackLimits(t, m)
+	if bs := buttons(t, m); len(bs) != 0 {
+		t.Errorf("buttons rendered with an invalid list ID: %v", bs)
+	}
+}
+
+func TestRenderRosterText(t *testing.T) {
+	got := RenderRosterText(sampleRoster(), ListOptions{Query: "jane", ChannelNotes: map[string]string{jane1.ID: "disconnect requested"}})
+	want := strings.Join([]string{
+		"Meeting 914083136 (Weekly all-hands): 9 participants, read 2025-11-25 10:00:00 UTC",
+		`Search "jane": 2 matches`,
+		"1. Jane Doe · +8613800000003 · in meeting · ID c0000000000000000000000000000003 — disconnect requested",
+		"2. jane doe · in meeting · muted · ID d0000000000000000000000000000004",
+	}, "\n")
+	if got != want {
+		t.Errorf("RenderRosterText()\n got:\n%s\n want:\n%s", got, want)
+	}
+
+	got = RenderRosterText(bigRoster(3000), ListOptions{Page: 1, PageSize: 3})
+	mustContain(t, got, "4. Participant 0002 · +86139000029", "Page 2 of 1001: 4–6 of 3002")
+	if strings.Count(got, "\n") != 4 {
+		t.Errorf("want header, 3 participants and the page line; got:\n%s", got)
+	}
+	mustContain(t, RenderRosterText(bigRoster(0), ListOptions{}), "1. Alice Chen · +8613800000001 · in meeting · host (can't be disconnected) · ID a0000000000000000000000000000001")
+	mustContain(t, RenderRosterText(&meeting.Roster{ConferenceID: "1"}, ListOptions{}), "Nobody is in the meeting right now.")
+}
+
+func BenchmarkRenderRosterPage(b *testing.B) {
+	r := bigRoster(3000)
+	opts := ListOptions{ListID: "L1764064800", Page: 70}
+	b.ReportAllocs()
+	for b.Loop() {
+		m := RenderRosterPage(r, opts)
+		if len(m.Blocks) == 0 {
+			b.Fatal("no blocks")
+		}
+	}
+}
+
+func BenchmarkRenderRosterPageSearch(b *testing.B) {
+	r := bigRoster(3000)
+	opts := ListOptions{ListID: "L1764064800", Query: "participant 1"}
+	b.ReportAllocs()
+	for b.Loop() {
+		RenderRosterPage(r, opts)
+	}
+}
+
+func TestNumberedRowsMatchText(t *testing.T) {
+	r := bigRoster(30)
+	rows := NumberedRows(r)
+	text := RenderRosterText(r, ListOptions{})
+	if len(rows) != 32 || strings.Count(text, "\n") != 32 {
+		t.Fatalf("%d rows, %d text lines; want 32 each (everyone, without paging)", len(rows), strings.Count(text, "\n"))
+	}
+	for i, p := range rows {
+		if !strings.Contains(text, fmt.Sprintf("\n%d. %s ·", i+1, p.Name)) {
+			t.Errorf("row %d is %s, but the text numbers it differently:\n%s", i+1, p.Name, text)
+		}
+	}
+	if rows[0].ID != alice.ID || rows[1].ID != bob.ID || rows[2].Name != "Participant 0001" {
+		t.Errorf("order: %s, %s, %s; want host, co-host, then by name", rows[0].Name, rows[1].Name, rows[2].Name)
+	}
+	if NumberedRows(nil) != nil {
+		t.Errorf("NumberedRows(nil) is not empty")
+	}
+}
+
+func TestRowNote(t *testing.T) {
+	done := sampleOutcome(t, []Target{name("<!channel>"), id(alice.ID)}, nil)
+	stuck := sampleOutcome(t, []Target{id(carl.ID)}, map[string]bool{carl.ID: true})
+	for _, tc := range []struct {
+		o    Outcome
+		pid  string
+		want string
+	}{
+		{done, evil.ID, "✅ *&lt;!channel&gt;* disconnected by <@U123>"},
+		{done, alice.ID, "🛡️ *Alice Chen* can't be disconnected (the host is never disconnected)"},
+		{stuck, carl.ID, "⚠️ <@U123> asked to disconnect *Carl Berg*, but they are still in the meeting"},
+		{done, "nobody", "❓ <@U123> tried to disconnect this participant, who was not found"},
+	} {
+		if got := RowNote(tc.o, tc.pid); got != tc.want {
+			t.Errorf("RowNote(%s)\n got  %q\n want %q", tc.pid, got, tc.want)
+		}
+	}
+	// Notes render on the list: beside a present participant, listed when gone.
+	m := RenderRosterPage(sampleRoster(), ListOptions{ListID: "L", ChannelNotes: map[string]string{
+		carl.ID: RowNote(stuck, carl.ID), "gone": RowNote(done, evil.ID)}})
+	checkSlackLimits(t, m)
+	mustContain(t, visible(t, m), "being called\n⚠️ <@U123> asked to disconnect *Carl Berg*",
+		"Disconnected from this list:\n• ✅ *&lt;!channel&gt;* disconnected by <@U123>")
+}

@@ -1,0 +1,298 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/kickbot/kickbot/meeting"
+)
+
+// Meeting is what the kick use case needs from the meeting service;
+// *meeting.Client satisfies it.
+type Meeting interface {
+	Roster(ctx context.Context, conferenceID string) (*meeting.Roster, error)
+	Disconnect(ctx context.Context, conferenceID string, ids []string) (*meeting.DisconnectResult, error)
+}
+
+// Kick is one authorised request to disconnect participants.
+type Kick struct {
+	Actor      string // Slack user ID of whoever asked
+	Channel    string // channel ID where it was asked
+	Conference string
+	Reason     string
+	Targets    []Target
+}
+
+// Result is what happened to one target.
+type Result int
+
+// Results. They start at 1 so that a zero TargetOutcome never reads as
+// "disconnected".
+const (
+	ResultGone         Result = iota + 1 // disconnected, and absent from the roster read afterwards
+	ResultStillPresent                   // the call succeeded but the participant is still listed
+	ResultNotFound                       // the target matched nobody
+	ResultRefused                        // host or co-host: never disconnected
+	ResultFailed                         // the disconnect call failed
+	ResultAmbiguous                      // the target matched several participants: not guessed
+)
+
+var resultNames = map[Result]string{
+	ResultGone:         "gone",
+	ResultStillPresent: "still_present",
+	ResultNotFound:     "not_found",
+	ResultRefused:      "refused",
+	ResultFailed:       "failed",
+	ResultAmbiguous:    "ambiguous",
+}
+
+// String is a stable snake_case name, fit for metrics labels and logs.
+func (r Result) String() string {
+	if s, ok := resultNames[r]; ok {
+		return s
+	}
+	return "unknown"
+}
+
+// TargetOutcome is the result for one target. Participant is nil when the
+// target matched nobody or several people. Detail is a plain-text sentence
+// for the user when there is more to say.
+type TargetOutcome struct {
+	Target      Target
+	Participant *meeting.Participant
+	Result      Result
+	Detail      string
+}
+
+// Status summarises a whole command.
+type Status int
+
+// Statuses, starting at 1 so that a zero Outcome never reads as done.
+const (
+	StatusDone        Status = iota + 1 // every target disconnected
+	StatusPartial                       // some disconnected, some not
+	StatusFailed                        // something was to be disconnected, and nobody was
+	StatusNothingToDo                   // no target could be disconnected; no call was made
+)
+
+var statusNames = map[Status]string{
+	StatusDone:        "done",
+	StatusPartial:     "partial",
+	StatusFailed:      "failed",
+	StatusNothingToDo: "nothing_to_do",
+}
+
+// String is a stable snake_case name, fit for metrics labels and logs.
+func (s Status) String() string {
+	if n, ok := statusNames[s]; ok {
+		return n
+	}
+	return "unknown"
+}
+
+// Outcome is the full result of one kick, for rendering and the audit log.
+// Err is for logs; UserMessage is what the moderator is told about it.
+type Outcome struct {
+	Kick        Kick
+	Subject     string // meeting subject, when known
+	Status      Status
+	Targets     []TargetOutcome // in the order the targets were typed
+	Err         error
+	UserMessage string
+	RequestIDs  []string // Huawei X-Request-IDs of the disconnect call(s)
+	Started     time.Time
+	Finished    time.Time
+}
+
+// Gone counts the targets that were disconnected.
+func (o Outcome) Gone() int { return o.count(ResultGone) }
+
+func (o Outcome) count(r Result) int {
+	n := 0
+	for _, t := range o.Targets {
+		if t.Result == r {
+			n++
+		}
+	}
+	return n
+}
+
+// Service runs the kick use case against a meeting service.
+type Service struct {
+	Meeting Meeting
+	Now     func() time.Time // nil: time.Now
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Plan reads the live roster and resolves the kick's targets against it.
+// Nothing is disconnected. UserMessage(err) explains a failure.
+func (s *Service) Plan(ctx context.Context, k Kick) (*meeting.Roster, Resolution, error) {
+	r, err := s.Meeting.Roster(ctx, k.Conference)
+	if err != nil {
+		return nil, Resolution{}, &conferenceError{conference: k.Conference, err: err}
+	}
+	if r == nil {
+		r = &meeting.Roster{ConferenceID: k.Conference}
+	}
+	return r, Resolve(r, k.Targets), nil
+}
+
+// Execute disconnects res.Kick with one bulk call and reports every target.
+// With nothing kickable it makes no call and reports StatusNothingToDo.
+func (s *Service) Execute(ctx context.Context, k Kick, roster *meeting.Roster, res Resolution) Outcome {
+	o := Outcome{Kick: k, Started: s.now()}
+	if roster != nil {
+		o.Subject = roster.Subject
+	}
+	for _, m := range res.Protected {
+		o.Targets = append(o.Targets, TargetOutcome{Target: m.Target, Participant: participant(m.Participant),
+			Result: ResultRefused, Detail: protectedDetail(m.Participant)})
+	}
+	for _, t := range res.NotFound {
+		o.Targets = append(o.Targets, TargetOutcome{Target: t, Result: ResultNotFound})
+	}
+	for _, a := range res.Ambiguous {
+		o.Targets = append(o.Targets, TargetOutcome{Target: a.Target, Result: ResultAmbiguous,
+			Detail: "matches " + plural(len(a.Candidates), "participant", "participants") + "; use the participant ID"})
+	}
+
+	if len(res.Kick) == 0 {
+		o.Status = StatusNothingToDo
+		o.Targets = inTypedOrder(k.Targets, o.Targets)
+		o.Finished = s.now()
+		return o
+	}
+	ids := make([]string, len(res.Kick))
+	for i, m := range res.Kick {
+		ids[i] = m.Participant.ID
+	}
+	dr, err := s.Meeting.Disconnect(ctx, k.Conference, ids)
+	if err != nil {
+		o.Err = &conferenceError{conference: k.Conference, err: err}
+		o.UserMessage = UserMessage(o.Err)
+	}
+	o.RequestIDs = requestIDs(dr, err)
+	for _, m := range res.Kick {
+		o.Targets = append(o.Targets, kickOutcome(m, dr, o.UserMessage))
+	}
+	o.Targets = inTypedOrder(k.Targets, o.Targets)
+
+	switch gone := o.Gone(); {
+	case gone == len(o.Targets):
+		o.Status = StatusDone
+	case gone == 0:
+		o.Status = StatusFailed
+		if o.UserMessage == "" {
+			o.UserMessage = "The meeting service accepted the request, but nobody left meeting " + k.Conference + "."
+		}
+	default:
+		o.Status = StatusPartial
+	}
+	o.Finished = s.now()
+	return o
+}
+
+// Failed is the outcome of a kick that could not even be planned (the roster
+// read failed), so that every accepted command still ends visibly.
+func (s *Service) Failed(k Kick, err error) Outcome {
+	now := s.now()
+	msg := UserMessage(err)
+	o := Outcome{Kick: k, Status: StatusFailed, Err: err, UserMessage: msg, RequestIDs: requestIDs(nil, err),
+		Started: now, Finished: now}
+	for _, t := range k.Targets {
+		o.Targets = append(o.Targets, TargetOutcome{Target: t, Result: ResultFailed, Detail: msg})
+	}
+	return o
+}
+
+// kickOutcome reads one kicked participant's fate from the confirming
+// roster. If the call failed and nothing confirms the participant left,
+// it is reported failed, with the reason.
+func kickOutcome(m Match, dr *meeting.DisconnectResult, failure string) TargetOutcome {
+	to := TargetOutcome{Target: m.Target, Participant: participant(m.Participant)}
+	id := m.Participant.ID
+	switch {
+	case dr != nil && slices.Contains(dr.Gone, id):
+		to.Result = ResultGone
+	case dr != nil && slices.Contains(dr.StillPresent, id):
+		to.Result = ResultStillPresent
+		to.Detail = "the meeting still lists them after the disconnect call"
+	case failure != "":
+		to.Result = ResultFailed
+		to.Detail = failure
+	case dr != nil && dr.After != nil:
+		if _, present := dr.After.ByID(id); present {
+			to.Result = ResultStillPresent
+			to.Detail = "the meeting still lists them after the disconnect call"
+		} else {
+			to.Result = ResultGone
+		}
+	default:
+		to.Result = ResultFailed
+		to.Detail = "kickbot could not confirm whether they left; check the meeting"
+	}
+	return to
+}
+
+func protectedDetail(p meeting.Participant) string {
+	if p.Host {
+		return "the host is never disconnected"
+	}
+	return "co-hosts are never disconnected"
+}
+
+func participant(p meeting.Participant) *meeting.Participant { return &p }
+
+// inTypedOrder sorts outcomes into the order the targets were typed.
+func inTypedOrder(typed []Target, outs []TargetOutcome) []TargetOutcome {
+	pos := make(map[Target]int, len(typed))
+	for i, t := range typed {
+		if _, dup := pos[t]; !dup {
+			pos[t] = i
+		}
+	}
+	rank := func(t Target) int {
+		if i, ok := pos[t]; ok {
+			return i
+		}
+		return len(typed)
+	}
+	slices.SortStableFunc(outs, func(a, b TargetOutcome) int { return rank(a.Target) - rank(b.Target) })
+	return outs
+}
+
+// requestIDs collects Huawei's request IDs of the disconnect call(s) and of
+// a failed call, without repeats.
+func requestIDs(dr *meeting.DisconnectResult, err error) []string {
+	var ids []string
+	if dr != nil {
+		for _, id := range dr.RequestIDs {
+			if id != "" && !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	var me *meeting.Error
+	if errors.As(err, &me) && me.RequestID != "" && !slices.Contains(ids, me.RequestID) {
+		ids = append(ids, me.RequestID)
+	}
+	return ids
+}
+
+// conferenceError remembers which meeting a failure concerns, so that
+// UserMessage can name it.
+type conferenceError struct {
+	conference string
+	err        error
+}
+
+func (e *conferenceError) Error() string { return "meeting " + e.conference + ": " + e.err.Error() }
+func (e *conferenceError) Unwrap() error { return e.err }

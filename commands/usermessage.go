@@ -1,0 +1,68 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strconv"
+
+	"github.com/kickbot/kickbot/meeting"
+)
+
+// UserMessage turns a failure into one plain-text sentence a moderator can
+// act on. It is built from the error's kind alone, so it never carries a
+// token, key, password or raw server text. Errors from Service name their
+// meeting; others say "the meeting". nil gives "".
+func UserMessage(err error) string {
+	if err == nil {
+		return ""
+	}
+	// mtg names the meeting inside a sentence, atStart at its start.
+	mtg, atStart := "the meeting", "The meeting"
+	var ce *conferenceError
+	if errors.As(err, &ce) && ce.conference != "" {
+		mtg, atStart = "meeting "+ce.conference, "Meeting "+ce.conference
+	}
+
+	kind := meeting.KindOf(err)
+	if kind == meeting.KindUnknown && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		kind = meeting.KindCanceled
+	}
+	switch kind {
+	case meeting.KindConferenceNotFound:
+		return atStart + " was not found, or the host password is wrong."
+	case meeting.KindNotRunning:
+		return atStart + " is not running: it has not started yet or has already ended."
+	case meeting.KindUnauthorized:
+		return "The meeting service refused kickbot's credentials — ask an admin to check the MEETING_* settings."
+	case meeting.KindForbidden:
+		return "The meeting service does not let kickbot's account control " + mtg + " — ask an admin to check its permissions."
+	case meeting.KindParticipantNotFound:
+		return "The meeting service did not recognise a participant of " + mtg + " (they may have just left) — run the command again."
+	case meeting.KindRateLimited:
+		return "The meeting service is rate-limiting kickbot — try again in " + retryIn(err) + "."
+	case meeting.KindServer:
+		return "The meeting service had an internal error — try again in a moment."
+	case meeting.KindNetwork:
+		return "kickbot could not reach the meeting service (network error or timeout) — try again in a moment."
+	case meeting.KindBadRequest:
+		return "The meeting service rejected the request as invalid — check the meeting ID and participant IDs."
+	case meeting.KindLocked:
+		return "Control of " + mtg + " is temporarily locked after failed logins — try again in a few minutes."
+	case meeting.KindCanceled:
+		if errors.Is(err, context.DeadlineExceeded) {
+			return "The meeting service took too long to answer — check " + mtg + " before trying again."
+		}
+		return "The request was cancelled before it finished (kickbot may be restarting) — check " + mtg + " before trying again."
+	}
+	return "Something went wrong talking to the meeting service — try again, and ask an admin to check kickbot's log if it keeps happening."
+}
+
+// retryIn is how long Huawei asked us to wait, rounded up to whole seconds.
+func retryIn(err error) string {
+	var me *meeting.Error
+	if errors.As(err, &me) && me.RetryAfter > 0 {
+		return strconv.Itoa(int(math.Ceil(me.RetryAfter.Seconds()))) + " s"
+	}
+	return "a minute"
+}

@@ -1,0 +1,193 @@
+// Package slackfake is a fake Slack for tests: the real slack-go client talks to it over real
+// HTTP (apps.connections.open, the Web API, response_url) and a real WebSocket (Socket Mode).
+//
+// It speaks the wire formats slack-go v0.35.0 expects (see /work/shared/slack-platform.md):
+// a hello frame first, WebSocket ping control frames, envelopes whose slash-command payload
+// fields are JSON strings, acks read back as {envelope_id, payload}, HTTP 429 with Retry-After.
+// Everything the client does is recorded with timestamps so tests can assert on what a user
+// would see (messages, threads, ack latency) and fault tests can script failures.
+//
+// A Server is safe for concurrent use.
+package slackfake
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Defaults used when no Option overrides them.
+const (
+	DefaultBotToken     = "xoxb-test"
+	DefaultAppToken     = "xapp-test"
+	DefaultBotUserID    = "UBOT"
+	DefaultBotID        = "BBOT"
+	DefaultAppID        = "A0FAKEAPP"
+	DefaultTeamID       = "T0FAKE"
+	DefaultTeamDomain   = "fake"
+	DefaultPingInterval = time.Second
+
+	// MaxFrameSize is Slack's limit for frames sent by the app: a frame this big or bigger is
+	// refused (socket closed with 1009), exactly like "Max frame length of 20480 has been exceeded".
+	MaxFrameSize = 20480
+
+	permalinkBase = "https://fake.slack/archives/"
+)
+
+type config struct {
+	botToken, appToken  string
+	botUserID, botID    string
+	appID               string
+	teamID, teamDomain  string
+	pingInterval        time.Duration
+	redeliverUnacked    bool
+	maxResponseURLUses  int
+	approxConnectionSec int
+}
+
+// Option configures a Server.
+type Option func(*config)
+
+// WithBotToken sets the bot token (xoxb-…) every Web API call must carry.
+func WithBotToken(tok string) Option { return func(c *config) { c.botToken = tok } }
+
+// WithAppToken sets the app-level token (xapp-…) apps.connections.open must carry.
+func WithAppToken(tok string) Option { return func(c *config) { c.appToken = tok } }
+
+// WithPingInterval sets how often the server pings each socket. d <= 0 disables pings, which
+// makes slack-go declare the link dead after its own OptionPingInterval (a fault test).
+func WithPingInterval(d time.Duration) Option { return func(c *config) { c.pingInterval = d } }
+
+// WithBotUserID sets the bot's user ID (auth.test user_id, author of posted messages).
+func WithBotUserID(id string) Option { return func(c *config) { c.botUserID = id } }
+
+// WithAppID sets the app ID (hello connection_info.app_id, payload api_app_id).
+func WithAppID(id string) Option { return func(c *config) { c.appID = id } }
+
+// WithTeam sets the workspace ID and domain used in payloads and auth.test.
+func WithTeam(id, domain string) Option {
+	return func(c *config) { c.teamID, c.teamDomain = id, domain }
+}
+
+// WithRedeliverUnacked makes the server re-queue every envelope that was written to a socket
+// but not acked when that socket goes away (drop, disconnect, oversized frame), as Slack has
+// been observed to do. Off by default so that tests see each envelope exactly once unless
+// they call Redeliver.
+func WithRedeliverUnacked(on bool) Option { return func(c *config) { c.redeliverUnacked = on } }
+
+// WithResponseURLLimit caps how many times one response_url may be used (Slack: 5). Uses
+// beyond the cap get HTTP 404 "used_url" and are not recorded as messages. 0 = no cap (default).
+func WithResponseURLLimit(n int) Option { return func(c *config) { c.maxResponseURLUses = n } }
+
+// Server is the fake Slack. Create it with New or NewT.
+type Server struct {
+	cfg    config
+	http   *httptest.Server
+	ctx    context.Context // canceled by Close: ends sockets, latency sleeps and waiters
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // every goroutine the server starts itself
+	up     websocket.Upgrader
+
+	mu    sync.Mutex
+	state state
+}
+
+// New starts a fake Slack on a loopback httptest server. Call Close when done.
+func New(opts ...Option) *Server {
+	cfg := config{
+		botToken:            DefaultBotToken,
+		appToken:            DefaultAppToken,
+		botUserID:           DefaultBotUserID,
+		botID:               DefaultBotID,
+		appID:               DefaultAppID,
+		teamID:              DefaultTeamID,
+		teamDomain:          DefaultTeamDomain,
+		pingInterval:        DefaultPingInterval,
+		approxConnectionSec: 18060,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{
+		cfg:    cfg,
+		ctx:    ctx,
+		cancel: cancel,
+		// slack-go sends Origin: https://api.slack.com; a fake has no reason to refuse it.
+		up: websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }},
+	}
+	s.state.init()
+	s.state.users[cfg.botUserID] = User{ID: cfg.botUserID, Name: "kickbot", RealName: "kickbot", IsBot: true}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /apps.connections.open", s.handleConnectionsOpen)
+	mux.HandleFunc("GET /link/", s.handleLink)
+	mux.HandleFunc("POST /response/{id}", s.handleResponseURL)
+	mux.HandleFunc("/{method}", s.handleWebAPI)
+	s.http = httptest.NewServer(mux)
+	return s
+}
+
+// NewT is New plus tb.Cleanup(Close).
+func NewT(tb testing.TB, opts ...Option) *Server {
+	tb.Helper()
+	s := New(opts...)
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// URL is the server's base URL without a trailing slash.
+func (s *Server) URL() string { return s.http.URL }
+
+// APIURL is the value for slack.OptionAPIURL (base URL with the trailing slash slack-go needs).
+func (s *Server) APIURL() string { return s.http.URL + "/" }
+
+// Close drops every socket, stops every goroutine the server started and shuts the HTTP
+// server down. Safe to call more than once.
+func (s *Server) Close() {
+	s.mu.Lock()
+	if s.state.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.state.closed = true
+	links := s.state.linkList()
+	s.state.notifyLocked()
+	s.mu.Unlock()
+
+	s.cancel()
+	for _, l := range links {
+		l.kill()
+	}
+	s.http.Close()
+	s.wg.Wait()
+}
+
+// goOwned runs f in a goroutine owned by the server (waited for by Close). It reports false,
+// without running f, when the server is already closed.
+func (s *Server) goOwned(f func()) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state.closed {
+		return false
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer func() {
+			// A fake must never take the test binary down; the panic is reported via Problems.
+			if v := recover(); v != nil {
+				s.mu.Lock()
+				s.state.problems = append(s.state.problems, fmt.Sprintf("panic: %v", v))
+				s.mu.Unlock()
+			}
+		}()
+		f()
+	}()
+	return true
+}

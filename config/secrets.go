@@ -1,0 +1,110 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/kelseyhightower/envconfig"
+
+	"github.com/kickbot/kickbot/secret"
+)
+
+// maxSecretFile bounds how much of a NAME_FILE is read, so a mistake such as
+// SLACK_BOT_TOKEN_FILE=/dev/zero fails instead of eating memory.
+const maxSecretFile = 64 << 10
+
+// secretVar ties a secret variable's name to the field it fills.
+type secretVar struct {
+	name string
+	dst  *secret.String
+}
+
+// isSecret reports whether a variable's value must never be shown.
+func isSecret(name string) bool {
+	switch name {
+	case "SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "MEETING_APP_KEY", "MEETING_PASSWORD":
+		return true
+	}
+	return false
+}
+
+func secretsOf(c *Config, consoleOnly bool) []secretVar {
+	vars := []secretVar{
+		{"MEETING_APP_KEY", &c.MeetingAppKey},
+		{"MEETING_PASSWORD", &c.MeetingPassword},
+	}
+	if !consoleOnly {
+		vars = append(vars, secretVar{"SLACK_APP_TOKEN", &c.SlackAppToken}, secretVar{"SLACK_BOT_TOKEN", &c.SlackBotToken})
+	}
+	return vars
+}
+
+// resolveSecretFiles fills each secret from NAME_FILE when that is set.
+// Only file paths and variable names appear in errors.
+func resolveSecretFiles(c *Config, vars []secretVar) error {
+	var errs []error
+	for _, v := range vars {
+		fileVar := v.name + "_FILE"
+		path, _ := os.LookupEnv(fileVar)
+		if path == "" {
+			continue
+		}
+		if !v.dst.IsZero() {
+			errs = append(errs, fmt.Errorf("set %s or %s, not both", v.name, fileVar))
+			continue
+		}
+		val, err := readSecretFile(path)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", fileVar, err))
+			continue
+		}
+		_ = v.dst.Decode(val) // trims the trailing newline; never fails
+		if v.dst.IsZero() {
+			errs = append(errs, fmt.Errorf("%s: %s is empty", fileVar, path))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func readSecretFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err // *fs.PathError: names the path, not the content
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(b) > maxSecretFile {
+		return "", fmt.Errorf("%s is larger than %d bytes; is it the right file?", path, maxSecretFile)
+	}
+	return string(b), nil
+}
+
+// parseError rewrites envconfig's errors, which quote the raw value and Go
+// field names, into one that names the variable. A secret's value is never
+// shown (secret.String.Decode cannot fail today; this keeps it that way if
+// it ever does).
+func parseError(err error) error {
+	var pe *envconfig.ParseError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	switch {
+	case isSecret(pe.KeyName):
+		return fmt.Errorf("%s: invalid value", pe.KeyName)
+	case pe.Value == "":
+		return fmt.Errorf("%s is set but empty; unset it to use the default", pe.KeyName)
+	case pe.TypeName == "time.Duration":
+		return fmt.Errorf("%s: %q is not a duration (e.g. 30s, 10m)", pe.KeyName, pe.Value)
+	case pe.TypeName == "int":
+		return fmt.Errorf("%s: %q is not a whole number", pe.KeyName, pe.Value)
+	default:
+		// Our own decoders (IDList, ConferenceMap) write messages that quote
+		// only the offending part.
+		return fmt.Errorf("%s: %w", pe.KeyName, pe.Err)
+	}
+}

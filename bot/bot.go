@@ -1,0 +1,290 @@
+// Package bot is the Slack adapter: it holds the Socket Mode connection, acks
+// every envelope before any network work, de-duplicates redeliveries, runs
+// accepted work on a bounded worker pool and turns outcomes from the commands
+// core into Slack messages.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/kickbot/kickbot/audit"
+	"github.com/kickbot/kickbot/commands"
+)
+
+// Config holds the bot's policy and limits. Zero values take the defaults
+// noted beside each field.
+type Config struct {
+	Policy            commands.Policy
+	OpsChannel        string        // "" = no ops notices
+	Workers           int           // default 8
+	QueueSize         int           // default 1000: an ordinary burst is never refused
+	MaxTargets        int           // default 50
+	UserRateLimit     int           // commands per user per minute, default 30
+	AckTimeout        time.Duration // default 2s: Slack's deadline is 3s
+	UsergroupCacheTTL time.Duration // default 1m
+	DrainTimeout      time.Duration // default 25s: inside Kubernetes' 30s grace period
+	ListMaxAge        time.Duration // default 10m: older lists refuse to act
+	DedupeTTL         time.Duration // default 1h
+}
+
+func (c *Config) setDefaults() {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defDur := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.Workers, 8)
+	def(&c.QueueSize, 1000)
+	def(&c.MaxTargets, 50)
+	def(&c.UserRateLimit, 30)
+	defDur(&c.AckTimeout, 2*time.Second)
+	defDur(&c.UsergroupCacheTTL, time.Minute)
+	defDur(&c.DrainTimeout, 25*time.Second)
+	defDur(&c.ListMaxAge, 10*time.Minute)
+	defDur(&c.DedupeTTL, time.Hour)
+}
+
+// SlackAPI is the part of the Slack Web API the bot calls. *socketmode.Client
+// (and *slack.Client) satisfy it.
+type SlackAPI interface {
+	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
+	UpdateMessageContext(ctx context.Context, channelID, timestamp string, options ...slack.MsgOption) (string, string, string, error)
+	GetPermalinkContext(ctx context.Context, params *slack.PermalinkParameters) (string, error)
+	GetUserGroupMembersContext(ctx context.Context, userGroup string, options ...slack.GetUserGroupMembersOption) ([]string, error)
+}
+
+// Auditor records one line per decision.
+type Auditor interface {
+	Record(e AuditEntry)
+}
+
+// AuditEntry is one decision: who, where, which conference, which targets,
+// why, and what came of it.
+type AuditEntry = audit.Entry
+
+// Bot is one Socket Mode connection and the work it accepts.
+type Bot struct {
+	cfg     Config
+	sm      *socketmode.Client
+	api     SlackAPI
+	svc     *commands.Service
+	log     zerolog.Logger
+	metrics Metrics
+	audit   Auditor
+	now     func() time.Time
+
+	dedupe  Deduper
+	limiter *userLimiter
+	groups  *groupCache
+	lists   *listStore
+	clicks  *clickGuard
+	queue   chan job
+
+	connected atomic.Bool
+}
+
+// Option changes an optional collaborator of the Bot.
+type Option func(*Bot)
+
+// WithMetrics reports to m instead of nowhere.
+func WithMetrics(m Metrics) Option { return func(b *Bot) { b.metrics = m } }
+
+// WithAuditor records decisions with a instead of only in the log.
+func WithAuditor(a Auditor) Option { return func(b *Bot) { b.audit = a } }
+
+// WithDeduper replaces the in-memory de-duplication store, for example with a
+// shared one when several replicas run.
+func WithDeduper(d Deduper) Option { return func(b *Bot) { b.dedupe = d } }
+
+// WithSlackAPI sends Web API calls through api instead of the socket client.
+func WithSlackAPI(api SlackAPI) Option { return func(b *Bot) { b.api = api } }
+
+// WithClock replaces time.Now (tests of list ageing).
+func WithClock(now func() time.Time) Option { return func(b *Bot) { b.now = now } }
+
+// New builds a Bot. It does not connect until Run.
+func New(cfg Config, sm *socketmode.Client, svc *commands.Service, log zerolog.Logger, opts ...Option) *Bot {
+	cfg.setDefaults()
+	b := &Bot{
+		cfg:     cfg,
+		sm:      sm,
+		api:     sm,
+		svc:     svc,
+		log:     log,
+		metrics: nopMetrics{},
+		now:     time.Now,
+		queue:   make(chan job, cfg.QueueSize),
+	}
+	for _, o := range opts {
+		o(b)
+	}
+	if b.audit == nil {
+		b.audit = audit.NewLogOnly(log)
+	}
+	if b.dedupe == nil {
+		b.dedupe = newMemoryDeduper(cfg.DedupeTTL, b.now)
+	}
+	b.limiter = newUserLimiter(cfg.UserRateLimit, b.now)
+	b.groups = newGroupCache(b.api, cfg.UsergroupCacheTTL, b.now)
+	b.lists = newListStore(b.now)
+	b.clicks = newClickGuard()
+	return b
+}
+
+// Connected reports whether the Socket Mode connection is up (for /readyz).
+func (b *Bot) Connected() bool { return b.connected.Load() }
+
+// Run connects and serves until ctx ends. Then it stops taking work, drains
+// what was accepted within DrainTimeout (outcomes are still posted) and
+// returns nil; it returns an error early only if Slack refuses the app token.
+func (b *Bot) Run(ctx context.Context) error {
+	sockCtx, stopSocket := context.WithCancel(ctx)
+	defer stopSocket()
+
+	// Work outlives ctx so accepted commands finish during shutdown; its own
+	// deadline is set when the drain starts.
+	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+
+	var workers sync.WaitGroup
+	for i := 0; i < b.cfg.Workers; i++ {
+		workers.Go(func() { b.work(workCtx) })
+	}
+
+	runErr := make(chan error, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				runErr <- fmt.Errorf("socket mode client panicked: %v", r)
+			}
+		}()
+		runErr <- b.sm.RunContext(sockCtx)
+	}()
+
+	var err error
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case err = <-runErr:
+			runErr = nil
+			break loop
+		case evt := <-b.sm.Events:
+			b.handleEvent(sockCtx, evt)
+		}
+	}
+
+	b.connected.Store(false)
+	stopSocket()
+	close(b.queue) // the event loop was the only producer
+	b.log.Info().Int("pending", len(b.queue)).Dur("deadline", b.cfg.DrainTimeout).Msg("stopping: draining accepted work")
+
+	drained := make(chan struct{})
+	go func() { workers.Wait(); close(drained) }()
+	timer := time.NewTimer(b.cfg.DrainTimeout)
+	defer timer.Stop()
+	select {
+	case <-drained:
+	case <-timer.C:
+		// Meeting calls still running now fail; their outcome (a visible
+		// failure) is posted with a context of its own.
+		b.log.Warn().Msg("drain deadline reached: cancelling in-flight work")
+		cancelWork()
+		<-drained
+	}
+	if runErr != nil {
+		<-runErr
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("socket mode: %w", err)
+	}
+	b.log.Info().Msg("stopped")
+	return nil
+}
+
+// handleEvent runs on the event loop. It does no network work: it decides,
+// acks, and hands the rest to the pool.
+func (b *Bot) handleEvent(ctx context.Context, evt socketmode.Event) {
+	switch evt.Type {
+	case socketmode.EventTypeConnecting:
+		b.log.Info().Msg("connecting to Slack")
+	case socketmode.EventTypeConnectionError:
+		b.connected.Store(false)
+		b.log.Warn().Interface("error", evt.Data).Msg("Slack connection failed; retrying")
+	case socketmode.EventTypeInvalidAuth:
+		b.log.Error().Msg("Slack refused SLACK_APP_TOKEN (invalid_auth)")
+	case socketmode.EventTypeConnected:
+		if ce, ok := evt.Data.(*socketmode.ConnectedEvent); ok && ce.ConnectionCount > 0 {
+			b.metrics.Reconnect()
+		}
+		b.connected.Store(true)
+		b.log.Info().Msg("connected to Slack")
+	case socketmode.EventTypeHello:
+		if evt.Request != nil && evt.Request.NumConnections > 1 {
+			b.log.Warn().Int("num_connections", evt.Request.NumConnections).
+				Msg("another process holds a socket with this app token and will receive a share of commands")
+		}
+	case socketmode.EventTypeDisconnect:
+		b.connected.Store(false)
+	case socketmode.EventTypeSlashCommand:
+		cmd, ok := evt.Data.(slack.SlashCommand)
+		if !ok || evt.Request == nil {
+			return
+		}
+		b.onSlashCommand(ctx, evt.Request.EnvelopeID, cmd)
+	case socketmode.EventTypeInteractive:
+		cb, ok := evt.Data.(slack.InteractionCallback)
+		if !ok || evt.Request == nil {
+			return
+		}
+		b.onInteraction(ctx, evt.Request.EnvelopeID, cb)
+	case socketmode.EventTypeEventsAPI:
+		if evt.Request != nil {
+			b.ack(ctx, evt.Request.EnvelopeID, nil)
+		}
+	case socketmode.EventTypeErrorBadMessage:
+		// slack-go does not ack a message it cannot parse; Slack would then
+		// report dispatch_failed. Ack it ourselves if it has an envelope ID.
+		if bad, ok := evt.Data.(*socketmode.ErrorBadMessage); ok {
+			if id := envelopeIDOf(bad.Message); id != "" {
+				b.ack(ctx, id, nil)
+			}
+			b.log.Warn().Err(bad.Cause).Msg("unparseable envelope from Slack")
+		}
+	case socketmode.EventTypeErrorWriteFailed:
+		b.log.Warn().Msg("an ack could not be written to the socket; Slack may redeliver")
+	case socketmode.EventTypeIncomingError:
+		b.log.Debug().Msg("socket read error; reconnecting")
+	}
+}
+
+// ack acknowledges one envelope, optionally with a response payload, and
+// records the ack latency from when the event loop saw it.
+func (b *Bot) ack(ctx context.Context, envelopeID string, payload any) {
+	if envelopeID == "" {
+		return
+	}
+	start := b.now()
+	actx, cancel := context.WithTimeout(ctx, b.cfg.AckTimeout)
+	defer cancel()
+	if err := b.sm.AckCtx(actx, envelopeID, payload); err != nil {
+		b.log.Warn().Err(err).Str("envelope_id", envelopeID).Msg("ack failed")
+		return
+	}
+	b.metrics.AckLatency(b.now().Sub(start))
+}

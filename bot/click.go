@@ -1,0 +1,153 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/slack-go/slack"
+
+	"github.com/kickbot/kickbot/commands"
+)
+
+// onInteraction acks a block_actions envelope at once and queues each action.
+func (b *Bot) onInteraction(ctx context.Context, envelopeID string, cb slack.InteractionCallback) {
+	if !b.dedupe.FirstTime("envelope:" + envelopeID) {
+		b.ack(ctx, envelopeID, nil)
+		return
+	}
+	if cb.Type != slack.InteractionTypeBlockActions || len(cb.ActionCallback.BlockActions) == 0 {
+		b.ack(ctx, envelopeID, nil)
+		return
+	}
+	// One click carries one action; take the first and ignore any others.
+	a := cb.ActionCallback.BlockActions[0]
+	b.enqueue(ctx, envelopeID, job{kind: jobClick, click: cb, action: *a, accepted: b.now()}, func() {
+		b.metrics.Click("busy")
+		b.log.Warn().Str("user", cb.User.ID).Msg("queue full: a click was refused")
+	})
+}
+
+// runClick handles one button press or search on a participant list.
+func (b *Bot) runClick(ctx context.Context, j job, t *tracker) {
+	cb, a := j.click, j.action
+	t.responseURL = cb.ResponseURL
+	user, channel := cb.User.ID, cb.Channel.ID
+	if channel == "" {
+		channel = cb.Container.ChannelID
+	}
+	entry := AuditEntry{Action: "click", User: user, Channel: channel}
+
+	refuse := func(outcome, text string) {
+		b.reply(cb.ResponseURL, commands.Message{Text: text})
+		t.answered = true
+		entry.Outcome = outcome
+		b.audit.Record(entry)
+		b.metrics.Click(outcome)
+	}
+
+	value, err := commands.ParseAction(a.ActionID, a.BlockID, a.Value)
+	if err != nil {
+		refuse("invalid", "That button is not one kickbot recognises; nothing was done.")
+		return
+	}
+	rec := b.lists.get(value.ListID)
+	if rec == nil || rec.channel != channel || (cb.Container.MessageTs != "" && rec.ts != cb.Container.MessageTs) {
+		refuse("unknown_list", "This list is no longer active (it expired or kickbot restarted). Run `/kick <conference>` for a fresh one.")
+		return
+	}
+	entry.Conference = rec.conference
+	if d := b.authorize(ctx, user, channel, cb.Channel.Name, rec.conference); !d.Allowed {
+		b.deny(cb.ResponseURL, d, entry, t)
+		b.metrics.Click("denied")
+		return
+	}
+
+	switch a.ActionID {
+	case commands.ActionDisconnect:
+		b.clickDisconnect(ctx, j, t, rec, value, entry, refuse)
+	case commands.ActionPrev, commands.ActionNext, commands.ActionRefresh, commands.ActionSearch, commands.ActionClearSearch:
+		b.clickNavigate(ctx, j, t, rec, value, refuse)
+	default:
+		refuse("invalid", "That button is not one kickbot recognises; nothing was done.")
+	}
+}
+
+// clickDisconnect kicks the participant of a row, once.
+func (b *Bot) clickDisconnect(ctx context.Context, j job, t *tracker, rec *listRecord, v commands.ButtonValue, entry AuditEntry, refuse func(outcome, text string)) {
+	user := j.click.User.ID
+	rec.mu.Lock()
+	p, inList := rec.roster.ByID(v.ParticipantID)
+	readAt := rec.roster.ReadAt
+	rec.mu.Unlock()
+	entry.Targets = []string{v.ParticipantID}
+	if v.Conference != rec.conference || !inList {
+		refuse("tampered", "That button does not match this list; nothing was done.")
+		return
+	}
+	if p.Protected() {
+		refuse("refused", "The host and co-hosts cannot be disconnected by kickbot.")
+		return
+	}
+	if b.now().Sub(readAt) > b.cfg.ListMaxAge {
+		refuse("stale", fmt.Sprintf("This list was read %s ago, which is too old to act on safely. Click *Refresh* and try again.",
+			b.now().Sub(readAt).Round(1e9)))
+		return
+	}
+	key := rec.conference + "/" + p.ID
+	if c, ok := b.clicks.claim(key, user, b.now()); !ok {
+		state := "is already being disconnected"
+		if c.done {
+			state = "was already disconnected"
+		}
+		refuse("duplicate", fmt.Sprintf("%s %s by <@%s>.", commands.Escape(p.Name), state, c.user))
+		return
+	}
+
+	k := commands.Kick{Actor: user, Channel: rec.channel, Conference: rec.conference,
+		Targets: []commands.Target{{Kind: commands.TargetID, Value: p.ID}}}
+	t.channel = rec.channel
+	o := b.kick(ctx, k, j.click.ResponseURL, rec.ts, entry, t, b.metrics.Click)
+	b.clicks.finish(key, o != nil && o.Status != commands.StatusFailed, b.now())
+	if o == nil {
+		return
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	rec.notes[p.ID] = commands.RowNote(*o, p.ID)
+	if err := b.update(rec.channel, rec.ts, b.renderList(rec)); err != nil {
+		b.log.Warn().Err(err).Msg("could not update the participant list")
+	}
+}
+
+// clickNavigate pages, searches or refreshes a list in place.
+func (b *Bot) clickNavigate(ctx context.Context, j job, t *tracker, rec *listRecord, v commands.ButtonValue, refuse func(outcome, text string)) {
+	a := j.action
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	switch a.ActionID {
+	case commands.ActionRefresh:
+		roster, err := b.svc.Meeting.Roster(ctx, rec.conference)
+		if err != nil {
+			k := commands.Kick{Actor: j.click.User.ID, Channel: rec.channel, Conference: rec.conference}
+			b.reply(j.click.ResponseURL, commands.RenderFailure(k, err))
+			t.answered = true
+			b.metrics.Click("failed")
+			return
+		}
+		rec.roster = roster
+		rec.notes = map[string]string{}
+	case commands.ActionSearch:
+		rec.query = v.Query
+		rec.page = 0
+	case commands.ActionClearSearch:
+		rec.query = ""
+		rec.page = 0
+	default:
+		rec.page = v.Page
+	}
+	if err := b.update(rec.channel, rec.ts, b.renderList(rec)); err != nil {
+		b.log.Warn().Err(err).Msg("could not update the participant list")
+	}
+	t.answered = true
+	b.metrics.Click("navigated")
+}

@@ -1,0 +1,154 @@
+package bot
+
+import (
+	"context"
+
+	"github.com/kickbot/kickbot/commands"
+	"github.com/kickbot/kickbot/meeting"
+)
+
+// authorize runs the policy for a user, channel and conference, looking up
+// usergroup membership only when the policy needs it. A failed look-up leaves
+// Groups nil, which the policy refuses (fail closed).
+func (b *Bot) authorize(ctx context.Context, user, channelID, channelName, conference string) commands.Decision {
+	p := b.cfg.Policy
+	s := commands.Subject{UserID: user, ChannelID: channelID, IsDM: isDM(channelID, channelName)}
+	if len(p.Usergroups) > 0 && !p.Users[user] && p.Channels[channelID] && !s.IsDM {
+		groups, err := b.groups.MembershipOf(ctx, user, p.Usergroups)
+		if err != nil {
+			b.log.Warn().Err(err).Msg("usergroup look-up failed; refusing")
+		} else {
+			s.Groups = groups
+		}
+	}
+	return commands.Authorize(p, s, conference)
+}
+
+// deny answers a refused request privately and tells the ops channel.
+func (b *Bot) deny(responseURL string, d commands.Decision, e AuditEntry, t *tracker) {
+	b.reply(responseURL, commands.RenderDenied(d))
+	t.answered = true
+	b.notifyOps(commands.RenderDeniedNotice(e.User, e.Channel, e.Conference, d))
+	e.Action, e.Outcome = "denied", d.Code
+	b.audit.Record(e)
+}
+
+func targetStrings(ts []commands.Target) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.String()
+	}
+	return out
+}
+
+// runKick is one /kick with targets: authorize, read the roster, resolve,
+// post the parent, disconnect once, and report in the thread, the parent, the
+// ops channel and the audit log.
+func (b *Bot) runKick(ctx context.Context, j job, t *tracker) {
+	cmd, req := j.slash, j.req
+	t.responseURL = cmd.ResponseURL
+	entry := AuditEntry{Action: "kick", User: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference,
+		Targets: targetStrings(req.Targets), Reason: req.Reason}
+
+	if d := b.authorize(ctx, cmd.UserID, cmd.ChannelID, cmd.ChannelName, req.Conference); !d.Allowed {
+		b.deny(cmd.ResponseURL, d, entry, t)
+		b.metrics.Command("denied")
+		return
+	}
+	k := commands.Kick{Actor: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference, Reason: req.Reason, Targets: req.Targets}
+	b.kick(ctx, k, cmd.ResponseURL, "", entry, t, b.metrics.Command)
+}
+
+// kick runs an authorized kick. threadTS, when set, is an existing message
+// (a participant list) to report under instead of a new parent message.
+func (b *Bot) kick(ctx context.Context, k commands.Kick, responseURL, threadTS string, entry AuditEntry, t *tracker, count func(string)) *commands.Outcome {
+	start := b.now()
+	roster, res, err := b.svc.Plan(ctx, k)
+	if err != nil {
+		b.reply(responseURL, commands.RenderFailure(k, err))
+		t.answered = true
+		b.notifyOps(commands.RenderFailureNotice(k, err))
+		entry.Outcome, entry.ErrorKind, entry.Duration = "failed", meeting.KindOf(err).String(), b.now().Sub(start)
+		b.audit.Record(entry)
+		count("failed")
+		return nil
+	}
+	if len(res.Ambiguous) > 0 {
+		b.reply(responseURL, commands.RenderAmbiguous(k, res.Ambiguous))
+		t.answered = true
+		entry.Outcome, entry.Duration = "ambiguous", b.now().Sub(start)
+		b.audit.Record(entry)
+		count("ambiguous")
+		return nil
+	}
+
+	t.channel = k.Channel
+	if threadTS == "" {
+		ts, err := b.post(k.Channel, "", commands.RenderStarted(k, ""))
+		if err != nil {
+			b.reply(responseURL, commands.RenderCannotPost(k, cannotPostHere(err)))
+			t.answered = true
+			entry.Outcome, entry.ErrorKind, entry.Duration = "cannot_post", slackErrorCode(err), b.now().Sub(start)
+			b.audit.Record(entry)
+			count("cannot_post")
+			return nil
+		}
+		t.parentTS = ts
+	} else {
+		t.threadTS = threadTS
+	}
+
+	o := b.svc.Execute(ctx, k, roster, res)
+	b.report(o, t)
+	entry.Outcome, entry.RequestIDs, entry.Duration = o.Status.String(), o.RequestIDs, b.now().Sub(start)
+	if o.Err != nil {
+		entry.ErrorKind = meeting.KindOf(o.Err).String()
+	}
+	b.audit.Record(entry)
+	count(o.Status.String())
+	for _, to := range o.Targets {
+		b.metrics.Disconnects(to.Result.String(), 1)
+	}
+	return &o
+}
+
+// report posts an outcome: the per-target reply in the thread, the parent's
+// final status, and the ops notice with a link to the thread.
+func (b *Bot) report(o commands.Outcome, t *tracker) {
+	thread := t.thread()
+	if _, err := b.post(t.channel, thread, commands.RenderOutcome(o)); err != nil {
+		b.log.Error().Err(err).Msg("could not post the outcome in the thread")
+	} else {
+		t.answered = true
+	}
+	if t.parentTS != "" {
+		if err := b.update(t.channel, t.parentTS, commands.RenderParentFinal(o)); err != nil {
+			b.log.Warn().Err(err).Msg("could not update the parent message")
+		}
+	}
+	if b.cfg.OpsChannel != "" {
+		b.notifyOps(commands.RenderOpsNotice(o, b.permalink(t.channel, thread)))
+	}
+}
+
+// failVisibly answers a job that could not finish (a panic): in its thread
+// when there is one, else privately.
+func (b *Bot) failVisibly(j job, t *tracker, text string) {
+	m := commands.Message{Text: ":x: " + text}
+	if t.channel != "" && t.thread() != "" {
+		if _, err := b.post(t.channel, t.thread(), m); err == nil {
+			if t.parentTS != "" {
+				_ = b.update(t.channel, t.parentTS, m)
+			}
+			return
+		}
+	}
+	url := t.responseURL
+	if url == "" {
+		url = j.slash.ResponseURL
+		if j.kind == jobClick {
+			url = j.click.ResponseURL
+		}
+	}
+	b.reply(url, m)
+}

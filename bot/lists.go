@@ -1,0 +1,108 @@
+package bot
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"sync"
+	"time"
+
+	"github.com/kickbot/kickbot/meeting"
+)
+
+// listRecord is what the bot knows about a participant list it posted. Clicks
+// are checked against it, never against what the button claims.
+type listRecord struct {
+	mu         sync.Mutex // serialises renders and updates of this message
+	id         string
+	channel    string
+	ts         string
+	conference string
+	roster     *meeting.Roster
+	page       int
+	query      string
+	notes      map[string]string // pid → "disconnected by <@U…>"
+	created    time.Time
+}
+
+// listRetention is how long a list is remembered at all; older ones answer
+// "run /kick again". Staleness for acting is the shorter ListMaxAge.
+const listRetention = 24 * time.Hour
+
+type listStore struct {
+	mu    sync.Mutex
+	now   func() time.Time
+	lists map[string]*listRecord
+}
+
+func newListStore(now func() time.Time) *listStore {
+	return &listStore{now: now, lists: make(map[string]*listRecord)}
+}
+
+func newListID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func (s *listStore) add(r *listRecord) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	for id, old := range s.lists {
+		if now.Sub(old.created) > listRetention {
+			delete(s.lists, id)
+		}
+	}
+	s.lists[r.id] = r
+}
+
+func (s *listStore) get(id string) *listRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lists[id]
+}
+
+// clickGuard makes each participant's disconnect happen once however many
+// clicks arrive: the first click claims it; later ones learn who has it.
+type clickGuard struct {
+	mu     sync.Mutex
+	claims map[string]claim
+}
+
+type claim struct {
+	user string
+	done bool
+	at   time.Time
+}
+
+func newClickGuard() *clickGuard { return &clickGuard{claims: make(map[string]claim)} }
+
+// claim returns ok=true if user now owns key; otherwise the existing claim.
+func (g *clickGuard) claim(key, user string, now time.Time) (claim, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for k, c := range g.claims {
+		if now.Sub(c.at) > listRetention {
+			delete(g.claims, k)
+		}
+	}
+	if c, ok := g.claims[key]; ok {
+		return c, false
+	}
+	g.claims[key] = claim{user: user, at: now}
+	return claim{}, true
+}
+
+// finish marks key done, or releases it when the attempt failed so someone
+// can try again.
+func (g *clickGuard) finish(key string, ok bool, now time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !ok {
+		delete(g.claims, key)
+		return
+	}
+	c := g.claims[key]
+	c.done, c.at = true, now
+	g.claims[key] = c
+}

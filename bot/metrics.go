@@ -1,0 +1,37 @@
+package bot
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Metrics receives what the bot counts. The metrics package implements it
+// with Prometheus.
+type Metrics interface {
+	Command(outcome string)
+	Click(outcome string)
+	AckLatency(d time.Duration)
+	QueueDepth(n int)
+	Reconnect()
+	Disconnects(result string, n int)
+}
+
+type nopMetrics struct{}
+
+func (nopMetrics) Command(string)           {}
+func (nopMetrics) Click(string)             {}
+func (nopMetrics) AckLatency(time.Duration) {}
+func (nopMetrics) QueueDepth(int)           {}
+func (nopMetrics) Reconnect()               {}
+func (nopMetrics) Disconnects(string, int)  {}
+
+// envelopeIDOf pulls envelope_id out of a raw frame slack-go could not parse.
+func envelopeIDOf(raw json.RawMessage) string {
+	var v struct {
+		EnvelopeID string `json:"envelope_id"`
+	}
+	if json.Unmarshal(raw, &v) != nil {
+		return ""
+	}
+	return v.EnvelopeID
+}

@@ -1,0 +1,100 @@
+package bot
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/kickbot/kickbot/commands"
+)
+
+// job is one unit of accepted work for the pool.
+type job struct {
+	kind     jobKind
+	slash    slack.SlashCommand
+	req      commands.Request
+	click    slack.InteractionCallback
+	action   slack.BlockAction
+	accepted time.Time
+}
+
+type jobKind int
+
+const (
+	jobKick jobKind = iota
+	jobList
+	jobClick
+)
+
+// onSlashCommand decides what to do with a /kick without touching the
+// network: bad input, help, rate limits and a full queue are answered in the
+// ack itself, so the user sees them at once and nothing else happens.
+func (b *Bot) onSlashCommand(ctx context.Context, envelopeID string, cmd slack.SlashCommand) {
+	if !b.dedupe.FirstTime("envelope:" + envelopeID) {
+		// A redelivery: Slack still wants an ack, but the work is done once.
+		b.ack(ctx, envelopeID, nil)
+		return
+	}
+	req, err := commands.Parse(cmd.Text, b.cfg.MaxTargets)
+	if err != nil {
+		b.ack(ctx, envelopeID, ephemeral(commands.RenderInputError(err)))
+		b.metrics.Command("invalid")
+		b.audit.Record(AuditEntry{Action: "invalid", User: cmd.UserID, Channel: cmd.ChannelID, Outcome: "invalid_input", Reason: err.Error()})
+		return
+	}
+	if req.Kind == commands.KindHelp {
+		b.ack(ctx, envelopeID, ephemeral(commands.Message{Text: commands.Usage()}))
+		b.metrics.Command("help")
+		return
+	}
+	if !b.limiter.Allow(cmd.UserID) {
+		b.ack(ctx, envelopeID, ephemeral(commands.Message{Text: "You are sending commands too fast. Wait a minute and try again."}))
+		b.metrics.Command("rate_limited")
+		b.audit.Record(AuditEntry{Action: "busy", User: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference, Outcome: "user_rate_limited"})
+		return
+	}
+	kind := jobKick
+	if req.Kind == commands.KindList {
+		kind = jobList
+	}
+	b.enqueue(ctx, envelopeID, job{kind: kind, slash: cmd, req: req, accepted: b.now()},
+		func() {
+			b.metrics.Command("busy")
+			b.audit.Record(AuditEntry{Action: "busy", User: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference, Outcome: "queue_full"})
+		})
+}
+
+// enqueue acks and queues j, or, when the queue is full, acks with a "busy"
+// answer so the user knows to retry. The event loop is the queue's only
+// producer, so a free slot seen here is still free after the ack.
+func (b *Bot) enqueue(ctx context.Context, envelopeID string, j job, onBusy func()) {
+	if len(b.queue) >= cap(b.queue) {
+		b.ack(ctx, envelopeID, ephemeral(commands.Message{Text: "kickbot is busy right now and did not run this. Please try again in a minute."}))
+		onBusy()
+		return
+	}
+	b.ack(ctx, envelopeID, nil)
+	b.queue <- j
+	b.metrics.QueueDepth(len(b.queue))
+}
+
+// ephemeralAck is the ack payload of a slash command answered only to the
+// caller. response_type is always explicit: in_channel would reveal the
+// command text.
+type ephemeralAck struct {
+	ResponseType string        `json:"response_type"`
+	Text         string        `json:"text"`
+	Blocks       []slack.Block `json:"blocks,omitempty"`
+}
+
+func ephemeral(m commands.Message) ephemeralAck {
+	return ephemeralAck{ResponseType: slack.ResponseTypeEphemeral, Text: m.Text, Blocks: m.Blocks}
+}
+
+// isDM reports whether a command came from a direct or group message, where
+// kicking is never allowed.
+func isDM(channelID, channelName string) bool {
+	return strings.HasPrefix(channelID, "D") || channelName == "directmessage" || strings.HasPrefix(channelName, "mpdm-")
+}

@@ -1,0 +1,51 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+)
+
+// work runs jobs until the queue is closed and empty. A panic in one job
+// becomes a visible failure for that job; the worker lives on.
+func (b *Bot) work(ctx context.Context) {
+	for j := range b.queue {
+		b.metrics.QueueDepth(len(b.queue))
+		b.runJob(ctx, j)
+	}
+}
+
+func (b *Bot) runJob(ctx context.Context, j job) {
+	t := &tracker{}
+	defer func() {
+		if r := recover(); r != nil {
+			b.log.Error().Str("panic", fmt.Sprint(r)).Bytes("stack", debug.Stack()).Msg("handler panicked")
+			b.failVisibly(j, t, "kickbot hit an internal error and did not finish this request. Nothing more will happen; please check the thread and try again.")
+		}
+	}()
+	switch j.kind {
+	case jobKick:
+		b.runKick(ctx, j, t)
+	case jobList:
+		b.runList(ctx, j, t)
+	case jobClick:
+		b.runClick(ctx, j, t)
+	}
+}
+
+// tracker remembers how far a job got, so a panic can still be answered in
+// the right place (the thread if there is one, else privately).
+type tracker struct {
+	channel     string
+	parentTS    string // the parent message this job posted
+	threadTS    string // an existing message to reply under (a list)
+	responseURL string
+	answered    bool
+}
+
+func (t *tracker) thread() string {
+	if t.parentTS != "" {
+		return t.parentTS
+	}
+	return t.threadTS
+}

@@ -1,0 +1,87 @@
+// Command kickbot is a Slack app that lets meeting moderators disconnect
+// participants from a running Huawei Cloud Meeting.
+//
+//	kickbot              run the bot (Socket Mode)
+//	kickbot console      the same commands in a terminal, no credentials needed
+//	kickbot version      print the version
+//	kickbot healthcheck  probe a running bot's /healthz (for container HEALTHCHECK)
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time: -ldflags "-X main.version=…".
+var version = "dev"
+
+// Exit codes, documented in the README.
+const (
+	exitOK     = 0
+	exitError  = 1 // the bot stopped with an error, or a health probe failed
+	exitConfig = 2 // bad usage or configuration: nothing was started
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+const usage = `kickbot — disconnect participants from Huawei Cloud Meetings from Slack.
+
+Usage:
+  kickbot [run]          run the bot over Slack Socket Mode (configured by environment variables)
+  kickbot console        type /kick commands in a terminal against an embedded meeting simulator
+                         (or a real meeting API when MEETING_* credentials are set); no Slack needed
+  kickbot version        print the version
+  kickbot healthcheck    exit 0 if the bot on HTTP_ADDR answers /healthz, else 1
+  kickbot help           this text (also -h, --help; "kickbot COMMAND --help" for one command)
+
+Configuration is read from the environment; see .env.example and the README.
+Exit codes: 0 ok, 1 runtime error or failed probe, 2 bad usage or configuration.
+`
+
+// run is main without the process: tests call it with their own streams.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	cmd := "run"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	if wantsHelp(args) {
+		cmd = "help:" + cmd
+	}
+	switch cmd {
+	case "run":
+		return runBot(ctx, stderr)
+	case "console":
+		return runConsole(ctx, stdin, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "kickbot", version)
+		return exitOK
+	case "healthcheck":
+		return runHealthcheck(ctx, stderr)
+	case "help", "-h", "--help", "help:help", "help:run", "help:version", "help:healthcheck":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	case "help:console":
+		fmt.Fprint(stdout, consoleUsage)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "kickbot: unknown command %q\n\n%s", cmd, usage)
+		return exitConfig
+	}
+}
+
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		if a == "-h" || a == "--help" || a == "help" {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/rs/zerolog"
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/kickbot/kickbot/audit"
+	"github.com/kickbot/kickbot/bot"
+	"github.com/kickbot/kickbot/commands"
+	"github.com/kickbot/kickbot/config"
+	"github.com/kickbot/kickbot/health"
+	"github.com/kickbot/kickbot/meeting"
+	"github.com/kickbot/kickbot/metrics"
+	"github.com/kickbot/kickbot/secret"
+)
+
+// startupTimeout bounds auth.test at start-up.
+const startupTimeout = 15 * time.Second
+
+// runBot runs the Slack bot until ctx ends (SIGINT/SIGTERM).
+func runBot(ctx context.Context, stderr io.Writer) int {
+	cfg, err := config.FromEnvironment()
+	if err != nil {
+		fmt.Fprintln(stderr, "kickbot: configuration:", err)
+		return exitConfig
+	}
+	log := newLogger(cfg.LogLevel, cfg.LogFormat, stderr)
+	if err := serve(ctx, cfg, log); err != nil {
+		log.Error().Err(err).Msg("kickbot stopped")
+		return exitError
+	}
+	return exitOK
+}
+
+// serve wires the bot from cfg and runs it; tests call it against fakes.
+func serve(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := metrics.New(reg)
+
+	mcfg := meetingConfig(cfg, log)
+	mcfg.Observer = m
+	mc, err := meeting.New(mcfg)
+	if err != nil {
+		return err
+	}
+
+	api := slack.New(cfg.SlackBotToken.Reveal(),
+		slack.OptionAPIURL(cfg.SlackAPIURL),
+		slack.OptionAppLevelToken(cfg.SlackAppToken.Reveal()))
+	actx, cancel := context.WithTimeout(ctx, startupTimeout)
+	who, err := api.AuthTestContext(actx)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("slack auth.test with SLACK_BOT_TOKEN failed: %w", err)
+	}
+	log.Info().Str("team", who.Team).Str("bot_user", who.UserID).Msg("authenticated with Slack")
+
+	aud, err := audit.New(log, cfg.AuditFile)
+	if err != nil {
+		return fmt.Errorf("AUDIT_FILE: %w", err)
+	}
+	defer aud.Close()
+
+	sm := socketmode.New(api)
+	b := bot.New(bot.Config{
+		Policy:        cfg.Policy(),
+		OpsChannel:    cfg.OpsChannel,
+		Workers:       cfg.Workers,
+		QueueSize:     cfg.QueueSize,
+		MaxTargets:    cfg.MaxTargets,
+		UserRateLimit: cfg.UserRate,
+		DrainTimeout:  cfg.DrainTimeout,
+		ListMaxAge:    cfg.ListMaxAge,
+	}, sm, &commands.Service{Meeting: mc}, log, bot.WithMetrics(m), bot.WithAuditor(aud))
+
+	httpDone := make(chan error, 1)
+	hctx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
+	if cfg.HTTPAddr != "" {
+		h := health.Handler(readiness{bot: b, meeting: mc, metrics: m}, reg)
+		go func() {
+			defer func() {
+				if r := recover(); r != nil {
+					httpDone <- fmt.Errorf("health server panicked: %v", r)
+				}
+			}()
+			httpDone <- health.Serve(hctx, cfg.HTTPAddr, h, log)
+		}()
+	} else {
+		httpDone <- nil
+	}
+
+	runErr := b.Run(ctx)
+	stopHTTP() // the health server outlives the drain so probes see it finish
+	if err := <-httpDone; err != nil && runErr == nil {
+		runErr = err
+	}
+	return runErr
+}
+
+// readiness tells /readyz whether the bot can do its job.
+type readiness struct {
+	bot     *bot.Bot
+	meeting *meeting.Client
+	metrics *metrics.Metrics
+}
+
+func (r readiness) SlackConnected() bool {
+	c := r.bot.Connected()
+	r.metrics.Connected(c)
+	return c
+}
+
+func (r readiness) MeetingReady(ctx context.Context) error { return r.meeting.Check(ctx) }
+
+func meetingConfig(cfg config.Config, log zerolog.Logger) meeting.Config {
+	return meeting.Config{
+		BaseURL:      cfg.MeetingAPIURL,
+		AppID:        cfg.MeetingAppID,
+		AppKey:       cfg.MeetingAppKey,
+		UserID:       cfg.MeetingUserID,
+		Account:      cfg.MeetingAccount,
+		Password:     cfg.MeetingPassword,
+		HTTPClient:   &http.Client{Timeout: cfg.MeetingTimeout},
+		MaxPerHangUp: cfg.MeetingMaxPerHangUp,
+		Logger:       log,
+	}
+}
+
+func loadConsoleConfig() (config.Config, error) { return config.ConsoleFromEnvironment() }
+
+func secretOf(s string) secret.String { return secret.New(s) }
+
+// newLogger builds the process logger. format "console" is for people,
+// anything else JSON for machines.
+func newLogger(level, format string, w io.Writer) zerolog.Logger {
+	lvl, err := zerolog.ParseLevel(strings.ToLower(level))
+	if err != nil || level == "" {
+		lvl = zerolog.InfoLevel
+	}
+	if format == "console" {
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.Kitchen}
+	}
+	return zerolog.New(w).Level(lvl).With().Timestamp().Str("service", "kickbot").Logger()
+}
+
+// runHealthcheck probes /healthz of a bot on HTTP_ADDR (default :8080); the
+// container image has no curl.
+func runHealthcheck(ctx context.Context, stderr io.Writer) int {
+	addr := os.Getenv("HTTP_ADDR")
+	if addr == "" {
+		addr = ":8080"
+	}
+	if strings.HasPrefix(addr, ":") {
+		addr = "127.0.0.1" + addr
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/healthz", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		fmt.Fprintln(stderr, "kickbot healthcheck:", err)
+		return exitError
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintln(stderr, "kickbot healthcheck: /healthz answered", resp.Status)
+		return exitError
+	}
+	return exitOK
+}

@@ -25,11 +25,11 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // Fixed IDs of the test workspace.
 const (
-	modChannel = "CMOD"  // the moderation channel where /kick is allowed
-	opsChannel = "COPS"  // ops notices
+	modChannel = "CMOD"   // the moderation channel where /kick is allowed
+	opsChannel = "COPS"   // ops notices
 	otherChan  = "COTHER" // a channel not in KICK_CHANNELS
-	moderator  = "UMOD"  // allowed user
-	moderator2 = "UMOD2" // a second allowed user
+	moderator  = "UMOD"   // allowed user
+	moderator2 = "UMOD2"  // a second allowed user
 	stranger   = "USTRANGER"
 )
 

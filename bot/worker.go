@@ -19,7 +19,13 @@ func (b *Bot) runJob(ctx context.Context, j job) {
 	t := &tracker{}
 	defer func() {
 		if r := recover(); r != nil {
-			b.log.Error().Str("panic", fmt.Sprint(r)).Bytes("stack", debug.Stack()).Msg("handler panicked")
+			b.log.Error().Str("panic", fmt.Sprint(r)).Bytes("stack", debug.Stack()).Bool("answered", t.answered).Msg("handler panicked")
+			if t.answered {
+				// The user already has this job's outcome (say the kick
+				// succeeded and the panic hit the ops notice after it): a
+				// "did not finish" reply and parent would contradict it.
+				return
+			}
 			b.failVisibly(j, t, "kickbot hit an internal error and did not finish this request. Nothing more will happen; please check the thread and try again.")
 		}
 	}()

@@ -1,0 +1,456 @@
+// Command kickload is kickbot's load driver (issues 5 and 7). In one run it
+// starts the fake Slack (bot/slackfake) and the meeting simulator
+// (meeting/meetingtest), runs the real kickbot binary as a child process
+// pointed at them, and sends it /kick commands: one at a time on an idle bot
+// (sequential), all at once (burst) and at a steady rate (steady). It checks
+// kickbot's promises — every command acked within Slack's 3 s, every accepted
+// one ends in exactly one outcome, the meeting receives exactly the expected
+// participant IDs, nobody is disconnected twice — and measures ack latency,
+// envelope-to-outcome latency, meeting API calls per kick, peak RSS, CPU
+// seconds, goroutines before and after, idle RSS and the time from process
+// start to connected.
+//
+// In the same run it measures the floor: `kickload floor`, a minimal program
+// that only connects with slack-go's socketmode client and acks every
+// envelope, gets the same commands, and kickbot's ack latency is reported as
+// a ratio to it.
+//
+//	go run ./cmd/kickload                       # all three scenarios, 1,000 commands each
+//	go run ./cmd/kickload -mode burst -n 2000
+//	go run ./cmd/kickload -mode steady -rate 200 -n 1000
+//
+// It exits 1 if a promise is broken, 2 on bad usage or if it could not set
+// up, and 0 otherwise; missed performance targets are reported, not fatal.
+// Linux only (it reads /proc).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kickbot/kickbot/bot/slackfake"
+	"github.com/kickbot/kickbot/meeting/meetingtest"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if len(os.Args) > 1 && os.Args[1] == "floor" {
+		os.Exit(runFloor(ctx, os.Stderr))
+	}
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+type options struct {
+	mode         string
+	n            int
+	rate         float64
+	participants int
+	perUser      int
+	bin          string
+	floor        bool
+	timeout      time.Duration
+	logLevel     string
+	keep         bool
+}
+
+// load is one run: the fakes, the processes and the results.
+type load struct {
+	opt   options
+	out   io.Writer
+	sim   *meetingtest.Server
+	facts meetingtest.SampleFacts
+	tmp   string
+
+	baselineGoroutines int
+}
+
+// proc is a child process under test, with its own fake Slack.
+type proc struct {
+	name     string
+	bot      bool // kickbot (outcomes, metrics) rather than the floor
+	cmd      *exec.Cmd
+	pid      int
+	fake     *slackfake.Server
+	httpAddr string
+	logPath  string
+	done     chan struct{}
+	exitErr  error
+
+	connect time.Duration // process start → first socket
+	idleRSS int64         // just connected, nothing done yet
+	warmRSS int64         // idle after the warm-up
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var o options
+	fs := flag.NewFlagSet("kickload", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.mode, "mode", "all", "scenarios to run: sequential, burst, steady, or all (comma-separated list allowed)")
+	fs.IntVar(&o.n, "n", 1000, "commands per scenario")
+	fs.Float64Var(&o.rate, "rate", 200, "commands per second in the steady scenario")
+	fs.IntVar(&o.participants, "participants", 0, "participants in each scenario's meeting (default n+100)")
+	fs.IntVar(&o.perUser, "per-user", 20, "commands per moderator (kickbot's default limit is 30 a minute)")
+	fs.StringVar(&o.bin, "bin", "", "kickbot binary to test (default: build ./cmd/kickbot into a temporary directory)")
+	fs.BoolVar(&o.floor, "floor", true, "also run the floor (socketmode client that only acks) and report ratios")
+	fs.DurationVar(&o.timeout, "timeout", 90*time.Second, "longest a scenario may take before it counts as failed")
+	fs.StringVar(&o.logLevel, "log-level", "info", "kickbot's LOG_LEVEL (its log goes to a file)")
+	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (binary and logs)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	scenarios, err := pickScenarios(o.mode)
+	if err != nil || o.n < 1 || o.rate <= 0 || o.perUser < 1 || o.perUser > 30 {
+		fmt.Fprintln(stderr, "kickload: bad flags:", err, "(need -n ≥ 1, -rate > 0, 1 ≤ -per-user ≤ 30)")
+		return 2
+	}
+	if o.participants == 0 {
+		o.participants = o.n + 100
+	}
+	if o.participants < o.n+warmupPerConf {
+		fmt.Fprintf(stderr, "kickload: -participants must be at least n+%d\n", warmupPerConf)
+		return 2
+	}
+
+	l := &load{opt: o, out: stdout}
+	l.tmp, err = os.MkdirTemp("", "kickload-")
+	if err != nil {
+		fmt.Fprintln(stderr, "kickload:", err)
+		return 2
+	}
+	if o.keep {
+		fmt.Fprintln(stdout, "temporary directory:", l.tmp)
+	} else {
+		defer os.RemoveAll(l.tmp)
+	}
+	code, err := l.main(ctx, scenarios)
+	if err != nil {
+		fmt.Fprintln(stderr, "kickload:", err)
+	}
+	return code
+}
+
+var allScenarios = []scenario{
+	{name: "sequential", letter: 's', conf: "914200001"},
+	{name: "burst", letter: 'b', conf: "914200002"},
+	{name: "steady", letter: 't', conf: "914200003"},
+}
+
+func pickScenarios(mode string) ([]scenario, error) {
+	if mode == "all" {
+		return allScenarios, nil
+	}
+	var out []scenario
+	for name := range strings.SplitSeq(mode, ",") {
+		i := -1
+		for j, sc := range allScenarios {
+			if sc.name == strings.TrimSpace(name) {
+				i = j
+			}
+		}
+		if i < 0 {
+			return nil, fmt.Errorf("unknown mode %q", name)
+		}
+		out = append(out, allScenarios[i])
+	}
+	return out, nil
+}
+
+// warmupPerConf is how many spare participants of each meeting the warm-up
+// kicks, all at once, so that token caches and connection pools are warm
+// before anything is measured (one per worker).
+const warmupPerConf = 8
+
+func (l *load) main(ctx context.Context, scenarios []scenario) (int, error) {
+	bin := l.opt.bin
+	if bin == "" {
+		bin = filepath.Join(l.tmp, "kickbot")
+		fmt.Fprintln(l.out, "building ./cmd/kickbot …")
+		b := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", bin, "./cmd/kickbot")
+		b.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := b.CombinedOutput(); err != nil {
+			return 2, fmt.Errorf("go build ./cmd/kickbot (run kickload from the repository root, or pass -bin): %v\n%s", err, out)
+		}
+	}
+
+	l.sim = meetingtest.NewServer()
+	defer l.sim.Close()
+	l.facts = l.sim.Sample()
+	people := map[string][]meetingtest.P{}
+	for _, sc := range scenarios {
+		l.sim.AddConference(sc.conf).Subject("Load test " + sc.name).Scheduler(l.facts.UserID).Running().
+			Host(meetingtest.P{Name: "Load Host", Phone: "+8613700000001"}).
+			CoHost(meetingtest.P{Name: "Load Co-host", Phone: "+8613700000002"}).
+			Participants(l.opt.participants)
+		for _, p := range l.sim.Online(sc.conf) {
+			if strings.HasPrefix(p.Name, "Participant ") {
+				people[sc.conf] = append(people[sc.conf], p)
+			}
+		}
+	}
+	cmds := map[string][]command{}
+	var users []string
+	for _, sc := range scenarios {
+		c, u := makeCommands(sc, people[sc.conf], l.opt.n, l.opt.perUser)
+		cmds[sc.name] = c
+		users = append(users, u...)
+	}
+	warmUsers := make([]string, warmupPerConf)
+	for i := range warmUsers {
+		warmUsers[i] = fmt.Sprintf("ULW%04d", i+1)
+	}
+	users = append(users, warmUsers...)
+
+	botFake := slackfake.New()
+	defer botFake.Close()
+	addr, err := freeAddr()
+	if err != nil {
+		return 2, err
+	}
+	kb := &proc{name: "kickbot", bot: true, fake: botFake, httpAddr: addr, logPath: filepath.Join(l.tmp, "kickbot.log")}
+	env := []string{
+		"SLACK_API_URL=" + botFake.APIURL(),
+		"SLACK_APP_TOKEN=" + slackfake.DefaultAppToken,
+		"SLACK_BOT_TOKEN=" + slackfake.DefaultBotToken,
+		"MEETING_API_URL=" + l.sim.URL(),
+		"MEETING_APP_ID=" + l.facts.AppID,
+		"MEETING_APP_KEY=" + l.facts.AppKey, // the simulator's public sample key
+		"MEETING_USER_ID=" + l.facts.UserID,
+		"KICK_CHANNELS=" + loadChannel,
+		"KICK_USERS=" + strings.Join(users, ","),
+		"OPS_CHANNEL=" + opsChannel,
+		"HTTP_ADDR=" + addr,
+		"LOG_LEVEL=" + l.opt.logLevel,
+		"LOG_FORMAT=json",
+	}
+	if err := l.start(ctx, kb, exec.Command(bin), env); err != nil {
+		return 2, err
+	}
+	defer l.stop(kb)
+
+	var fl *proc
+	if l.opt.floor {
+		self, err := os.Executable()
+		if err != nil {
+			return 2, err
+		}
+		floorFake := slackfake.New()
+		defer floorFake.Close()
+		fl = &proc{name: "floor", fake: floorFake, logPath: filepath.Join(l.tmp, "floor.log")}
+		env := []string{
+			"SLACK_API_URL=" + floorFake.APIURL(),
+			"SLACK_APP_TOKEN=" + slackfake.DefaultAppToken,
+			"SLACK_BOT_TOKEN=" + slackfake.DefaultBotToken,
+		}
+		if err := l.start(ctx, fl, exec.Command(self, "floor"), env); err != nil {
+			return 2, err
+		}
+		defer l.stop(fl)
+	}
+
+	// Idle RSS: connected, nothing done yet, after a moment to settle.
+	time.Sleep(time.Second)
+	for _, p := range []*proc{kb, fl} {
+		if p != nil {
+			p.idleRSS, _, _ = procMemory(p.pid)
+		}
+	}
+
+	if err := l.warmUp(ctx, kb, scenarios, people, warmUsers); err != nil {
+		return 2, err
+	}
+	kb.warmRSS, _, _ = procMemory(kb.pid)
+
+	var results []*result
+	for _, sc := range scenarios {
+		if ctx.Err() != nil {
+			return 2, ctx.Err()
+		}
+		if fl != nil {
+			fmt.Fprintf(l.out, "%-10s floor   …\n", sc.name)
+			results = append(results, l.run(ctx, fl, sc, cmds[sc.name]))
+		}
+		fmt.Fprintf(l.out, "%-10s kickbot …\n", sc.name)
+		results = append(results, l.run(ctx, kb, sc, cmds[sc.name]))
+	}
+
+	// SIGTERM, as Kubernetes would: kickbot must drain and exit 0.
+	l.stop(kb)
+	if fl != nil {
+		l.stop(fl)
+	}
+
+	l.report(results, kb, fl)
+	broken := false
+	for _, r := range results {
+		broken = broken || r.broken()
+	}
+	if kb.exitErr != nil {
+		fmt.Fprintf(l.out, "\nkickbot did not exit 0 on SIGTERM: %v (log: %s)\n", kb.exitErr, kb.logPath)
+		broken = true
+	}
+	if p := botFake.Problems(); len(p) > 0 {
+		fmt.Fprintf(l.out, "\nfake Slack saw problems: %q\n", p)
+		broken = true
+	}
+	if broken {
+		fmt.Fprintln(l.out, "\nRESULT: a promise was BROKEN (see above); kickbot's log:", kb.logPath)
+		if !l.opt.keep {
+			tail(l.out, kb.logPath, 20)
+		}
+		return 1, nil
+	}
+	fmt.Fprintln(l.out, "\nRESULT: every promise kept")
+	return 0, nil
+}
+
+// start runs p's command with env (plus the caller's environment minus
+// anything that could configure kickbot) and waits until it has connected
+// to its fake Slack.
+func (l *load) start(ctx context.Context, p *proc, cmd *exec.Cmd, env []string) error {
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "SLACK_") || strings.HasPrefix(k, "MEETING_") || strings.HasPrefix(k, "KICK_") ||
+			strings.HasPrefix(k, "OPS_") || strings.HasPrefix(k, "AUDIT_") || strings.HasPrefix(k, "LOG_") || k == "HTTP_ADDR" {
+			continue
+		}
+		cmd.Env = append(cmd.Env, kv)
+	}
+	cmd.Env = append(cmd.Env, env...)
+	logf, err := os.Create(p.logPath)
+	if err != nil {
+		return err
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	p.cmd = cmd
+	p.done = make(chan struct{})
+
+	t0 := time.Now()
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return fmt.Errorf("start %s: %w", p.name, err)
+	}
+	p.pid = cmd.Process.Pid
+	go func() {
+		p.exitErr = cmd.Wait()
+		logf.Close()
+		close(p.done)
+	}()
+	wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	go func() {
+		select {
+		case <-p.done:
+			cancel() // it died: stop waiting at once
+		case <-wctx.Done():
+		}
+	}()
+	if err := p.fake.WaitSockets(wctx, 1); err != nil {
+		var b strings.Builder
+		tail(&b, p.logPath, 20)
+		return fmt.Errorf("%s did not connect to the fake Slack: %v (exit: %v)\n%s", p.name, err, p.exitErr, b.String())
+	}
+	p.connect = time.Since(t0)
+	if p.httpAddr != "" {
+		if !pollUntil(wctx, 5*time.Millisecond, func() bool { _, err := goroutines(wctx, p.httpAddr); return err == nil }) {
+			return fmt.Errorf("%s: /metrics on %s did not answer", p.name, p.httpAddr)
+		}
+	}
+	return nil
+}
+
+// stop sends SIGTERM and waits for the process to exit (SIGKILL after 40 s).
+func (l *load) stop(p *proc) {
+	if p == nil || p.cmd == nil || p.cmd.Process == nil {
+		return
+	}
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(40 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		if p.exitErr == nil {
+			p.exitErr = errors.New("killed after 40 s")
+		}
+	}
+}
+
+// warmUp kicks warmupPerConf spare participants of every scenario's meeting
+// at once, waits for their outcomes and records the goroutine baseline: from
+// here on, token caches and connection pools are warm.
+func (l *load) warmUp(ctx context.Context, kb *proc, scenarios []scenario, people map[string][]meetingtest.P, users []string) error {
+	posts := kb.fake.Calls("chat.postMessage")
+	for _, sc := range scenarios {
+		spare := people[sc.conf][l.opt.n:]
+		for i := range warmupPerConf {
+			kb.fake.SlashCommand(slackfake.Slash{Text: sc.conf + " " + spare[i].ID + " -- warm-up",
+				UserID: users[i], ChannelID: loadChannel, ChannelName: "load"})
+		}
+	}
+	want := posts + 3*warmupPerConf*len(scenarios)
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if !pollUntil(wctx, 5*time.Millisecond, func() bool { return kb.fake.Calls("chat.postMessage") >= want }) {
+		return fmt.Errorf("warm-up: kickbot posted %d of %d messages in 30 s (log: %s)", kb.fake.Calls("chat.postMessage")-posts, want-posts, kb.logPath)
+	}
+	time.Sleep(500 * time.Millisecond)
+	g, err := goroutines(ctx, kb.httpAddr)
+	if err != nil {
+		return err
+	}
+	l.baselineGoroutines = g
+	return nil
+}
+
+// callCounts is the simulator's call count per endpoint so far.
+func (l *load) callCounts() map[meetingtest.Endpoint]int {
+	out := map[meetingtest.Endpoint]int{}
+	for _, e := range endpoints {
+		out[e] = l.sim.CallCount(e)
+	}
+	return out
+}
+
+var endpoints = []meetingtest.Endpoint{
+	meetingtest.EndpointHangUp, meetingtest.EndpointRealTimeInfo, meetingtest.EndpointControlToken,
+	meetingtest.EndpointConfDetail, meetingtest.EndpointAppAuth, meetingtest.EndpointAccountAuth,
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// tail writes the last n lines of a file.
+func tail(w io.Writer, path string, n int) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	fmt.Fprintf(w, "--- last %d lines of %s\n%s\n", len(lines), path, strings.Join(lines, "\n"))
+}

@@ -1,0 +1,230 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/kickbot/kickbot/meeting/meetingtest"
+)
+
+// percentile is the nearest-rank q-quantile (0 < q ≤ 1) of ds; 0 if empty.
+func percentile(ds []time.Duration, q float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := int(math.Ceil(q*float64(len(s)))) - 1
+	return s[max(0, min(i, len(s)-1))]
+}
+
+func maxOf(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	return slices.Max(ds)
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d)/float64(time.Millisecond)) }
+
+func mb(b int64) string { return fmt.Sprintf("%.1f MB", float64(b)/(1<<20)) }
+
+func ratio(a, b time.Duration) string {
+	if b <= 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f×", float64(a)/float64(b))
+}
+
+func perKick(n, kicks int) string {
+	if kicks == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f", float64(n)/float64(kicks))
+}
+
+// report prints the figures of every scenario side by side, then the issue 7
+// targets with met / missed.
+func (l *load) report(results []*result, kb, fl *proc) {
+	w := l.out
+	fmt.Fprintf(w, "\nkickload: %d commands per scenario, steady rate %.0f/s, %d participants per meeting, %d commands per moderator\n",
+		l.opt.n, l.opt.rate, l.opt.participants+2, l.opt.perUser)
+
+	floorOf := map[string]*result{}
+	for _, r := range results {
+		if r.proc == "floor" {
+			floorOf[r.scenario] = r
+		}
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	row := func(name string, f func(r *result) string) {
+		cells := []string{name}
+		for _, r := range results {
+			cells = append(cells, f(r))
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
+	}
+	bot := func(f func(r *result) string) func(r *result) string {
+		return func(r *result) string {
+			if r.proc != "kickbot" {
+				return ""
+			}
+			return f(r)
+		}
+	}
+	row("", func(r *result) string { return r.scenario })
+	row("", func(r *result) string { return r.proc })
+	row("commands sent", func(r *result) string { return fmt.Sprint(r.n) })
+	row("acked / accepted / refused", func(r *result) string {
+		return fmt.Sprintf("%d / %d / %d", r.acked, r.accepted, r.rejected)
+	})
+	row("ack missing / twice / > 3 s", func(r *result) string {
+		return fmt.Sprintf("%d / %d / %d", r.ackMissing, r.ackDup, r.ackLate)
+	})
+	row("ack latency p50", func(r *result) string { return ms(percentile(r.ackLat, 0.5)) })
+	row("ack latency p99", func(r *result) string { return ms(percentile(r.ackLat, 0.99)) })
+	row("ack latency max", func(r *result) string { return ms(maxOf(r.ackLat)) })
+	ratioRow := func(name string, q float64) {
+		row(name, bot(func(r *result) string {
+			f := floorOf[r.scenario]
+			if f == nil {
+				return "–"
+			}
+			if q == 1 {
+				return ratio(maxOf(r.ackLat), maxOf(f.ackLat))
+			}
+			return ratio(percentile(r.ackLat, q), percentile(f.ackLat, q))
+		}))
+	}
+	ratioRow("ack p50 / floor's", 0.5)
+	ratioRow("ack p99 / floor's", 0.99)
+	ratioRow("ack max / floor's", 1)
+	row("envelope→outcome p50", bot(func(r *result) string { return ms(percentile(r.outcomeLat, 0.5)) }))
+	row("envelope→outcome p99", bot(func(r *result) string { return ms(percentile(r.outcomeLat, 0.99)) }))
+	row("envelope→outcome max", bot(func(r *result) string { return ms(maxOf(r.outcomeLat)) }))
+	row("outcomes lost / doubled / not done", bot(func(r *result) string {
+		return fmt.Sprintf("%d / %d / %d", r.lost, r.doubled, r.notDone)
+	}))
+	row("hang-up IDs received", bot(func(r *result) string { return fmt.Sprint(r.kicks) }))
+	row("IDs missing / twice / unexpected", bot(func(r *result) string {
+		return fmt.Sprintf("%d / %d / %d", r.hangMissing, r.hangDup, r.hangUnexpected)
+	}))
+	for _, e := range endpoints {
+		row("meeting "+string(e)+" calls per kick", bot(func(r *result) string { return perKick(r.calls[e], r.kicks) }))
+	}
+	row("bot CPU per command p50 (seq.)", bot(func(r *result) string {
+		if len(r.ownWork) == 0 {
+			return "–"
+		}
+		return ms(percentile(r.ownWork, 0.5))
+	}))
+	row("bot CPU per command p99 (seq.)", bot(func(r *result) string {
+		if len(r.ownWork) == 0 {
+			return "–"
+		}
+		return ms(percentile(r.ownWork, 0.99))
+	}))
+	row("CPU seconds", func(r *result) string { return fmt.Sprintf("%.2f s", r.cpu.Seconds()) })
+	row("CPU per command", func(r *result) string { return ms(r.cpu / time.Duration(max(1, r.n))) })
+	row("peak RSS", func(r *result) string { return mb(r.peakRSS) })
+	row("goroutines before → after", bot(func(r *result) string {
+		return fmt.Sprintf("%d → %d", r.gorBefore, r.gorAfter)
+	}))
+	row("wall time", func(r *result) string { return fmt.Sprintf("%.2f s", r.wall.Seconds()) })
+	row("throughput", func(r *result) string { return fmt.Sprintf("%.0f/s", float64(r.n)/r.wall.Seconds()) })
+	tw.Flush()
+
+	fmt.Fprintln(w)
+	for _, p := range []*proc{kb, fl} {
+		if p == nil {
+			continue
+		}
+		extra := ""
+		if p.bot {
+			extra = fmt.Sprintf(", idle RSS after warm-up %s, goroutine baseline %d", mb(p.warmRSS), l.baselineGoroutines)
+		}
+		exit := "exit 0 on SIGTERM"
+		if p.exitErr != nil {
+			exit = "exit on SIGTERM: " + p.exitErr.Error()
+		}
+		fmt.Fprintf(w, "%-8s start→connected %s, idle RSS %s%s, %s\n", p.name, ms(p.connect), mb(p.idleRSS), extra, exit)
+	}
+	for _, r := range results {
+		for _, p := range r.problems {
+			fmt.Fprintf(w, "PROBLEM %s/%s: %s\n", r.scenario, r.proc, p)
+		}
+		if len(r.rejections) > 0 {
+			keys := make([]string, 0, len(r.rejections))
+			for k := range r.rejections {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				fmt.Fprintf(w, "note %s/%s: %d refused in the ack: %s\n", r.scenario, r.proc, r.rejections[k], k)
+			}
+		}
+	}
+	l.targets(results, kb)
+}
+
+// targets prints issue 7's targets with the measured figure and met/missed.
+func (l *load) targets(results []*result, kb *proc) {
+	find := func(scen, proc string) *result {
+		for _, r := range results {
+			if r.scenario == scen && r.proc == proc {
+				return r
+			}
+		}
+		return nil
+	}
+	w := tabwriter.NewWriter(l.out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(l.out, "\nissue 7 targets:")
+	line := func(target, measured string, ok bool) {
+		verdict := "met"
+		if !ok {
+			verdict = "MISSED"
+		}
+		fmt.Fprintf(w, "  %s\t%s\t%s\n", target, measured, verdict)
+	}
+	if s := find("sequential", "kickbot"); s != nil {
+		p50, p99 := percentile(s.ackLat, 0.5), percentile(s.ackLat, 0.99)
+		line("sequential ack p50 ≤ 1 ms", ms(p50), p50 <= time.Millisecond)
+		line("sequential ack p99 ≤ 3 ms", ms(p99), p99 <= 3*time.Millisecond)
+		own := percentile(s.ownWork, 0.5)
+		line("own work per kick p50 ≤ 1 ms (bot CPU per command)", ms(own), len(s.ownWork) > 0 && own <= time.Millisecond)
+	}
+	if b, f := find("burst", "kickbot"), find("burst", "floor"); b != nil && f != nil {
+		bp, fp := percentile(b.ackLat, 0.99), percentile(f.ackLat, 0.99)
+		line("burst ack p99 ≤ 1.5× floor's p99", fmt.Sprintf("%s vs %s = %s", ms(bp), ms(fp), ratio(bp, fp)),
+			float64(bp) <= 1.5*float64(fp))
+	}
+	hang, rti, tok, kicks := 0, 0, 0, 0
+	for _, r := range results {
+		if r.proc != "kickbot" {
+			continue
+		}
+		kicks += r.kicks
+		hang += r.calls[meetingtest.EndpointHangUp]
+		rti += r.calls[meetingtest.EndpointRealTimeInfo]
+		tok += r.calls[meetingtest.EndpointControlToken] + r.calls[meetingtest.EndpointAppAuth] +
+			r.calls[meetingtest.EndpointAccountAuth] + r.calls[meetingtest.EndpointConfDetail]
+	}
+	if kicks > 0 {
+		line("warm kick: 1 disconnect call, ≤ 2 roster reads, no token call",
+			fmt.Sprintf("%s hang-up, %s realTimeInfo, %d token/auth/confDetail calls in %d kicks",
+				perKick(hang, kicks), perKick(rti, kicks), tok, kicks),
+			hang == kicks && rti <= 2*kicks && tok == 0)
+	}
+	line("idle RSS ≤ 20 MB", mb(kb.idleRSS), kb.idleRSS <= 20<<20)
+	if b := find("burst", "kickbot"); b != nil {
+		line(fmt.Sprintf("peak RSS in the %d-command burst ≤ 60 MB", b.n), mb(b.peakRSS), b.peakRSS <= 60<<20)
+	}
+	line("process start → connected ≤ 200 ms", ms(kb.connect), kb.connect <= 200*time.Millisecond)
+	w.Flush()
+	fmt.Fprintln(l.out, "  (rendering a page of a 3,000-participant roster ≤ 1 ms: go test -bench RenderRosterPage ./commands)")
+}

@@ -1,0 +1,354 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/kickbot/kickbot/bot/slackfake"
+	"github.com/kickbot/kickbot/meeting/meetingtest"
+)
+
+// Channels of the load-test workspace.
+const (
+	loadChannel = "CLOAD" // KICK_CHANNELS
+	opsChannel  = "COPS"  // OPS_CHANNEL
+)
+
+// ackDeadline is Slack's: an envelope not acked within 3 s counts as failed
+// and the user sees an error.
+const ackDeadline = 3 * time.Second
+
+// scenario is one way of sending the commands.
+type scenario struct {
+	name   string // "sequential", "burst", "steady"
+	letter byte   // in tags and user IDs
+	conf   string // its own conference, so hang-ups are counted per scenario
+}
+
+// command is one /kick the driver sends; tag (in the reason) finds its
+// messages, pid is who it must disconnect.
+type command struct {
+	user, text, tag, pid string
+	envelope             string
+}
+
+// tagPattern finds a command's tag in the messages kickbot posts.
+var tagPattern = regexp.MustCompile(`kl[a-z]-[0-9]{5}`)
+
+// makeCommands builds n commands kicking the first n generated participants
+// of conf, one each, naming them by ID, name or phone in turn, spread over
+// users so that no user exceeds perUser commands.
+func makeCommands(sc scenario, people []meetingtest.P, n, perUser int) ([]command, []string) {
+	var users []string
+	cmds := make([]command, n)
+	for i := range n {
+		if i%perUser == 0 {
+			users = append(users, fmt.Sprintf("UL%c%04d", sc.letter-'a'+'A', len(users)+1))
+		}
+		p := people[i]
+		target := p.ID
+		switch i % 3 {
+		case 1:
+			target = `"` + p.Name + `"`
+		case 2:
+			target = p.Phone
+		}
+		tag := fmt.Sprintf("kl%c-%05d", sc.letter, i)
+		cmds[i] = command{user: users[len(users)-1], tag: tag, pid: p.ID,
+			text: sc.conf + " " + target + " -- load test " + tag}
+	}
+	return cmds, users
+}
+
+// result is what one scenario measured on one process.
+type result struct {
+	proc, scenario string
+	n              int
+	wall           time.Duration // first command sent to last outcome (or last ack for the floor)
+
+	acked, accepted, rejected int
+	ackMissing, ackDup        int
+	ackLate                   int // acked after ackDeadline
+	ackLat                    []time.Duration
+	rejections                map[string]int // ack text → count
+
+	// kickbot only.
+	outcomeLat          []time.Duration
+	lost, doubled       int // accepted commands with no / several thread replies
+	notDone             int // a single reply that does not say the participant was disconnected
+	privateAnswers      int // response_url answers (failures, ambiguity) to accepted commands
+	hangMissing, hangDup int
+	hangUnexpected      int
+	calls               map[meetingtest.Endpoint]int // meeting API calls during the scenario
+	kicks               int                          // hang-up IDs received
+	ownWork             []time.Duration              // sequential: bot CPU per command
+
+	cpu               time.Duration
+	peakRSS           int64
+	gorBefore, gorAfter int
+
+	problems []string
+}
+
+func (r *result) problem(format string, args ...any) {
+	r.problems = append(r.problems, fmt.Sprintf(format, args...))
+}
+
+// broken reports whether a promise of issue 5 was broken.
+func (r *result) broken() bool {
+	return r.ackMissing > 0 || r.ackDup > 0 || r.ackLate > 0 || r.lost > 0 || r.doubled > 0 ||
+		r.hangMissing > 0 || r.hangDup > 0 || r.hangUnexpected > 0 || len(r.problems) > 0
+}
+
+// run sends cmds to p as the scenario says, waits for every ack (and, for
+// kickbot, every outcome), and measures.
+func (l *load) run(ctx context.Context, p *proc, sc scenario, cmds []command) *result {
+	r := &result{proc: p.name, scenario: sc.name, n: len(cmds), rejections: map[string]int{}}
+	cmds = slices.Clone(cmds)
+	f := p.fake
+	ackBase := len(f.Acks())
+	msgBase := len(f.Messages())
+	postBase, updBase := f.Calls("chat.postMessage"), f.Calls("chat.update")
+	hangBase := len(l.sim.HangUpIDs(sc.conf))
+	callsBase := l.callCounts()
+
+	if p.bot {
+		if g, err := goroutines(ctx, p.httpAddr); err == nil {
+			r.gorBefore = g
+		} else {
+			r.problem("goroutines before: %v", err)
+		}
+	}
+	if err := resetPeakRSS(p.pid); err != nil {
+		r.problem("reset peak RSS: %v", err)
+	}
+	cpu0, _ := procCPU(p.pid)
+
+	send := func(i int) {
+		cmds[i].envelope = f.SlashCommand(slackfake.Slash{Text: cmds[i].text, UserID: cmds[i].user,
+			ChannelID: loadChannel, ChannelName: "load"})
+	}
+	deadline := time.Now().Add(l.opt.timeout)
+	wctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+
+	start := time.Now()
+	switch sc.name {
+	case "sequential":
+		// One at a time on an idle bot: the next command is sent once the
+		// previous one has finished (ops notice posted) and the bot is idle.
+		expectPosts, expectUpd := postBase, updBase
+		prev, _ := procRunTime(p.pid)
+		for i := range cmds {
+			send(i)
+			if err := f.WaitAcks(wctx, ackBase+i+1); err != nil {
+				r.problem("command %d: %v", i, err)
+				break
+			}
+			if !p.bot {
+				continue
+			}
+			acks := f.Acks()
+			if a := acks[len(acks)-1]; a.EnvelopeID == cmds[i].envelope && a.Payload == nil {
+				expectPosts += 3 // parent, thread reply, ops notice
+				expectUpd++      // parent's final version
+			}
+			if !pollUntil(wctx, 100*time.Microsecond, func() bool {
+				return f.Calls("chat.postMessage") >= expectPosts && f.Calls("chat.update") >= expectUpd
+			}) {
+				r.problem("command %d: no outcome before the deadline", i)
+				break
+			}
+			time.Sleep(300 * time.Microsecond) // let the bot finish its bookkeeping
+			now, err := procRunTime(p.pid)
+			if err == nil {
+				r.ownWork = append(r.ownWork, now-prev)
+				prev = now
+			}
+		}
+	case "burst":
+		for i := range cmds {
+			send(i)
+		}
+	case "steady":
+		interval := time.Duration(float64(time.Second) / l.opt.rate)
+		for i := range cmds {
+			if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
+				time.Sleep(d)
+			}
+			send(i)
+		}
+	}
+
+	if err := f.WaitAcks(wctx, ackBase+len(cmds)); err != nil {
+		r.problem("waiting for acks: %v", err)
+	}
+	acks := map[string][]slackfake.Ack{}
+	for _, a := range f.Acks()[ackBase:] {
+		acks[a.EnvelopeID] = append(acks[a.EnvelopeID], a)
+	}
+	accepted := map[string]*command{} // tag → command
+	for i := range cmds {
+		c := &cmds[i]
+		as := acks[c.envelope]
+		switch {
+		case len(as) == 0:
+			r.ackMissing++
+			continue
+		case len(as) > 1:
+			r.ackDup++
+		}
+		r.acked++
+		lat := as[0].Latency()
+		r.ackLat = append(r.ackLat, lat)
+		if lat > ackDeadline {
+			r.ackLate++
+		}
+		if as[0].Payload == nil {
+			r.accepted++
+			accepted[c.tag] = c
+		} else {
+			r.rejected++
+			r.rejections[ackSummary(as[0].Payload)]++
+		}
+	}
+
+	if p.bot {
+		want := 3 * len(accepted)
+		if !pollUntil(wctx, 5*time.Millisecond, func() bool {
+			return f.Calls("chat.postMessage")-postBase >= want && f.Calls("chat.update")-updBase >= len(accepted)
+		}) {
+			r.problem("not every outcome was posted within %s", l.opt.timeout)
+		}
+		r.wall = time.Since(start)
+		// Anything posted twice would show up now.
+		time.Sleep(200 * time.Millisecond)
+		l.checkOutcomes(r, f, sc, acks, accepted, msgBase, hangBase)
+	} else {
+		r.wall = time.Since(start)
+	}
+
+	cpu1, _ := procCPU(p.pid)
+	r.cpu = cpu1 - cpu0
+	if _, hwm, err := procMemory(p.pid); err == nil {
+		r.peakRSS = hwm
+	}
+	if p.bot {
+		calls := l.callCounts()
+		r.calls = map[meetingtest.Endpoint]int{}
+		for e, n := range calls {
+			r.calls[e] = n - callsBase[e]
+		}
+		r.gorAfter = settleGoroutines(ctx, p.httpAddr, l.baselineGoroutines)
+	}
+	return r
+}
+
+// checkOutcomes matches every accepted command with its messages and the
+// meeting's hang-ups.
+func (l *load) checkOutcomes(r *result, f *slackfake.Server, sc scenario, acks map[string][]slackfake.Ack,
+	accepted map[string]*command, msgBase, hangBase int) {
+	replies := map[string][]slackfake.Message{}
+	for _, m := range f.Messages()[msgBase:] {
+		tag := tagPattern.FindString(strings.Join(m.Texts(), "\n"))
+		if tag == "" || tag[2] != sc.letter {
+			continue
+		}
+		switch {
+		case m.Method == "chat.postMessage" && m.Channel == loadChannel && m.ThreadTS != "":
+			replies[tag] = append(replies[tag], m)
+		case m.Method == "response_url":
+			if accepted[tag] != nil {
+				r.privateAnswers++
+				if r.privateAnswers <= 3 {
+					r.problem("%s answered privately: %.120s", tag, m.Text)
+				}
+			}
+		}
+	}
+	for tag, c := range accepted {
+		rs := replies[tag]
+		switch {
+		case len(rs) == 0:
+			r.lost++
+			continue
+		case len(rs) > 1:
+			r.doubled++
+		}
+		if !strings.HasPrefix(rs[0].Text, "Disconnected 1 participant") {
+			r.notDone++
+			if r.notDone <= 3 {
+				r.problem("%s: outcome %.120q", tag, rs[0].Text)
+			}
+		}
+		r.outcomeLat = append(r.outcomeLat, rs[0].At.Sub(acks[c.envelope][0].Sent))
+	}
+
+	got := l.sim.HangUpIDs(sc.conf)[hangBase:]
+	r.kicks = len(got)
+	want := map[string]bool{}
+	for _, c := range accepted {
+		want[c.pid] = true
+	}
+	seen := map[string]int{}
+	for _, id := range got {
+		seen[id]++
+		switch {
+		case !want[id]:
+			r.hangUnexpected++
+		case seen[id] == 2:
+			r.hangDup++
+		}
+	}
+	for id := range want {
+		if seen[id] == 0 {
+			r.hangMissing++
+		}
+	}
+}
+
+// ackSummary shortens an ack's ephemeral answer for the report.
+func ackSummary(payload []byte) string {
+	s := string(payload)
+	if i := strings.Index(s, `"text":"`); i >= 0 {
+		s = s[i+8:]
+		if j := strings.IndexByte(s, '"'); j >= 0 {
+			s = s[:j]
+		}
+	}
+	if len(s) > 80 {
+		s = s[:80] + "…"
+	}
+	return s
+}
+
+// pollUntil checks cond every interval until it holds or ctx ends.
+func pollUntil(ctx context.Context, every time.Duration, cond func() bool) bool {
+	for !cond() {
+		if ctx.Err() != nil {
+			return false
+		}
+		time.Sleep(every)
+	}
+	return true
+}
+
+// settleGoroutines waits up to 10 s for the bot's goroutine count to come
+// back to baseline and returns the last count read.
+func settleGoroutines(ctx context.Context, addr string, baseline int) int {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		g, err := goroutines(ctx, addr)
+		if err == nil && (g <= baseline || time.Now().After(deadline)) {
+			return g
+		}
+		if err != nil && time.Now().After(deadline) {
+			return -1
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

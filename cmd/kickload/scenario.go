@@ -77,18 +77,18 @@ type result struct {
 	rejections                map[string]int // ack text → count
 
 	// kickbot only.
-	outcomeLat          []time.Duration
-	lost, doubled       int // accepted commands with no / several thread replies
-	notDone             int // a single reply that does not say the participant was disconnected
-	privateAnswers      int // response_url answers (failures, ambiguity) to accepted commands
+	outcomeLat           []time.Duration
+	lost, doubled        int // accepted commands with no / several thread replies
+	notDone              int // a single reply that does not say the participant was disconnected
+	privateAnswers       int // response_url answers (failures, ambiguity) to accepted commands
 	hangMissing, hangDup int
-	hangUnexpected      int
-	calls               map[meetingtest.Endpoint]int // meeting API calls during the scenario
-	kicks               int                          // hang-up IDs received
-	ownWork             []time.Duration              // sequential: bot CPU per command
+	hangUnexpected       int
+	calls                map[meetingtest.Endpoint]int // meeting API calls during the scenario
+	kicks                int                          // hang-up IDs received
+	ownWork              []time.Duration              // sequential: bot CPU per command
 
-	cpu               time.Duration
-	peakRSS           int64
+	cpu                 time.Duration
+	peakRSS             int64
 	gorBefore, gorAfter int
 
 	problems []string

@@ -51,7 +51,14 @@ func (b *Bot) runClick(ctx context.Context, j job, t *tracker) {
 		return
 	}
 	rec := b.lists.get(value.ListID)
-	if rec == nil || rec.channel != channel || (cb.Container.MessageTs != "" && rec.ts != cb.Container.MessageTs) {
+	var recTS string
+	if rec != nil {
+		// Under the lock: runList sets ts once the post returns (see there).
+		rec.mu.Lock()
+		recTS = rec.ts
+		rec.mu.Unlock()
+	}
+	if rec == nil || recTS == "" || rec.channel != channel || (cb.Container.MessageTs != "" && recTS != cb.Container.MessageTs) {
 		refuse("unknown_list", "This list is no longer active (it expired or kickbot restarted). Run `/kick <conference>` for a fresh one.")
 		return
 	}

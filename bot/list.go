@@ -30,8 +30,17 @@ func (b *Bot) runList(ctx context.Context, j job, t *tracker) {
 	}
 	rec := &listRecord{id: newListID(), channel: cmd.ChannelID, conference: req.Conference, roster: roster,
 		notes: map[string]string{}, created: b.now()}
+	// Slack shows the message (and delivers clicks on it) before
+	// chat.postMessage returns: register the list first and hold its lock
+	// until its ts is known, so an early click waits instead of being told
+	// the list is not active.
+	rec.mu.Lock()
+	b.lists.add(rec)
 	ts, err := b.post(cmd.ChannelID, "", b.renderList(rec))
+	rec.ts = ts
+	rec.mu.Unlock()
 	if err != nil {
+		b.lists.remove(rec.id)
 		k := commands.Kick{Actor: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference}
 		b.reply(cmd.ResponseURL, commands.RenderCannotPost(k, cannotPostHere(err)))
 		t.answered = true
@@ -40,8 +49,6 @@ func (b *Bot) runList(ctx context.Context, j job, t *tracker) {
 		b.metrics.Command("cannot_post")
 		return
 	}
-	rec.ts = ts
-	b.lists.add(rec)
 	t.answered = true
 	entry.Outcome, entry.Duration = "listed", b.now().Sub(start)
 	b.audit.Record(entry)

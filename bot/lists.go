@@ -56,6 +56,13 @@ func (s *listStore) add(r *listRecord) {
 	s.lists[r.id] = r
 }
 
+// remove forgets a list whose message could not be posted.
+func (s *listStore) remove(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.lists, id)
+}
+
 func (s *listStore) get(id string) *listRecord {
 	s.mu.Lock()
 	defer s.mu.Unlock()

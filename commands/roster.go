@@ -403,6 +403,11 @@ func NumberedRows(r *meeting.Roster) []meeting.Participant {
 func RowNote(o Outcome, pid string) string {
 	who := userMention(o.Kick.Actor)
 	for _, t := range o.Targets {
+		// A list row names someone by pid; if the live roster read for the
+		// kick no longer had them, they left on their own: not an error.
+		if t.Participant == nil && t.Result == ResultNotFound && t.Target.Kind == TargetID && t.Target.Value == pid {
+			return "👋 already left the meeting when " + who + " tried to disconnect them"
+		}
 		if t.Participant == nil || t.Participant.ID != pid {
 			continue
 		}

@@ -261,6 +261,7 @@ func TestNumberedRowsMatchText(t *testing.T) {
 func TestRowNote(t *testing.T) {
 	done := sampleOutcome(t, []Target{name("<!channel>"), id(alice.ID)}, nil)
 	stuck := sampleOutcome(t, []Target{id(carl.ID)}, map[string]bool{carl.ID: true})
+	left := sampleOutcome(t, []Target{id("c0ffee00000000000000000000000000")}, nil) // listed, then left
 	for _, tc := range []struct {
 		o    Outcome
 		pid  string
@@ -270,6 +271,8 @@ func TestRowNote(t *testing.T) {
 		{done, alice.ID, "🛡️ *Alice Chen* can't be disconnected (the host is never disconnected)"},
 		{stuck, carl.ID, "⚠️ <@U123> asked to disconnect *Carl Berg*, but they are still in the meeting"},
 		{done, "nobody", "❓ <@U123> tried to disconnect this participant, who was not found"},
+		{left, "c0ffee00000000000000000000000000", "👋 already left the meeting when <@U123> tried to disconnect them"},
+		{left, carl.ID, "❓ <@U123> tried to disconnect this participant, who was not found"},
 	} {
 		if got := RowNote(tc.o, tc.pid); got != tc.want {
 			t.Errorf("RowNote(%s)\n got  %q\n want %q", tc.pid, got, tc.want)

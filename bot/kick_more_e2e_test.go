@@ -1,0 +1,382 @@
+package bot_test
+
+import (
+	"maps"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kickbot/kickbot/bot/slackfake"
+	"github.com/kickbot/kickbot/meeting"
+	"github.com/kickbot/kickbot/meeting/meetingtest"
+)
+
+// End-to-end tests of /kick when things go wrong around it: the meeting is
+// not running or its API fails, the bot cannot post, Slack redelivers, the
+// process is stopped mid-kick. And a check that no secret reaches the log.
+
+// TestKickOnAMeetingThatIsNotRunning: the moderator is told privately, the
+// ops channel is told, and nothing is hung up.
+func TestKickOnAMeetingThatIsNotRunning(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		state func(*meetingtest.ConferenceBuilder) *meetingtest.ConferenceBuilder
+	}{
+		{"scheduled", (*meetingtest.ConferenceBuilder).Scheduled},
+		{"ended", (*meetingtest.ConferenceBuilder).Ended},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, harnessOpts{})
+			const conf = "555000111"
+			tc.state(h.sim.AddConference(conf).Scheduler(h.facts.UserID).
+				Participant(meetingtest.P{ID: meetingtest.SampleCarlosPID, Name: "Carlos Mendes"}))
+
+			id, ack := h.slash(moderator, modChannel, conf+" "+meetingtest.SampleCarlosPID)
+			if ackText(ack) != "" {
+				t.Fatalf("ack = %s, want bare", ackText(ack))
+			}
+			p := h.private(id)
+			for _, s := range []string{"Nothing was done in meeting " + conf, "is not running"} {
+				if !strings.Contains(allText(p), s) {
+					t.Errorf("private answer lacks %q:\n%s", s, allText(p))
+				}
+			}
+			h.opsNotice("nothing was done in meeting " + conf)
+			if a := h.auditLine("kick"); a.Outcome != "failed" || a.ErrorKind == "" {
+				t.Errorf("audit line = %+v, want failed with an error kind", a)
+			}
+			h.drain()
+			if n := h.sim.CallCount(meetingtest.EndpointHangUp); n != 0 {
+				t.Errorf("meeting received %d hang-up calls (%v), want none", n, h.sim.HangUpIDs(conf))
+			}
+			if ms := h.channelMessages(modChannel); len(ms) != 0 {
+				t.Errorf("the channel saw messages for a kick that never started:%s", h.dumpMessages())
+			}
+		})
+	}
+}
+
+// TestKickWhenTheRosterCannotBeRead: realTimeInfo keeps failing beyond the
+// retry bound; the moderator and ops are told, nothing is hung up.
+func TestKickWhenTheRosterCannotBeRead(t *testing.T) {
+	t.Parallel()
+	const retries = 2
+	h := newHarness(t, harnessOpts{meetingCfg: func(c *meeting.Config) { c.MaxRetries = retries }})
+	h.sim.FailNext(meetingtest.EndpointRealTimeInfo, retries+1, meetingtest.Fault{Status: http.StatusInternalServerError})
+
+	id, _ := h.slash(moderator, modChannel, h.facts.ConferenceID+" "+meetingtest.SampleCarlosPID)
+	if p := h.private(id); !strings.Contains(allText(p), "Nothing was done") || !strings.Contains(allText(p), "internal error") {
+		t.Errorf("private answer does not report the failure:\n%s", allText(p))
+	}
+	h.opsNotice("internal error")
+	h.drain()
+	if n := h.sim.CallCount(meetingtest.EndpointRealTimeInfo); n != retries+1 {
+		t.Errorf("realTimeInfo was called %d times, want %d (first try + %d retries)", n, retries+1, retries)
+	}
+	if n := h.sim.CallCount(meetingtest.EndpointHangUp); n != 0 {
+		t.Errorf("meeting received %d hang-up calls, want none", n)
+	}
+	if !slices.Contains(onlineIDs(h), meetingtest.SampleCarlosPID) {
+		t.Errorf("Carlos left the meeting")
+	}
+}
+
+// TestKickWhenTheHangUpFails: the hang-up keeps failing beyond the retry
+// bound; the thread, the parent and ops all say so, and the participant is
+// still in the meeting.
+func TestKickWhenTheHangUpFails(t *testing.T) {
+	t.Parallel()
+	const retries = 2
+	h := newHarness(t, harnessOpts{meetingCfg: func(c *meeting.Config) { c.MaxRetries = retries }})
+	h.sim.FailNext(meetingtest.EndpointHangUp, retries+1, meetingtest.Fault{Status: http.StatusInternalServerError})
+
+	parent, reply := h.kick(h.facts.ConferenceID + " " + meetingtest.SampleCarlosPID + " -- spamming")
+	if n := h.sim.CallCount(meetingtest.EndpointHangUp); n != retries+1 {
+		t.Errorf("meeting received %d hang-up calls, want %d (first try + %d retries)", n, retries+1, retries)
+	}
+	if !slices.Contains(onlineIDs(h), meetingtest.SampleCarlosPID) {
+		t.Errorf("Carlos left the meeting although every hang-up failed")
+	}
+	for what, m := range map[string]slackfake.Message{"thread reply": reply, "parent": parent} {
+		if !strings.Contains(allText(m), "internal error") || !strings.Contains(allText(m), "❌") {
+			t.Errorf("%s does not report the failure:\n%s", what, allText(m))
+		}
+	}
+	if l := lineWith(allText(reply), "Carlos Mendes"); !strings.Contains(l, "failed") {
+		t.Errorf("thread reply does not say Carlos's disconnect failed: %q", l)
+	}
+	h.opsNotice("Could not disconnect anyone")
+	if a := h.auditLine("kick"); a.Outcome != "failed" || a.ErrorKind == "" || a.Reason != "spamming" {
+		t.Errorf("audit line = %+v, want failed with an error kind and the reason", a)
+	}
+}
+
+// TestKickWhenTheBotIsNotInTheChannel: the moderator learns privately how
+// to fix it, and nobody is disconnected.
+func TestKickWhenTheBotIsNotInTheChannel(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.slack.SetNotInChannel(modChannel)
+
+	id, ack := h.slash(moderator, modChannel, h.facts.ConferenceID+" "+meetingtest.SampleCarlosPID)
+	if ackText(ack) != "" {
+		t.Fatalf("ack = %s, want bare", ackText(ack))
+	}
+	p := h.private(id)
+	if p.ResponseType != "ephemeral" || !strings.Contains(allText(p), "/invite @kickbot") {
+		t.Errorf("private answer (%s) does not tell how to invite the bot:\n%s", p.ResponseType, allText(p))
+	}
+	if a := h.auditLine("kick"); a.Outcome != "cannot_post" || a.ErrorKind != "not_in_channel" {
+		t.Errorf("audit line = %+v, want cannot_post/not_in_channel", a)
+	}
+	h.drain()
+	if n := h.sim.CallCount(meetingtest.EndpointHangUp); n != 0 {
+		t.Errorf("meeting received %d hang-up calls, want none: nobody may be disconnected without a visible record", n)
+	}
+	if !slices.Contains(onlineIDs(h), meetingtest.SampleCarlosPID) {
+		t.Errorf("Carlos left the meeting")
+	}
+}
+
+// TestKickRedeliveredEnvelopeDisconnectsOnce: Slack redelivering the same
+// envelope (after the ack, or racing the first delivery) causes one hang-up
+// call and one outcome.
+func TestKickRedeliveredEnvelopeDisconnectsOnce(t *testing.T) {
+	t.Parallel()
+	for _, race := range []bool{false, true} {
+		name := "after the ack"
+		if race {
+			name = "racing the first delivery"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, harnessOpts{})
+			id := h.slack.SlashCommand(slackfake.Slash{
+				Text:   h.facts.ConferenceID + " " + meetingtest.SampleCarlosPID,
+				UserID: moderator, ChannelID: modChannel, ChannelName: channelName(modChannel),
+			})
+			if race {
+				h.slack.Redeliver(id)
+			}
+			if _, err := h.slack.WaitAck(h.ctx(), id); err != nil {
+				t.Fatal(err)
+			}
+			h.outcome(modChannel)
+			if !race {
+				h.slack.Redeliver(id)
+			}
+			h.eventually("both deliveries acked", func() bool { return h.slack.AckCount(id) == 2 })
+			h.drain()
+
+			if got := h.slack.Deliveries(id); got != 2 {
+				t.Fatalf("envelope delivered %d times, want 2", got)
+			}
+			if n := h.sim.CallCount(meetingtest.EndpointHangUp); n != 1 {
+				t.Errorf("meeting received %d hang-up calls, want 1", n)
+			}
+			if got := h.hangUps(); !slices.Equal(got, []string{meetingtest.SampleCarlosPID}) {
+				t.Errorf("hang-up IDs = %v, want Carlos once", got)
+			}
+			var parents, replies int
+			for _, m := range h.channelMessages(modChannel) {
+				if m.Method != "chat.postMessage" {
+					continue
+				}
+				if m.ThreadTS == "" {
+					parents++
+				} else {
+					replies++
+				}
+			}
+			if parents != 1 || replies != 1 {
+				t.Errorf("channel saw %d parents and %d thread replies, want 1 and 1:%s", parents, replies, h.dumpMessages())
+			}
+			if n := len(h.channelMessages(opsChannel)); n != 1 {
+				t.Errorf("ops channel saw %d notices, want 1", n)
+			}
+			if n := len(h.auditLines("kick")); n != 1 {
+				t.Errorf("%d kick audit lines, want 1", n)
+			}
+		})
+	}
+}
+
+// TestKickInFlightDuringShutdownStillReports: SIGTERM while the hang-up is
+// in progress; the kick completes, its outcome is posted, and Run returns
+// nil.
+func TestKickInFlightDuringShutdownStillReports(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.sim.SetLatency(meetingtest.EndpointHangUp, 300*time.Millisecond)
+
+	_, ack := h.slash(moderator, modChannel, h.facts.ConferenceID+" "+meetingtest.SampleCarlosPID)
+	if ackText(ack) != "" {
+		t.Fatalf("ack = %s, want bare", ackText(ack))
+	}
+	// The parent is posted right before the hang-up; once the simulator is
+	// serving a request after that, it is the hang-up.
+	h.waitMsg("parent message", func(m slackfake.Message) bool {
+		return m.Method == "chat.postMessage" && m.Channel == modChannel && m.ThreadTS == ""
+	})
+	h.eventually("the hang-up call in flight", func() bool { return h.sim.Active() > 0 })
+	if n := h.sim.CallCount(meetingtest.EndpointHangUp); n != 0 {
+		t.Fatalf("the hang-up finished before shutdown (%d calls); the test proves nothing", n)
+	}
+
+	h.drain()
+
+	parent, reply := h.outcome(modChannel)
+	if !strings.Contains(allText(reply), "Carlos Mendes") || !strings.Contains(allText(reply), "disconnected") {
+		t.Errorf("thread reply after shutdown does not report Carlos disconnected:\n%s", allText(reply))
+	}
+	if !strings.Contains(allText(parent), "✅") {
+		t.Errorf("parent was not updated to the final status:\n%s", allText(parent))
+	}
+	h.opsNotice("Disconnected 1 participant")
+	if got := h.hangUps(); !slices.Equal(got, []string{meetingtest.SampleCarlosPID}) {
+		t.Errorf("hang-up IDs = %v, want Carlos", got)
+	}
+	if slices.Contains(onlineIDs(h), meetingtest.SampleCarlosPID) {
+		t.Errorf("Carlos is still in the meeting")
+	}
+}
+
+// TestKickLogsNoSecret runs kicks that succeed and fail, with token
+// refreshes, and checks that no token, key or password the bot used appears
+// in any log line or Slack message.
+func TestKickLogsNoSecret(t *testing.T) {
+	t.Parallel()
+	rec := &headerRecorder{base: &http.Transport{}}
+	t.Cleanup(rec.base.CloseIdleConnections)
+	h := newHarness(t, harnessOpts{meetingCfg: func(c *meeting.Config) {
+		c.HTTPClient = &http.Client{Transport: rec, Timeout: 10 * time.Second}
+		c.MaxRetries = 1
+	}})
+	conf := h.facts.ConferenceID
+
+	// A kick that works, one whose hang-up is refused for its credentials,
+	// one whose control token cannot be renewed, and one whose roster read
+	// fails after retries: every step that carries a credential, succeeding
+	// and failing.
+	h.kick(conf + " " + meetingtest.SampleCarlosPID)
+	h.sim.FailNext(meetingtest.EndpointHangUp, 2, meetingtest.Fault{Status: http.StatusUnauthorized})
+	h.slash(moderator, modChannel, conf+" +8613800000000")
+	h.eventually("the second kick's audit line", func() bool { return len(h.auditLines("kick")) == 2 })
+	h.sim.ExpireControlTokens()
+	h.sim.FailNext(meetingtest.EndpointControlToken, 1, meetingtest.Fault{Status: http.StatusUnauthorized})
+	h.slash(moderator, modChannel, conf+` "Priya Patel"`)
+	h.eventually("the third kick's audit line", func() bool { return len(h.auditLines("kick")) == 3 })
+	h.sim.FailNext(meetingtest.EndpointRealTimeInfo, 2, meetingtest.Fault{Status: http.StatusServiceUnavailable})
+	h.slash(moderator, modChannel, conf+` "Dmitri Ivanov"`)
+	h.eventually("the fourth kick's audit line", func() bool { return len(h.auditLines("kick")) == 4 })
+	var outcomes []string
+	for _, a := range h.auditLines("kick") {
+		outcomes = append(outcomes, a.Outcome)
+	}
+	if want := []string{"done", "failed", "failed", "failed"}; !slices.Equal(outcomes, want) {
+		t.Errorf("kick outcomes = %v, want %v: the paths meant to be exercised were not", outcomes, want)
+	}
+	h.drain()
+
+	secrets := map[string]string{
+		"bot token":     slackfake.DefaultBotToken,
+		"app token":     slackfake.DefaultAppToken,
+		"app key":       h.facts.AppKey,
+		"host password": h.facts.HostPassword,
+	}
+	recorded := rec.values()
+	for _, name := range []string{"Authorization", "X-Access-Token", "X-Conference-Authorization", "X-Password"} {
+		if !slices.ContainsFunc(slices.Collect(maps.Keys(recorded)), func(k string) bool { return strings.HasPrefix(k, name+"#") }) {
+			t.Errorf("the meeting client never sent %s; the test would not check it", name)
+		}
+	}
+	maps.Copy(secrets, recorded)
+	logs := h.logs.String()
+	if !strings.Contains(logs, `"action":"kick"`) {
+		t.Fatalf("no kick was logged; the test would prove nothing")
+	}
+	var slackText strings.Builder
+	for _, m := range h.slack.Messages() {
+		slackText.WriteString(allText(m) + "\n")
+	}
+	for what, v := range secrets {
+		if leaks(logs, v) {
+			t.Errorf("the log contains (part of) the %s", what)
+		}
+		if leaks(slackText.String(), v) {
+			t.Errorf("a Slack message contains (part of) the %s", what)
+		}
+	}
+	for _, s := range []string{"Bearer", "X-Conference-Authorization", "X-Access-Token", "X-Password"} {
+		if strings.Contains(logs, s) {
+			t.Errorf("the log mentions %q:\n%s", s, lineWith(logs, s))
+		}
+	}
+}
+
+// headerRecorder passes requests through and remembers the values of every
+// credential-bearing header the meeting client sent.
+type headerRecorder struct {
+	base *http.Transport
+	mu   sync.Mutex
+	seen map[string]string // value → header name
+}
+
+var secretHeaders = []string{"Authorization", "X-Access-Token", "X-Conference-Authorization", "X-Password"}
+
+func (r *headerRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.mu.Lock()
+	if r.seen == nil {
+		r.seen = map[string]string{}
+	}
+	for _, name := range secretHeaders {
+		v := req.Header.Get(name)
+		if sig, ok := strings.CutPrefix(v, "HMAC-SHA256 signature="); ok {
+			v, _, _ = strings.Cut(sig, ",") // the rest is the public app ID
+		} else if cred, ok := strings.CutPrefix(v, "Basic "); ok {
+			v = cred
+		}
+		if v != "" {
+			r.seen[v] = name
+		}
+	}
+	r.mu.Unlock()
+	return r.base.RoundTrip(req)
+}
+
+// values maps "Name#n" to each recorded value.
+func (r *headerRecorder) values() map[string]string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]string{}
+	n := map[string]int{}
+	for v, name := range r.seen {
+		n[name]++
+		out[name+"#"+strconv.Itoa(n[name])] = v
+	}
+	return out
+}
+
+// leaks reports whether text holds secret, or for a long secret any 16
+// characters of it, so a token logged in part is caught too.
+func leaks(text, secret string) bool {
+	const window = 16
+	if secret == "" {
+		return false
+	}
+	if len(secret) <= window {
+		return strings.Contains(text, secret)
+	}
+	for i := 0; i+window <= len(secret); i++ {
+		if strings.Contains(text, secret[i:i+window]) {
+			return true
+		}
+	}
+	return false
+}

@@ -68,16 +68,41 @@ func runConsole(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) 
 	c := &console{svc: &commands.Service{Meeting: client}, out: stdout}
 	fmt.Fprintln(stdout, `Type "help" for the grammar, "quit" to leave.`)
 
-	lines := bufio.NewScanner(stdin)
-	lines.Buffer(make([]byte, 64*1024), 64*1024)
+	// Lines are read on their own goroutine so that Ctrl-C (ctx) ends the
+	// session at the prompt: a blocked Scan used to hold it until Enter. The
+	// reader stays blocked on stdin until EOF; the process exits anyway.
+	lines, done := make(chan string), make(chan struct{})
+	defer close(done)
+	go readLines(stdin, lines, done)
 	for {
 		fmt.Fprint(stdout, "kickbot> ")
-		if ctx.Err() != nil || !lines.Scan() {
+		var line string
+		var ok bool
+		select {
+		case <-ctx.Done():
+		case line, ok = <-lines:
+		}
+		if !ok || ctx.Err() != nil {
 			fmt.Fprintln(stdout)
 			return exitOK
 		}
-		if !c.handle(ctx, strings.TrimSpace(lines.Text())) {
+		if !c.handle(ctx, strings.TrimSpace(line)) {
 			return exitOK
+		}
+	}
+}
+
+// readLines sends each line of r to out until EOF, a read error (a line
+// longer than 64 KiB included) or done, then closes out.
+func readLines(r io.Reader, out chan<- string, done <-chan struct{}) {
+	defer close(out)
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 64*1024)
+	for sc.Scan() {
+		select {
+		case out <- sc.Text():
+		case <-done:
+			return
 		}
 	}
 }

@@ -54,6 +54,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	if wantsHelp(args) {
 		cmd = "help:" + cmd
+	} else if len(args) > 0 && (cmd == "run" || cmd == "console" || cmd == "version" || cmd == "--version" || cmd == "healthcheck") {
+		// None takes arguments; ignoring one (a typo'd flag) would silently
+		// do something other than what was asked.
+		fmt.Fprintf(stderr, "kickbot %s: unexpected argument %q (configuration is read from the environment)\n\n%s", cmd, args[0], usage)
+		return exitConfig
 	}
 	switch cmd {
 	case "run":

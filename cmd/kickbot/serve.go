@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -43,8 +44,31 @@ func runBot(ctx context.Context, stderr io.Writer) int {
 	return exitOK
 }
 
-// serve wires the bot from cfg and runs it; tests call it against fakes.
+// serve wires the bot from cfg and runs it until ctx ends.
+//
+// The health listener is bound first, before anything connects: a busy
+// HTTP_ADDR used to surface only when the bot stopped, leaving a bot running
+// with no probes and nothing in the log.
 func serve(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
+	var ln net.Listener
+	if cfg.HTTPAddr != "" {
+		var lc net.ListenConfig
+		l, err := lc.Listen(ctx, "tcp", cfg.HTTPAddr)
+		if err != nil {
+			return fmt.Errorf("HTTP_ADDR: %w", err)
+		}
+		ln = l
+	}
+	return serveOn(ctx, cfg, log, ln)
+}
+
+// serveOn is serve with the health listener already open (nil: no health
+// server; cfg.HTTPAddr is then ignored). It closes ln. Tests pass a
+// 127.0.0.1:0 listener so they know the address, and fakes' URLs in cfg.
+func serveOn(ctx context.Context, cfg config.Config, log zerolog.Logger, ln net.Listener) error {
+	if ln != nil {
+		defer ln.Close() // early returns; ServeListener closes it otherwise
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(reg)
@@ -87,7 +111,7 @@ func serve(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 
 	httpDone := make(chan error, 1)
 	hctx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
-	if cfg.HTTPAddr != "" {
+	if ln != nil {
 		h := health.Handler(readiness{bot: b, meeting: mc, metrics: m}, reg)
 		go func() {
 			defer func() {
@@ -95,7 +119,7 @@ func serve(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 					httpDone <- fmt.Errorf("health server panicked: %v", r)
 				}
 			}()
-			httpDone <- health.Serve(hctx, cfg.HTTPAddr, h, log)
+			httpDone <- health.ServeListener(hctx, ln, h, log)
 		}()
 	} else {
 		httpDone <- nil
@@ -158,8 +182,14 @@ func newLogger(level, format string, w io.Writer) zerolog.Logger {
 // runHealthcheck probes /healthz of a bot on HTTP_ADDR (default :8080); the
 // container image has no curl.
 func runHealthcheck(ctx context.Context, stderr io.Writer) int {
-	addr := os.Getenv("HTTP_ADDR")
-	if addr == "" {
+	addr, set := os.LookupEnv("HTTP_ADDR")
+	switch {
+	case set && addr == "":
+		// HTTP_ADDR= disables the health server (config): probing the
+		// default port instead could find some other process there.
+		fmt.Fprintln(stderr, "kickbot healthcheck: HTTP_ADDR is empty, so the health server is disabled; nothing to probe")
+		return exitError
+	case !set:
 		addr = ":8080"
 	}
 	if strings.HasPrefix(addr, ":") {

@@ -1,0 +1,605 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/kickbot/kickbot/bot/slackfake"
+	"github.com/kickbot/kickbot/commands"
+	"github.com/kickbot/kickbot/config"
+	"github.com/kickbot/kickbot/meeting/meetingtest"
+)
+
+// Fixed IDs of the test workspace (valid Slack ID shapes: config checks).
+const (
+	modChannel = "CMOD"
+	opsChannel = "COPS"
+	moderator  = "UMOD"
+)
+
+// metricFamilies are the families issue 6 asks for, by the names metrics/
+// registers. Those without labels exist from the first scrape; the others
+// appear once something was counted.
+var metricFamilies = []string{
+	"kickbot_commands_total",               // slash commands by outcome
+	"kickbot_clicks_total",                 // button clicks by outcome
+	"kickbot_disconnects_total",            // participants by result
+	"kickbot_meeting_api_requests_total",   // meeting API calls by endpoint and status
+	"kickbot_meeting_api_duration_seconds", // latency histogram by endpoint
+	"kickbot_token_cache_total",            // token cache hits/misses
+	"kickbot_ack_latency_seconds",          // ack latency histogram
+	"kickbot_queue_depth",                  // worker-pool queue depth
+	"kickbot_slack_reconnects_total",       // Socket Mode reconnects
+	"kickbot_slack_connected",              // 1 while connected
+}
+
+// stack is `kickbot` serving against a fake Slack and a meeting simulator,
+// configured through the environment like the real binary, with its health
+// server on a loopback port the test chose.
+type stack struct {
+	t      *testing.T
+	f      fakes
+	addr   string // host:port of the health server
+	logs   *syncBuffer
+	client *http.Client
+	cancel context.CancelFunc
+	done   chan error
+	err    error
+	ended  bool
+}
+
+func startServe(t *testing.T, env map[string]string) *stack {
+	t.Helper()
+	cleanEnv(t)
+	f := newFakes(t)
+	var lc net.ListenConfig
+	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := f.env()
+	e["HTTP_ADDR"] = ln.Addr().String() // also what `kickbot healthcheck` probes
+	e["LOG_LEVEL"] = "debug"
+	e["KICK_DRAIN_TIMEOUT"] = "5s"
+	for k, v := range env {
+		e[k] = v
+	}
+	setenv(t, e)
+	cfg, err := config.FromEnvironment()
+	if err != nil {
+		ln.Close()
+		t.Fatalf("config: %v", err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &stack{t: t, f: f, addr: ln.Addr().String(), logs: &syncBuffer{}, cancel: cancel, done: make(chan error, 1),
+		client: &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}}
+	log := newLogger(cfg.LogLevel, cfg.LogFormat, s.logs)
+	go func() { s.done <- serveOn(ctx, cfg, log, ln) }()
+	t.Cleanup(func() { s.stop() })
+	return s
+}
+
+// stop is SIGTERM: cancel serve's context and wait for it to return.
+func (s *stack) stop() error {
+	s.t.Helper()
+	if s.ended {
+		return s.err
+	}
+	s.cancel()
+	select {
+	case s.err = <-s.done:
+		s.ended = true
+	case <-time.After(30 * time.Second):
+		s.t.Fatalf("serve did not return within 30s of cancellation")
+	}
+	return s.err
+}
+
+func (s *stack) get(path string) (int, string, http.Header) {
+	s.t.Helper()
+	resp, err := s.client.Get("http://" + s.addr + path)
+	if err != nil {
+		s.t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		s.t.Fatalf("GET %s: reading body: %v", path, err)
+	}
+	return resp.StatusCode, string(b), resp.Header
+}
+
+type readyz struct {
+	code                   int
+	Status, Slack, Meeting string
+}
+
+func (s *stack) readyz() readyz {
+	s.t.Helper()
+	code, body, _ := s.get("/readyz")
+	r := readyz{code: code}
+	if err := json.Unmarshal([]byte(body), &r); err != nil {
+		s.t.Fatalf("/readyz answered %d with a body that is not JSON: %q", code, body)
+	}
+	return r
+}
+
+func (s *stack) waitReady(want bool) readyz {
+	s.t.Helper()
+	var r readyz
+	eventually(s.t, fmt.Sprintf("/readyz ready=%v", want), func() bool {
+		r = s.readyz()
+		return (r.code == http.StatusOK) == want
+	})
+	return r
+}
+
+// scrape parses /metrics with Prometheus' own text-format parser.
+func (s *stack) scrape() scrape {
+	s.t.Helper()
+	code, body, h := s.get("/metrics")
+	if code != http.StatusOK || !strings.HasPrefix(h.Get("Content-Type"), "text/plain") {
+		s.t.Fatalf("/metrics answered %d, Content-Type %q", code, h.Get("Content-Type"))
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(strings.NewReader(body))
+	if err != nil {
+		s.t.Fatalf("/metrics is not valid Prometheus text format: %v\n%s", err, body)
+	}
+	return fams
+}
+
+type scrape map[string]*dto.MetricFamily
+
+// value sums the series of family name whose labels include labels: the
+// value of counters and gauges, the sample count of histograms.
+func (sc scrape) value(name string, labels ...string) float64 {
+	f, ok := sc[name]
+	if !ok {
+		return 0
+	}
+	var sum float64
+	for _, m := range f.GetMetric() {
+		if !hasLabels(m, labels) {
+			continue
+		}
+		switch {
+		case m.Counter != nil:
+			sum += m.GetCounter().GetValue()
+		case m.Gauge != nil:
+			sum += m.GetGauge().GetValue()
+		case m.Histogram != nil:
+			sum += float64(m.GetHistogram().GetSampleCount())
+		}
+	}
+	return sum
+}
+
+func hasLabels(m *dto.Metric, kv []string) bool {
+	for i := 0; i+1 < len(kv); i += 2 {
+		found := false
+		for _, l := range m.GetLabel() {
+			if l.GetName() == kv[i] && l.GetValue() == kv[i+1] {
+				found = true
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// slash types /kick text as the moderator and waits for the ack.
+func (s *stack) slash(text string) {
+	s.t.Helper()
+	id := s.f.slack.SlashCommand(slackfake.Slash{Text: text, UserID: moderator, ChannelID: modChannel, ChannelName: "moderation"})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := s.f.slack.WaitAck(ctx, id); err != nil {
+		s.t.Fatalf("no ack for /kick %s: %v", text, err)
+	}
+}
+
+func (s *stack) waitMessage(what string, pred func(slackfake.Message) bool) slackfake.Message {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	m, err := s.f.slack.WaitMessage(ctx, pred)
+	if err != nil {
+		s.t.Fatalf("no %s: %v", what, err)
+	}
+	return m
+}
+
+// disconnectButton finds the Disconnect button of participant pid in a
+// posted participant list.
+func disconnectButton(t *testing.T, m slackfake.Message, pid string) (blockID, value string) {
+	t.Helper()
+	var blocks []map[string]any
+	if err := json.Unmarshal(m.Blocks, &blocks); err != nil {
+		t.Fatalf("list blocks: %v", err)
+	}
+	var walk func(blockID string, v any)
+	walk = func(blockID string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if v["action_id"] == commands.ActionDisconnect {
+				val, _ := v["value"].(string)
+				if bv, err := commands.DecodeButtonValue(val); err == nil && bv.ParticipantID == pid {
+					value = val
+				}
+				return
+			}
+			for _, c := range v {
+				walk(blockID, c)
+			}
+		case []any:
+			for _, c := range v {
+				walk(blockID, c)
+			}
+		}
+	}
+	for _, b := range blocks {
+		id, _ := b["block_id"].(string)
+		if walk(id, b); value != "" {
+			return id, value
+		}
+	}
+	t.Fatalf("no Disconnect button for %s in the list:\n%s", pid, m.BlocksJSON())
+	return "", ""
+}
+
+// TestServeEndToEnd runs the bot as `kickbot` wires it, and checks what an
+// operator sees on the HTTP endpoints while a moderator kicks through Slack:
+// liveness, readiness (and its flipping when Slack goes away and comes back),
+// Prometheus metrics that move, the healthcheck subcommand, SIGTERM, and no
+// secret in any log line.
+func TestServeEndToEnd(t *testing.T) {
+	s := startServe(t, nil)
+	conf := meetingtest.SampleConferenceID
+
+	if code, body, _ := s.get("/healthz"); code != http.StatusOK || body != "ok\n" {
+		t.Fatalf("/healthz = %d %q, want 200 ok", code, body)
+	}
+	if r := s.waitReady(true); r.Status != "ready" || r.Slack != "connected" || r.Meeting != "ok" {
+		t.Fatalf("/readyz = %+v, want ready/connected/ok", r)
+	}
+	if r := runKickbot(t, "", "healthcheck"); r.code != exitOK {
+		t.Errorf("kickbot healthcheck against the running bot: %s", r)
+	}
+
+	before := s.scrape()
+	for _, name := range []string{"kickbot_token_cache_total", "kickbot_ack_latency_seconds", "kickbot_queue_depth",
+		"kickbot_slack_reconnects_total", "kickbot_slack_connected", "kickbot_meeting_api_requests_total", "kickbot_meeting_api_duration_seconds"} {
+		if _, ok := before[name]; !ok {
+			t.Errorf("/metrics has no %s before any command", name)
+		}
+	}
+	if before.value("kickbot_slack_connected") != 1 {
+		t.Errorf("kickbot_slack_connected = %v while connected, want 1", before.value("kickbot_slack_connected"))
+	}
+
+	// A /kick by ID through Slack.
+	s.slash(conf + " " + meetingtest.SampleCarlosPID + " -- spamming")
+	parent := s.waitMessage("parent message", func(m slackfake.Message) bool {
+		return m.Method == "chat.postMessage" && m.Channel == modChannel && m.ThreadTS == ""
+	})
+	reply := s.waitMessage("thread reply", func(m slackfake.Message) bool {
+		return m.Method == "chat.postMessage" && m.Channel == modChannel && m.ThreadTS == parent.TS
+	})
+	if txt := strings.Join(reply.Texts(), "\n"); !strings.Contains(txt, "Carlos Mendes") {
+		t.Errorf("the thread reply does not mention Carlos:\n%s", txt)
+	}
+	if ids := s.f.sim.HangUpIDs(conf); !slices.Equal(ids, []string{meetingtest.SampleCarlosPID}) {
+		t.Fatalf("the meeting received hang-ups %v, want only Carlos", ids)
+	}
+	var afterKick scrape
+	eventually(t, "kickbot_commands_total to count the kick", func() bool {
+		afterKick = s.scrape()
+		return afterKick.value("kickbot_commands_total") > before.value("kickbot_commands_total")
+	})
+	moved := func(what string, b, a scrape, want float64, name string, labels ...string) {
+		t.Helper()
+		if d := a.value(name, labels...) - b.value(name, labels...); d != want {
+			t.Errorf("%s: %s%v moved by %v, want %v", what, name, labels, d, want)
+		}
+	}
+	moved("kick", before, afterKick, 1, "kickbot_commands_total", "outcome", "done")
+	moved("kick", before, afterKick, 1, "kickbot_commands_total")
+	moved("kick", before, afterKick, 1, "kickbot_disconnects_total", "result", "gone")
+	moved("kick", before, afterKick, 1, "kickbot_disconnects_total")
+	moved("kick", before, afterKick, 1, "kickbot_meeting_api_requests_total", "endpoint", "hangup", "status", "200")
+	moved("kick", before, afterKick, 1, "kickbot_meeting_api_duration_seconds", "endpoint", "hangup")
+	moved("kick", before, afterKick, 1, "kickbot_ack_latency_seconds")
+	if afterKick.value("kickbot_meeting_api_requests_total", "endpoint", "realTimeInfo") <= before.value("kickbot_meeting_api_requests_total", "endpoint", "realTimeInfo") {
+		t.Errorf("the roster read before the kick was not counted under endpoint realTimeInfo")
+	}
+	if afterKick.value("kickbot_token_cache_total") <= before.value("kickbot_token_cache_total") {
+		t.Errorf("kickbot_token_cache_total did not move during a kick")
+	}
+	for _, r := range []string{"hit", "miss"} {
+		if _, ok := series(afterKick, "kickbot_token_cache_total", "token", "access", "result", r); !ok {
+			t.Errorf("kickbot_token_cache_total has no {token=access,result=%s} series", r)
+		}
+	}
+
+	// A Disconnect button on a posted list.
+	s.slash(conf)
+	list := s.waitMessage("participant list", func(m slackfake.Message) bool {
+		return m.Method == "chat.postMessage" && m.Channel == modChannel && strings.Contains(strings.Join(m.Texts(), "\n"), "Wang Wei")
+	})
+	blockID, value := disconnectButton(t, list, meetingtest.SamplePhonePID)
+	s.f.slack.BlockAction(slackfake.Action{UserID: moderator, ChannelID: modChannel, ChannelName: "moderation",
+		MessageTS: list.TS, ActionID: commands.ActionDisconnect, BlockID: blockID, Value: value, Style: "danger", Text: "Disconnect"})
+	s.waitMessage("the click's outcome in the list's thread", func(m slackfake.Message) bool {
+		return m.Method == "chat.postMessage" && m.Channel == modChannel && m.ThreadTS == list.TS
+	})
+	if ids := s.f.sim.HangUpIDs(conf); !slices.Equal(ids, []string{meetingtest.SampleCarlosPID, meetingtest.SamplePhonePID}) {
+		t.Fatalf("the meeting received hang-ups %v, want Carlos then Wang Wei", ids)
+	}
+	var afterClick scrape
+	eventually(t, "kickbot_clicks_total to count the click", func() bool {
+		afterClick = s.scrape()
+		return afterClick.value("kickbot_clicks_total") > 0
+	})
+	moved("click", afterKick, afterClick, 1, "kickbot_clicks_total", "outcome", "done")
+	moved("list", afterKick, afterClick, 1, "kickbot_commands_total", "outcome", "listed")
+	moved("click", afterKick, afterClick, 1, "kickbot_disconnects_total", "result", "gone")
+	moved("click", afterKick, afterClick, 1, "kickbot_meeting_api_requests_total", "endpoint", "hangup", "status", "200")
+	for _, name := range metricFamilies {
+		if _, ok := afterClick[name]; !ok {
+			t.Errorf("/metrics has no %s after a kick and a click", name)
+		}
+	}
+	if typ := afterClick["kickbot_meeting_api_duration_seconds"].GetType(); typ != dto.MetricType_HISTOGRAM {
+		t.Errorf("kickbot_meeting_api_duration_seconds is a %v, want a histogram", typ)
+	}
+	if typ := afterClick["kickbot_ack_latency_seconds"].GetType(); typ != dto.MetricType_HISTOGRAM {
+		t.Errorf("kickbot_ack_latency_seconds is a %v, want a histogram", typ)
+	}
+
+	// Slack goes away: the socket drops and the next reconnect attempts are
+	// refused. Readiness turns 503 (liveness stays 200), then recovers once
+	// Slack takes the connection again, and the reconnect is counted.
+	s.f.slack.FailNext("apps.connections.open", 3, "internal_error")
+	s.f.slack.DropConnection()
+	if r := s.waitReady(false); r.code != http.StatusServiceUnavailable || r.Status != "not ready" || r.Slack != "disconnected" || r.Meeting != "ok" {
+		t.Errorf("/readyz while Slack is away = %+v, want 503 not ready/disconnected/ok", r)
+	}
+	if code, _, _ := s.get("/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz = %d while Slack is away; liveness must not depend on Slack", code)
+	}
+	if r := runKickbot(t, "", "healthcheck"); r.code != exitOK {
+		t.Errorf("kickbot healthcheck while Slack is away (liveness): %s", r)
+	}
+	s.waitReady(true)
+	afterReconnect := s.scrape()
+	moved("reconnect", afterClick, afterReconnect, 1, "kickbot_slack_reconnects_total")
+	if afterReconnect.value("kickbot_slack_connected") != 1 {
+		t.Errorf("kickbot_slack_connected = %v after reconnecting, want 1", afterReconnect.value("kickbot_slack_connected"))
+	}
+
+	// Slack gone for good.
+	s.f.slack.Close()
+	s.waitReady(false)
+	if v := s.scrape().value("kickbot_slack_connected"); v != 0 {
+		t.Errorf("kickbot_slack_connected = %v with Slack gone, want 0", v)
+	}
+
+	// SIGTERM: serve returns nil, the health server is gone, and the
+	// container health check says so.
+	if err := s.stop(); err != nil {
+		t.Errorf("serve after cancellation = %v, want nil", err)
+	}
+	if _, err := s.client.Get("http://" + s.addr + "/healthz"); err == nil {
+		t.Errorf("the health server still answers after serve returned")
+	}
+	if r := runKickbot(t, "", "healthcheck"); r.code != exitError || !strings.Contains(r.stderr, "kickbot healthcheck:") {
+		t.Errorf("kickbot healthcheck with the bot stopped: want exit 1 and a message, got %s", r)
+	}
+
+	logs := s.logs.String()
+	if !strings.Contains(logs, `"action":"kick"`) {
+		t.Errorf("no audit line for the kick in the log")
+	}
+	assertNoSecrets(t, "the log", logs)
+	assertNoSecrets(t, "/metrics", fmt.Sprint(afterReconnect))
+}
+
+func series(sc scrape, name string, labels ...string) (*dto.Metric, bool) {
+	for _, m := range sc[name].GetMetric() {
+		if hasLabels(m, labels) {
+			return m, true
+		}
+	}
+	return nil, false
+}
+
+func TestHealthcheck(t *testing.T) {
+	// A bound port with nobody serving: connection refused.
+	var lc net.ListenConfig
+	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+
+	// A server that is up but unhealthy.
+	sick := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "sick", http.StatusInternalServerError)
+	})}
+	sln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = sick.Serve(sln) }()
+	t.Cleanup(func() { _ = sick.Close() })
+
+	for _, tt := range []struct {
+		name string
+		addr *string // nil: unset
+		want string
+	}{
+		{"nothing listening", &closed, "connection refused"},
+		{"not 200", ptr(sln.Addr().String()), "500"},
+		{"port only", ptr(":" + portOf(closed)), "connection refused"},
+		{"health server disabled", ptr(""), "HTTP_ADDR is empty"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cleanEnv(t)
+			if tt.addr != nil {
+				t.Setenv("HTTP_ADDR", *tt.addr)
+			}
+			r := runKickbot(t, "", "healthcheck")
+			if r.code != exitError || !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("want exit 1 (Docker: unhealthy) and %q on stderr, got %s", tt.want, r)
+			}
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func portOf(addr string) string {
+	_, p, _ := net.SplitHostPort(addr)
+	return p
+}
+
+// A busy HTTP_ADDR stops serve before it connects to anything, with an error
+// naming the variable (it used to surface only when the bot stopped).
+func TestServeBusyHTTPAddrFailsFast(t *testing.T) {
+	cleanEnv(t)
+	f := newFakes(t)
+	var lc net.ListenConfig
+	busy, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	env := f.env()
+	env["HTTP_ADDR"] = busy.Addr().String()
+	setenv(t, env)
+
+	r := runKickbot(t, "")
+	if r.code != exitError || !strings.Contains(r.stderr, "HTTP_ADDR") || !strings.Contains(r.stderr, "address already in use") {
+		t.Errorf("want exit 1 with an HTTP_ADDR error, got %s", r)
+	}
+	f.untouched(t, "busy HTTP_ADDR")
+	assertNoSecrets(t, "stderr", r.stderr)
+}
+
+// A token Slack refuses at start-up: exit 1, the variable named, the token
+// not shown.
+func TestRunRefusedBotToken(t *testing.T) {
+	cleanEnv(t)
+	f := newFakes(t)
+	env := f.env()
+	env["SLACK_BOT_TOKEN"] = "xoxb-0001-0002-cmdbotsecretREVOKED"
+	setenv(t, env)
+	r := runKickbot(t, "")
+	if r.code != exitError || !strings.Contains(r.stderr, "SLACK_BOT_TOKEN") || !strings.Contains(r.stderr, "invalid_auth") {
+		t.Errorf("want exit 1 naming SLACK_BOT_TOKEN and invalid_auth, got %s", r)
+	}
+	if f.slack.Connections() != 0 {
+		t.Errorf("the bot opened a Socket Mode connection after auth.test failed")
+	}
+	assertNoSecrets(t, "stderr", r.stderr)
+	if strings.Contains(r.stderr, "REVOKED") {
+		t.Errorf("stderr shows the refused token:\n%s", r.stderr)
+	}
+}
+
+// The whole binary path — environment, secrets read from files, account
+// auth, JSON logs on stderr, SIGTERM — with a kick in between, and no
+// secret in any log line.
+func TestRunEndToEndWithSecretFiles(t *testing.T) {
+	cleanEnv(t)
+	f := newFakes(t)
+	f.sim.AddAccount("cmd@example.com", testPassword, meetingtest.SampleUserID)
+	env := f.env()
+	delete(env, "SLACK_APP_TOKEN")
+	delete(env, "SLACK_BOT_TOKEN")
+	delete(env, "MEETING_APP_ID")
+	delete(env, "MEETING_APP_KEY")
+	delete(env, "MEETING_USER_ID")
+	env["SLACK_APP_TOKEN_FILE"] = secretFile(t, testAppToken+"\n")
+	env["SLACK_BOT_TOKEN_FILE"] = secretFile(t, testBotToken+"\n")
+	env["MEETING_ACCOUNT"] = "cmd@example.com"
+	env["MEETING_PASSWORD_FILE"] = secretFile(t, testPassword)
+	env["LOG_LEVEL"] = "debug"
+	setenv(t, env)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stderr := &syncBuffer{}
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, nil, strings.NewReader(""), io.Discard, stderr) }()
+
+	eventually(t, "a Socket Mode connection", func() bool { return f.slack.NumConnections() > 0 })
+	s := &stack{t: t, f: f}
+	s.slash(meetingtest.SampleConferenceID + " " + meetingtest.SampleCarlosPID)
+	s.waitMessage("thread reply", func(m slackfake.Message) bool {
+		return m.Method == "chat.postMessage" && m.Channel == modChannel && m.ThreadTS != ""
+	})
+	if ids := f.sim.HangUpIDs(meetingtest.SampleConferenceID); !slices.Equal(ids, []string{meetingtest.SampleCarlosPID}) {
+		t.Errorf("the meeting received hang-ups %v, want only Carlos", ids)
+	}
+	if f.sim.CallCount(meetingtest.EndpointAccountAuth) == 0 {
+		t.Errorf("the bot did not use account auth (MEETING_ACCOUNT/MEETING_PASSWORD_FILE)")
+	}
+
+	cancel() // SIGTERM
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Errorf("after SIGTERM: exit %d, want 0\n%s", code, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("kickbot did not stop within 30s of SIGTERM")
+	}
+	logs := stderr.String()
+	for _, want := range []string{`"message":"authenticated with Slack"`, `"action":"kick"`, `"message":"stopped"`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the log has no %s", want)
+		}
+	}
+	for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {
+		var v map[string]any
+		if err := json.Unmarshal([]byte(line), &v); err != nil {
+			t.Errorf("LOG_FORMAT=json, but a log line is not JSON: %q", line)
+		}
+	}
+	assertNoSecrets(t, "the log", logs)
+}
+
+// serve's own logger: LOG_FORMAT console is for people, json for machines.
+func TestNewLogger(t *testing.T) {
+	var b syncBuffer
+	jl := newLogger("warn", "json", &b)
+	jl.Info().Msg("hidden")
+	jl.Warn().Msg("shown")
+	if strings.Contains(b.String(), "hidden") || !strings.Contains(b.String(), `"message":"shown"`) {
+		t.Errorf("LOG_LEVEL=warn json: got %q", b.String())
+	}
+	var c syncBuffer
+	cl := newLogger("info", "console", &c)
+	cl.Info().Msg("hello")
+	if strings.HasPrefix(c.String(), "{") || !strings.Contains(c.String(), "hello") {
+		t.Errorf("LOG_FORMAT=console: got %q", c.String())
+	}
+}

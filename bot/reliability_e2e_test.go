@@ -588,6 +588,70 @@ func TestReliabilitySocketDisconnectsAndRedelivery(t *testing.T) {
 		len(envs), h.slack.Connections(), autoRedeliveries, len(envs))
 }
 
+// relStallDeduper is the in-memory store, except that once armed it holds
+// the event loop inside its next look-up until released: the envelope has
+// reached the bot but is not acked yet.
+type relStallDeduper struct {
+	armed   atomic.Bool
+	reached chan string
+	release chan struct{}
+	mu      sync.Mutex
+	seen    map[string]int
+}
+
+func (d *relStallDeduper) FirstTime(key string) bool {
+	if d.armed.CompareAndSwap(true, false) {
+		d.reached <- key
+		<-d.release
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.seen[key]++
+	return d.seen[key] == 1
+}
+
+func TestReliabilityUnackedEnvelopeRedeliveredAfterDropRunsOnce(t *testing.T) {
+	dd := &relStallDeduper{reached: make(chan string, 1), release: make(chan struct{}), seen: map[string]int{}}
+	h := newHarness(t, harnessOpts{
+		slackOpts: []slackfake.Option{slackfake.WithRedeliverUnacked(true)},
+		botOpts:   []bot.Option{bot.WithDeduper(dd)},
+	})
+	ps := relPeople(h, 1)
+
+	dd.armed.Store(true)
+	id := relSend(h, ps[0].ID)
+	select {
+	case <-dd.reached:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the envelope never reached the bot")
+	}
+	// The socket dies with the envelope delivered and not acked: Slack
+	// puts it back for the next connection.
+	h.slack.DropConnection()
+	h.eventually("dead socket forgotten", func() bool { return h.slack.NumConnections() == 0 || h.slack.Sockets() > 1 })
+	close(dd.release)
+
+	h.eventually("redelivered on the new socket", func() bool { return h.slack.Deliveries(id) >= 2 })
+	h.eventually("both deliveries acked", func() bool { return h.slack.AckCount(id) >= 2 })
+	relWaitReplies(h, 1)
+	relWaitFinal(h)
+
+	if got := relHangUpsOK(h, relConf); !slices.Equal(got, []string{ps[0].ID}) {
+		t.Errorf("meeting disconnected %v, want %s once", got, ps[0].Name)
+	}
+	if rs := relReplies(h); len(rs) != 1 || !strings.Contains(allText(rs[0]), "Disconnected 1 participant") {
+		t.Errorf("%d thread replies, want one saying disconnected:%s", len(rs), h.dumpMessages())
+	}
+	if n := len(relParents(h)); n != 1 {
+		t.Errorf("%d parent messages, want 1", n)
+	}
+	if c := h.slack.Connections(); c < 2 {
+		t.Errorf("%d connections, want a reconnect", c)
+	}
+	t.Logf("envelope delivered %d times, acked %d times, executed once; %d connections",
+		h.slack.Deliveries(id), h.slack.AckCount(id), h.slack.Connections())
+}
+
 // ---------------------------------------------------------------------------
 // 5. A handler panics
 

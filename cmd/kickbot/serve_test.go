@@ -60,10 +60,14 @@ type stack struct {
 	ended  bool
 }
 
-func startServe(t *testing.T, env map[string]string) *stack {
+// startServe starts serve; before, if not nil, scripts the fakes first.
+func startServe(t *testing.T, env map[string]string, before func(fakes)) *stack {
 	t.Helper()
 	cleanEnv(t)
 	f := newFakes(t)
+	if before != nil {
+		before(f)
+	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
@@ -269,7 +273,7 @@ func disconnectButton(t *testing.T, m slackfake.Message, pid string) (blockID, v
 // Prometheus metrics that move, the healthcheck subcommand, SIGTERM, and no
 // secret in any log line.
 func TestServeEndToEnd(t *testing.T) {
-	s := startServe(t, nil)
+	s := startServe(t, nil, nil)
 	conf := meetingtest.SampleConferenceID
 
 	if code, body, _ := s.get("/healthz"); code != http.StatusOK || body != "ok\n" {
@@ -418,6 +422,60 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 	assertNoSecrets(t, "the log", logs)
 	assertNoSecrets(t, "/metrics", fmt.Sprint(afterReconnect))
+}
+
+// kickbot_slack_connected follows the connection on every scrape, whether or
+// not anything probes /readyz (Prometheus usually scrapes only /metrics).
+func TestMetricsSlackConnectedWithoutReadinessProbes(t *testing.T) {
+	s := startServe(t, nil, nil)
+	eventually(t, "kickbot_slack_connected 1 on /metrics", func() bool {
+		return s.scrape().value("kickbot_slack_connected") == 1
+	})
+	s.f.slack.FailNext("apps.connections.open", 1000, "internal_error")
+	s.f.slack.DropConnection()
+	eventually(t, "kickbot_slack_connected 0 on /metrics", func() bool {
+		return s.scrape().value("kickbot_slack_connected") == 0
+	})
+}
+
+// Until Socket Mode connects, /readyz says not ready (the process is alive),
+// and SIGTERM while Slack cannot be reached still stops serve cleanly.
+func TestServeNotReadyUntilSlackConnects(t *testing.T) {
+	s := startServe(t, nil, func(f fakes) {
+		f.slack.FailNext("apps.connections.open", 1000, "internal_error")
+	})
+	eventually(t, "a refused Socket Mode connection attempt", func() bool { return s.f.slack.Calls("apps.connections.open") > 0 })
+	if code, _, _ := s.get("/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz = %d while Slack is unreachable, want 200", code)
+	}
+	if r := s.readyz(); r.code != http.StatusServiceUnavailable || r.Slack != "disconnected" || r.Meeting != "ok" {
+		t.Errorf("/readyz before Slack connects = %+v, want 503 disconnected/ok", r)
+	}
+	if s.f.slack.Connections() != 0 {
+		t.Fatalf("the bot connected although apps.connections.open was refused")
+	}
+	if err := s.stop(); err != nil {
+		t.Errorf("serve after cancellation while Slack was unreachable = %v, want nil", err)
+	}
+}
+
+// Readiness includes the meeting API accepting the credentials: a wrong app
+// key makes /readyz 503 with meeting "error", and the key is not shown.
+func TestReadyzWhenMeetingRefusesCredentials(t *testing.T) {
+	s := startServe(t, map[string]string{"MEETING_APP_KEY": "cmd-appkey-secret-WRONG"}, nil)
+	eventually(t, "Socket Mode connected", func() bool { return s.f.slack.Connections() > 0 })
+	var r readyz
+	eventually(t, "/readyz to report the Slack connection", func() bool { r = s.readyz(); return r.Slack == "connected" })
+	if r.code != http.StatusServiceUnavailable || r.Status != "not ready" || r.Meeting != "error" {
+		t.Errorf("/readyz with a refused app key = %+v, want 503 not ready/connected/error", r)
+	}
+	if s.f.sim.CallCount(meetingtest.EndpointAppAuth) == 0 {
+		t.Errorf("/readyz did not try the credentials against the meeting API")
+	}
+	_, body, _ := s.get("/readyz")
+	if strings.Contains(body, "WRONG") || strings.Contains(s.logs.String(), "WRONG") {
+		t.Errorf("the refused app key shows in /readyz or the log")
+	}
 }
 
 func series(sc scrape, name string, labels ...string) (*dto.Metric, bool) {

@@ -117,6 +117,43 @@ func TestKickWhenTheHangUpFails(t *testing.T) {
 	}
 }
 
+// TestKickWhenTheConfirmingReadFails: the hang-up is accepted but the roster
+// read that confirms it keeps failing. The participant is most likely gone,
+// so "could not disconnect, try again" would be false: the moderator is told
+// it is not confirmed and to check the meeting.
+func TestKickWhenTheConfirmingReadFails(t *testing.T) {
+	t.Parallel()
+	const retries = 1
+	h := newHarness(t, harnessOpts{meetingCfg: func(c *meeting.Config) { c.MaxRetries = retries }})
+	h.sim.SetLatency(meetingtest.EndpointHangUp, 100*time.Millisecond)
+
+	h.slash(moderator, modChannel, h.facts.ConferenceID+" "+meetingtest.SampleCarlosPID)
+	// The roster has been read once the parent is posted; fail every later read.
+	h.waitMsg("parent message", func(m slackfake.Message) bool {
+		return m.Method == "chat.postMessage" && m.Channel == modChannel && m.ThreadTS == ""
+	})
+	h.sim.FailNext(meetingtest.EndpointRealTimeInfo, retries+1, meetingtest.Fault{Status: http.StatusInternalServerError})
+	parent, reply := h.outcome(modChannel)
+
+	if got := h.hangUps(); !slices.Equal(got, []string{meetingtest.SampleCarlosPID}) {
+		t.Fatalf("hang-up IDs = %v, want Carlos once", got)
+	}
+	if slices.Contains(onlineIDs(h), meetingtest.SampleCarlosPID) {
+		t.Fatalf("Carlos is still in the meeting; the test assumes the hang-up worked")
+	}
+	if l := lineWith(allText(reply), "Carlos Mendes"); !strings.Contains(l, "not confirmed") || !strings.Contains(l, "check the meeting") {
+		t.Errorf("thread reply does not say Carlos's disconnect is unconfirmed: %q", l)
+	}
+	for what, m := range map[string]slackfake.Message{"thread reply": reply, "parent": parent, "ops notice": h.opsNotice("not confirmed")} {
+		if s := allText(m); strings.Contains(s, "Could not disconnect") || strings.Contains(s, "could not disconnect") {
+			t.Errorf("%s claims nobody was disconnected, but Carlos left:\n%s", what, s)
+		}
+	}
+	if a := h.auditLine("kick"); a.Outcome == "failed" || a.ErrorKind == "" {
+		t.Errorf("audit line = %+v, want a non-failed outcome with the error kind", a)
+	}
+}
+
 // TestKickWhenTheBotIsNotInTheChannel: the moderator learns privately how
 // to fix it, and nobody is disconnected.
 func TestKickWhenTheBotIsNotInTheChannel(t *testing.T) {

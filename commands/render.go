@@ -290,7 +290,7 @@ func meetingRef(o Outcome, st style) string {
 // counts is "2 disconnected, 1 not found": the non-zero results.
 func counts(o Outcome) string {
 	var parts []string
-	for _, r := range []Result{ResultGone, ResultStillPresent, ResultNotFound, ResultRefused, ResultFailed, ResultAmbiguous} {
+	for _, r := range []Result{ResultGone, ResultUnconfirmed, ResultStillPresent, ResultNotFound, ResultRefused, ResultFailed, ResultAmbiguous} {
 		if n := o.count(r); n > 0 {
 			parts = append(parts, strconv.Itoa(n)+" "+resultPhrase[r])
 		}
@@ -308,6 +308,7 @@ var resultPhrase = map[Result]string{
 	ResultRefused:      "refused",
 	ResultFailed:       "failed",
 	ResultAmbiguous:    "ambiguous",
+	ResultUnconfirmed:  "not confirmed",
 }
 
 var resultMarker = map[Result]string{
@@ -317,6 +318,7 @@ var resultMarker = map[Result]string{
 	ResultRefused:      "🛡️",
 	ResultFailed:       "❌",
 	ResultAmbiguous:    "👥",
+	ResultUnconfirmed:  "❔",
 }
 
 func statusMarker(s Status) string {

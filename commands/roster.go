@@ -417,6 +417,8 @@ func RowNote(o Outcome, pid string) string {
 			return "✅ " + name + " disconnected by " + who
 		case ResultStillPresent:
 			return "⚠️ " + who + " asked to disconnect " + name + ", but they are still in the meeting"
+		case ResultUnconfirmed:
+			return "❔ " + who + " asked to disconnect " + name + "; the meeting accepted it, but kickbot could not confirm they left"
 		case ResultRefused:
 			return "🛡️ " + name + " can't be disconnected (" + Escape(t.Detail) + ")"
 		default:

@@ -37,6 +37,7 @@ const (
 	ResultRefused                        // host or co-host: never disconnected
 	ResultFailed                         // the disconnect call failed
 	ResultAmbiguous                      // the target matched several participants: not guessed
+	ResultUnconfirmed                    // the call was accepted but the roster could not be re-read: they may be gone
 )
 
 var resultNames = map[Result]string{
@@ -46,6 +47,7 @@ var resultNames = map[Result]string{
 	ResultRefused:      "refused",
 	ResultFailed:       "failed",
 	ResultAmbiguous:    "ambiguous",
+	ResultUnconfirmed:  "unconfirmed",
 }
 
 // String is a stable snake_case name, fit for metrics labels and logs.
@@ -72,7 +74,7 @@ type Status int
 // Statuses, starting at 1 so that a zero Outcome never reads as done.
 const (
 	StatusDone        Status = iota + 1 // every target disconnected
-	StatusPartial                       // some disconnected, some not
+	StatusPartial                       // some disconnected, some not (or not confirmed)
 	StatusFailed                        // something was to be disconnected, and nobody was
 	StatusNothingToDo                   // no target could be disconnected; no call was made
 )
@@ -188,7 +190,7 @@ func (s *Service) Execute(ctx context.Context, k Kick, roster *meeting.Roster, r
 	switch gone := o.Gone(); {
 	case gone == len(o.Targets):
 		o.Status = StatusDone
-	case gone == 0:
+	case gone == 0 && o.count(ResultUnconfirmed) == 0:
 		o.Status = StatusFailed
 		if o.UserMessage == "" {
 			o.UserMessage = "The meeting service accepted the request, but nobody left meeting " + k.Conference + "."
@@ -225,6 +227,12 @@ func kickOutcome(m Match, dr *meeting.DisconnectResult, failure string) TargetOu
 	case dr != nil && slices.Contains(dr.StillPresent, id):
 		to.Result = ResultStillPresent
 		to.Detail = "the meeting still lists them after the disconnect call"
+	case dr != nil && dr.After == nil && len(dr.RequestIDs) > 0:
+		// The hang-up was accepted but the confirming roster read failed:
+		// saying "failed, try again" would be false (they are most likely
+		// gone), so say what is known.
+		to.Result = ResultUnconfirmed
+		to.Detail = "the meeting accepted the disconnect, but kickbot could not check whether they left; check the meeting before trying again"
 	case failure != "":
 		to.Result = ResultFailed
 		to.Detail = failure

@@ -223,6 +223,7 @@ func relOneKick(h *harness) (parent, reply slackfake.Message) {
 	if n := len(relParents(h)); n != 1 {
 		h.t.Errorf("%d parent messages for one kick, want 1", n)
 	}
+	h.t.Logf("moderator saw: parent %q; thread %q", parent.Text, reply.Text)
 	return parent, reply
 }
 
@@ -729,6 +730,7 @@ func TestReliabilityHandlerPanic(t *testing.T) {
 		if !strings.Contains(allText(priv), "Nothing was done") {
 			t.Errorf("moderator did not see a failure: %s", allText(priv))
 		}
+		t.Logf("moderator saw privately: %q", priv.Text)
 		if got := relHangUpsOK(h, h.facts.ConferenceID); len(got) != 0 {
 			t.Errorf("meeting disconnected %v, want nobody", got)
 		}
@@ -810,9 +812,13 @@ func TestReliabilityShutdownDuringBurst(t *testing.T) {
 		case len(rs) == 1 && strings.Contains(allText(rs[0]), "Disconnected 1 participant"):
 			done++
 		case len(rs) == 1 && strings.Contains(allText(rs[0]), "Could not disconnect"):
-			failedThread++
+			if failedThread++; failedThread == 1 {
+				t.Logf("moderator saw in the thread: %q", rs[0].Text)
+			}
 		case len(priv) == 1 && strings.Contains(allText(priv[0]), "Nothing was done"):
-			failedPrivate++
+			if failedPrivate++; failedPrivate == 1 {
+				t.Logf("moderator saw privately: %q", priv[0].Text)
+			}
 		default:
 			t.Errorf("%s: unexpected outcome %s%s", p.Name, h.dumpMessages(), relTexts(priv))
 		}

@@ -88,6 +88,9 @@ func (b *Bot) kick(ctx context.Context, k commands.Kick, responseURL, threadTS s
 		if err != nil {
 			b.reply(responseURL, commands.RenderCannotPost(k, cannotPostHere(err)))
 			t.answered = true
+			// The ops channel sees every failure (design.md); this one is
+			// usually a KICK_CHANNELS channel the bot was never invited to.
+			b.notifyOps(commands.RenderCannotPostNotice(k, slackErrorCode(err)))
 			entry.Outcome, entry.ErrorKind, entry.Duration = "cannot_post", slackErrorCode(err), b.now().Sub(start)
 			b.audit.Record(entry)
 			count("cannot_post")

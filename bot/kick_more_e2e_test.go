@@ -169,6 +169,7 @@ func TestKickWhenTheBotIsNotInTheChannel(t *testing.T) {
 	if p.ResponseType != "ephemeral" || !strings.Contains(allText(p), "/invite @kickbot") {
 		t.Errorf("private answer (%s) does not tell how to invite the bot:\n%s", p.ResponseType, allText(p))
 	}
+	h.opsNotice("could not post in that channel (not_in_channel)")
 	if a := h.auditLine("kick"); a.Outcome != "cannot_post" || a.ErrorKind != "not_in_channel" {
 		t.Errorf("audit line = %+v, want cannot_post/not_in_channel", a)
 	}

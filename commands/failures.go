@@ -44,3 +44,20 @@ func RenderCannotPost(k Kick, notMember bool) Message {
 	}
 	return Message{Text: line, Blocks: []slack.Block{section(line)}}
 }
+
+// RenderCannotPostNotice tells the ops channel that a kick did not run
+// because kickbot could not post in its channel (code is Slack's error, e.g.
+// "not_in_channel"): usually a channel in KICK_CHANNELS the bot was never
+// invited to.
+func RenderCannotPostNotice(k Kick, code string) Message {
+	line := "⚠️ " + userMention(k.Actor) + " in " + channelMention(k.Channel) + ": nothing was done"
+	if k.Conference != "" {
+		line += " in meeting " + Escape(k.Conference)
+	}
+	line += " because kickbot could not post in that channel"
+	if code != "" {
+		line += " (" + Escape(code) + ")"
+	}
+	line += "."
+	return Message{Text: line, Blocks: []slack.Block{section(line)}}
+}

@@ -119,11 +119,11 @@ func relCount(ids []string) map[string]int {
 	return m
 }
 
-func isThreadReply(m slackfake.Message) bool {
+func relIsThreadReply(m slackfake.Message) bool {
 	return m.Method == "chat.postMessage" && m.Channel == modChannel && m.ThreadTS != ""
 }
 
-func isParent(m slackfake.Message) bool {
+func relIsParent(m slackfake.Message) bool {
 	return m.Method == "chat.postMessage" && m.Channel == modChannel && m.ThreadTS == ""
 }
 
@@ -131,7 +131,7 @@ func isParent(m slackfake.Message) bool {
 func relReplies(h *harness) []slackfake.Message {
 	var out []slackfake.Message
 	for _, m := range h.slack.Messages() {
-		if isThreadReply(m) {
+		if relIsThreadReply(m) {
 			out = append(out, m)
 		}
 	}
@@ -152,7 +152,7 @@ func relRepliesNaming(h *harness, name string) []slackfake.Message {
 // relWaitReplies waits until the moderation channel has n thread replies.
 func relWaitReplies(h *harness, n int) []slackfake.Message {
 	h.t.Helper()
-	ms, err := h.slack.WaitMessages(h.ctx(), n, isThreadReply)
+	ms, err := h.slack.WaitMessages(h.ctx(), n, relIsThreadReply)
 	if err != nil {
 		h.t.Fatalf("waiting for %d thread replies: %v\nmessages:%s", n, err, h.dumpMessages())
 	}
@@ -163,7 +163,7 @@ func relWaitReplies(h *harness, n int) []slackfake.Message {
 func relParents(h *harness) []slackfake.Message {
 	var out []slackfake.Message
 	for _, m := range h.slack.Messages() {
-		if isParent(m) {
+		if relIsParent(m) {
 			cur, _ := h.slack.Current(m.Channel, m.TS)
 			out = append(out, cur)
 		}
@@ -245,7 +245,7 @@ func TestReliabilityBackpressureBusyAnswerAndBoundedQueue(t *testing.T) {
 	h.sim.SetLatency(meetingtest.EndpointHangUp, 2*time.Second)
 	first := relSend(h, ps[0].ID)
 	relAcks(h, []string{first})
-	h.waitMsg("first parent message", isParent)
+	h.waitMsg("first parent message", relIsParent)
 	h.eventually("first hang-up in flight", func() bool { return h.sim.Active() > 0 })
 
 	envs := []string{first}
@@ -473,7 +473,7 @@ func TestReliabilitySlackRateLimitDelaysNotLoses(t *testing.T) {
 	if ackText(ack) != "" {
 		t.Fatalf("kick not accepted: %s", ackText(ack))
 	}
-	h.waitMsg("parent message", isParent)
+	h.waitMsg("parent message", relIsParent)
 	h.slack.RateLimitNext("chat.postMessage", 1, time.Second)
 	parent, reply := h.outcome(modChannel)
 

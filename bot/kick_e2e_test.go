@@ -210,6 +210,29 @@ func TestKickRefusesTheHostButDisconnectsTheRest(t *testing.T) {
 	h.opsNotice("Disconnected 1 of 2")
 }
 
+// TestKickEscapesParticipantNames: a participant named "<!channel>" must not
+// ping the channel when the thread reply names them, and "&" and "<" in
+// names must show as typed.
+func TestKickEscapesParticipantNames(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	_, reply := h.kick(h.facts.ConferenceID + " " + meetingtest.SampleChannelPID + " " + meetingtest.SampleEscapePID)
+	if got := h.hangUps(); !sameSet(got, []string{meetingtest.SampleChannelPID, meetingtest.SampleEscapePID}) {
+		t.Fatalf("hang-up IDs = %v", got)
+	}
+	raw := strings.Join(rawTexts(t, reply), "\n")
+	for _, bad := range []string{"<!channel>", "<dev>", "Tom & Jerry"} {
+		if strings.Contains(raw, bad) {
+			t.Errorf("thread reply sends %q unescaped as mrkdwn:\n%s", bad, raw)
+		}
+	}
+	for _, good := range []string{"&lt;!channel&gt;", "Tom &amp; Jerry &lt;dev&gt;"} {
+		if !strings.Contains(raw, good) {
+			t.Errorf("thread reply lacks the escaped name %q:\n%s", good, raw)
+		}
+	}
+}
+
 // TestKickWithAnAmbiguousNameDoesNothingAndShowsCandidates: a name that
 // matches two participants is never guessed; the moderator alone sees both.
 func TestKickWithAnAmbiguousNameDoesNothingAndShowsCandidates(t *testing.T) {
@@ -548,4 +571,34 @@ func plural(n int) string {
 		return "1 participant"
 	}
 	return fmt.Sprintf("%d participants", n)
+}
+
+// rawTexts is every "text" string of a message exactly as the bot sent it
+// (JSON-decoded, but with Slack's &lt; &gt; &amp; escapes left in place).
+func rawTexts(t *testing.T, m slackfake.Message) []string {
+	t.Helper()
+	out := []string{m.Text}
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		case map[string]any:
+			for k, e := range x {
+				if s, ok := e.(string); ok && k == "text" {
+					out = append(out, s)
+				} else {
+					walk(e)
+				}
+			}
+		}
+	}
+	var v any
+	if err := json.Unmarshal(m.Blocks, &v); err != nil {
+		t.Fatalf("blocks are not JSON: %v", err)
+	}
+	walk(v)
+	return out
 }

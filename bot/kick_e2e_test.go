@@ -233,6 +233,40 @@ func TestKickEscapesParticipantNames(t *testing.T) {
 	}
 }
 
+// TestKickReportsAParticipantStillPresent: the meeting accepts the hang-up
+// but still lists one participant afterwards; the moderator is told so, not
+// that they are gone.
+func TestKickReportsAParticipantStillPresent(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	const stickyPID = "5711c4a3e0000000000000000000beef"
+	h.sim.Join(h.facts.ConferenceID, meetingtest.P{ID: stickyPID, Name: "Sticky Sam", Sticky: true})
+
+	parent, reply := h.kick(h.facts.ConferenceID + ` "Sticky Sam" ` + meetingtest.SampleCarlosPID)
+	if n := h.sim.CallCount(meetingtest.EndpointHangUp); n != 1 {
+		t.Errorf("meeting received %d hang-up calls, want 1", n)
+	}
+	if got := h.hangUps(); !sameSet(got, []string{stickyPID, meetingtest.SampleCarlosPID}) {
+		t.Errorf("hang-up IDs = %v, want Sam and Carlos", got)
+	}
+	if !slices.Contains(onlineIDs(h), stickyPID) {
+		t.Fatalf("Sam left; the test assumes a participant who stays")
+	}
+	if l := lineWith(allText(reply), "Sticky Sam"); !strings.Contains(l, "still in the meeting") {
+		t.Errorf("thread reply does not say Sam is still in the meeting: %q\n%s", l, allText(reply))
+	}
+	if l := lineWith(allText(reply), "Carlos Mendes"); !strings.Contains(l, "disconnected") {
+		t.Errorf("thread reply does not say Carlos was disconnected: %q", l)
+	}
+	if !strings.Contains(allText(parent), "⚠️") || !strings.Contains(allText(parent), "disconnected 1 of 2 participants") {
+		t.Errorf("parent does not report the partial result:\n%s", allText(parent))
+	}
+	h.opsNotice("1 still in the meeting")
+	if a := h.auditLine("kick"); a.Outcome != "partial" {
+		t.Errorf("audit outcome = %q, want partial", a.Outcome)
+	}
+}
+
 // TestKickWithAnAmbiguousNameDoesNothingAndShowsCandidates: a name that
 // matches two participants is never guessed; the moderator alone sees both.
 func TestKickWithAnAmbiguousNameDoesNothingAndShowsCandidates(t *testing.T) {

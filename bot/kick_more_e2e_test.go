@@ -87,33 +87,55 @@ func TestKickWhenTheRosterCannotBeRead(t *testing.T) {
 	}
 }
 
-// TestKickWhenTheHangUpFails: the hang-up keeps failing beyond the retry
-// bound; the thread, the parent and ops all say so, and the participant is
-// still in the meeting.
+// TestKickWhenTheHangUpFails: the hang-up keeps failing (beyond the retry
+// bound where retrying is right); the thread, the parent and ops all say
+// why, and the participant is still in the meeting.
 func TestKickWhenTheHangUpFails(t *testing.T) {
 	t.Parallel()
 	const retries = 2
-	h := newHarness(t, harnessOpts{meetingCfg: func(c *meeting.Config) { c.MaxRetries = retries }})
-	h.sim.FailNext(meetingtest.EndpointHangUp, retries+1, meetingtest.Fault{Status: http.StatusInternalServerError})
+	cases := []struct {
+		name      string
+		fault     meetingtest.Fault
+		n         int    // faults queued
+		wantCalls int    // hang-up calls the meeting receives
+		want      string // in the thread reply and the parent
+		wantKind  string // audit error_kind
+	}{
+		{name: "server error", fault: meetingtest.Fault{Status: http.StatusInternalServerError},
+			n: retries + 1, wantCalls: retries + 1, want: "internal error", wantKind: "server_error"},
+		{name: "connection dropped", fault: meetingtest.Fault{CloseConn: true},
+			n: retries + 1, wantCalls: retries + 1, want: "could not reach the meeting service", wantKind: "network"},
+		{name: "rate limited for two minutes", fault: meetingtest.Fault{Status: http.StatusTooManyRequests, RetryAfter: 2 * time.Minute},
+			n: 1, wantCalls: 1, want: "try again in 120 s", wantKind: "rate_limited"},
+		{name: "credentials refused", fault: meetingtest.Fault{Status: http.StatusUnauthorized},
+			n: 2, wantCalls: 2, want: "refused kickbot's credentials", wantKind: "unauthorized"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, harnessOpts{meetingCfg: func(c *meeting.Config) { c.MaxRetries = retries }})
+			h.sim.FailNext(meetingtest.EndpointHangUp, tc.n, tc.fault)
 
-	parent, reply := h.kick(h.facts.ConferenceID + " " + meetingtest.SampleCarlosPID + " -- spamming")
-	if n := h.sim.CallCount(meetingtest.EndpointHangUp); n != retries+1 {
-		t.Errorf("meeting received %d hang-up calls, want %d (first try + %d retries)", n, retries+1, retries)
-	}
-	if !slices.Contains(onlineIDs(h), meetingtest.SampleCarlosPID) {
-		t.Errorf("Carlos left the meeting although every hang-up failed")
-	}
-	for what, m := range map[string]slackfake.Message{"thread reply": reply, "parent": parent} {
-		if !strings.Contains(allText(m), "internal error") || !strings.Contains(allText(m), "❌") {
-			t.Errorf("%s does not report the failure:\n%s", what, allText(m))
-		}
-	}
-	if l := lineWith(allText(reply), "Carlos Mendes"); !strings.Contains(l, "failed") {
-		t.Errorf("thread reply does not say Carlos's disconnect failed: %q", l)
-	}
-	h.opsNotice("Could not disconnect anyone")
-	if a := h.auditLine("kick"); a.Outcome != "failed" || a.ErrorKind == "" || a.Reason != "spamming" {
-		t.Errorf("audit line = %+v, want failed with an error kind and the reason", a)
+			parent, reply := h.kick(h.facts.ConferenceID + " " + meetingtest.SampleCarlosPID + " -- spamming")
+			if n := h.sim.CallCount(meetingtest.EndpointHangUp); n != tc.wantCalls {
+				t.Errorf("meeting received %d hang-up calls, want %d", n, tc.wantCalls)
+			}
+			if !slices.Contains(onlineIDs(h), meetingtest.SampleCarlosPID) {
+				t.Errorf("Carlos left the meeting although every hang-up failed")
+			}
+			for what, m := range map[string]slackfake.Message{"thread reply": reply, "parent": parent} {
+				if !strings.Contains(allText(m), tc.want) || !strings.Contains(allText(m), "❌") {
+					t.Errorf("%s does not report the failure (%q):\n%s", what, tc.want, allText(m))
+				}
+			}
+			if l := lineWith(allText(reply), "Carlos Mendes"); !strings.Contains(l, "failed") {
+				t.Errorf("thread reply does not say Carlos's disconnect failed: %q", l)
+			}
+			h.opsNotice("Could not disconnect anyone")
+			if a := h.auditLine("kick"); a.Outcome != "failed" || a.ErrorKind != tc.wantKind || a.Reason != "spamming" {
+				t.Errorf("audit line = %+v, want failed, %s, with the reason", a, tc.wantKind)
+			}
+		})
 	}
 }
 

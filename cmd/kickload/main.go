@@ -35,6 +35,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -72,6 +73,8 @@ type load struct {
 	sim   *meetingtest.Server
 	facts meetingtest.SampleFacts
 	tmp   string
+	// joiners of each small scenario, in command order.
+	joiners map[string][]meetingtest.P
 
 	baselineGoroutines int
 }
@@ -97,7 +100,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var o options
 	fs := flag.NewFlagSet("kickload", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.mode, "mode", "all", "scenarios to run: sequential, burst, steady, or all (comma-separated list allowed)")
+	fs.StringVar(&o.mode, "mode", "all", "scenarios to run, comma-separated: sequential, burst, steady, small (sequential against a 10-person meeting), or all")
 	fs.IntVar(&o.n, "n", 1000, "commands per scenario")
 	fs.Float64Var(&o.rate, "rate", 200, "commands per second in the steady scenario")
 	fs.IntVar(&o.participants, "participants", 0, "participants in each scenario's meeting (default n+100)")
@@ -142,9 +145,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 var allScenarios = []scenario{
-	{name: "sequential", letter: 's', conf: "914200001"},
-	{name: "burst", letter: 'b', conf: "914200002"},
-	{name: "steady", letter: 't', conf: "914200003"},
+	{name: "sequential", style: "sequential", letter: 's', conf: "914200001"},
+	{name: "burst", style: "burst", letter: 'b', conf: "914200002"},
+	{name: "steady", style: "steady", letter: 't', conf: "914200003"},
+	{name: "small", style: "sequential", letter: 'm', conf: "914200004", small: true},
 }
 
 func pickScenarios(mode string) ([]scenario, error) {
@@ -188,16 +192,28 @@ func (l *load) main(ctx context.Context, scenarios []scenario) (int, error) {
 	defer l.sim.Close()
 	l.facts = l.sim.Sample()
 	people := map[string][]meetingtest.P{}
+	l.joiners = map[string][]meetingtest.P{}
 	for _, sc := range scenarios {
-		l.sim.AddConference(sc.conf).Subject("Load test " + sc.name).Scheduler(l.facts.UserID).Running().
+		b := l.sim.AddConference(sc.conf).Subject("Load test " + sc.name).Scheduler(l.facts.UserID).Running().
 			Host(meetingtest.P{Name: "Load Host", Phone: "+8613700000001"}).
-			CoHost(meetingtest.P{Name: "Load Co-host", Phone: "+8613700000002"}).
-			Participants(l.opt.participants)
-		for _, p := range l.sim.Online(sc.conf) {
-			if strings.HasPrefix(p.Name, "Participant ") {
-				people[sc.conf] = append(people[sc.conf], p)
+			CoHost(meetingtest.P{Name: "Load Co-host", Phone: "+8613700000002"})
+		if !sc.small {
+			b.Participants(l.opt.participants)
+			for _, p := range l.sim.Online(sc.conf) {
+				if strings.HasPrefix(p.Name, "Participant ") {
+					people[sc.conf] = append(people[sc.conf], p)
+				}
 			}
+			continue
 		}
+		// Eight who stay, eight spares for the warm-up, and one joiner per command.
+		b.Participants(8 + warmupPerConf)
+		for i := range l.opt.n {
+			l.joiners[sc.conf] = append(l.joiners[sc.conf], meetingtest.P{
+				ID: fmt.Sprintf("%032x", 0x5a000000+i), Name: fmt.Sprintf("Joiner %05d", i), Phone: fmt.Sprintf("+86136%08d", i)})
+		}
+		online := l.sim.Online(sc.conf)
+		people[sc.conf] = append(slices.Clone(l.joiners[sc.conf]), online[len(online)-warmupPerConf:]...)
 	}
 	cmds := map[string][]command{}
 	var users []string

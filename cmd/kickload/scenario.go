@@ -24,9 +24,14 @@ const ackDeadline = 3 * time.Second
 
 // scenario is one way of sending the commands.
 type scenario struct {
-	name   string // "sequential", "burst", "steady"
+	name   string // "sequential", "burst", "steady", "small"
+	style  string // how commands are sent: "sequential", "burst" or "steady"
 	letter byte   // in tags and user IDs
 	conf   string // its own conference, so hang-ups are counted per scenario
+	// small: the meeting holds only the host, the co-host and 8 others; each
+	// command's target joins just before it is sent, so every kick reads a
+	// 10-person roster (the sample meeting's size).
+	small bool
 }
 
 // command is one /kick the driver sends; tag (in the reason) finds its
@@ -88,6 +93,7 @@ type result struct {
 	ownWork              []time.Duration              // sequential: bot CPU per command
 
 	cpu                 time.Duration
+	cpuUser, cpuSys     time.Duration
 	peakRSS             int64
 	gorBefore, gorAfter int
 
@@ -126,7 +132,7 @@ func (l *load) run(ctx context.Context, p *proc, sc scenario, cmds []command) *r
 	if err := resetPeakRSS(p.pid); err != nil {
 		r.problem("reset peak RSS: %v", err)
 	}
-	cpu0, _ := procCPU(p.pid)
+	user0, sys0, _ := procCPU(p.pid)
 
 	send := func(i int) {
 		cmds[i].envelope = f.SlashCommand(slackfake.Slash{Text: cmds[i].text, UserID: cmds[i].user,
@@ -137,13 +143,16 @@ func (l *load) run(ctx context.Context, p *proc, sc scenario, cmds []command) *r
 	defer cancel()
 
 	start := time.Now()
-	switch sc.name {
+	switch sc.style {
 	case "sequential":
 		// One at a time on an idle bot: the next command is sent once the
 		// previous one has finished (ops notice posted) and the bot is idle.
 		expectPosts, expectUpd := postBase, updBase
 		prev, _ := procRunTime(p.pid)
 		for i := range cmds {
+			if sc.small && p.bot {
+				l.sim.Join(sc.conf, l.joiners[sc.conf][i])
+			}
 			send(i)
 			if err := f.WaitAcks(wctx, ackBase+i+1); err != nil {
 				r.problem("command %d: %v", i, err)
@@ -232,8 +241,9 @@ func (l *load) run(ctx context.Context, p *proc, sc scenario, cmds []command) *r
 		r.wall = time.Since(start)
 	}
 
-	cpu1, _ := procCPU(p.pid)
-	r.cpu = cpu1 - cpu0
+	user1, sys1, _ := procCPU(p.pid)
+	r.cpuUser, r.cpuSys = user1-user0, sys1-sys0
+	r.cpu = r.cpuUser + r.cpuSys
 	if _, hwm, err := procMemory(p.pid); err == nil {
 		r.peakRSS = hwm
 	}

@@ -29,6 +29,10 @@ const (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// After the first signal the default handling is back, so a second
+	// Ctrl-C or SIGTERM ends the process at once instead of waiting out the
+	// drain (KICK_DRAIN_TIMEOUT).
+	go func() { <-ctx.Done(); stop() }()
 	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 

@@ -22,7 +22,14 @@ import (
 // Tests in this package change the process environment (run reads it), so
 // none of them runs in parallel.
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		if binDir != "" {
+			_ = os.RemoveAll(binDir) // the binary process_test.go built
+		}
+		os.Exit(code) // a Cleanup replaces goleak's own exit
+	}))
+}
 
 // Secret-looking values used by these tests. None may ever appear in
 // anything kickbot prints or logs.

@@ -199,13 +199,17 @@ func runHealthcheck(ctx context.Context, stderr io.Writer) int {
 	case !set:
 		addr = ":8080"
 	}
-	if strings.HasPrefix(addr, ":") {
-		addr = "127.0.0.1" + addr
-	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/healthz", nil)
-	resp, err := http.DefaultClient.Do(req)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+probeAddr(addr)+"/healthz", nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "kickbot healthcheck: HTTP_ADDR %q: %v\n", addr, err)
+		return exitError
+	}
+	// The probe is for this machine: never through HTTP(S)_PROXY, and no
+	// connection kept.
+	client := &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+	resp, err := client.Do(req)
 	if err != nil {
 		fmt.Fprintln(stderr, "kickbot healthcheck:", err)
 		return exitError
@@ -216,4 +220,17 @@ func runHealthcheck(ctx context.Context, stderr io.Writer) int {
 		return exitError
 	}
 	return exitOK
+}
+
+// probeAddr is where to reach a server listening on addr: an empty or
+// unspecified host (":8080", "0.0.0.0:8080", "[::]:8080") means this machine.
+func probeAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
 }

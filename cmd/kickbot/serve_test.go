@@ -508,30 +508,60 @@ func TestHealthcheck(t *testing.T) {
 	go func() { _ = sick.Serve(sln) }()
 	t.Cleanup(func() { _ = sick.Close() })
 
+	// A healthy one, listening on all interfaces as in a container.
+	healthy := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/healthz" {
+			http.NotFound(w, r)
+		}
+	})}
+	hln, err := lc.Listen(context.Background(), "tcp", "0.0.0.0:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = healthy.Serve(hln) }()
+	t.Cleanup(func() { _ = healthy.Close() })
+	hport := portOf(hln.Addr().String())
+
 	for _, tt := range []struct {
 		name string
-		addr *string // nil: unset
-		want string
+		addr string
+		code int
+		want string // on stderr
 	}{
-		{"nothing listening", &closed, "connection refused"},
-		{"not 200", ptr(sln.Addr().String()), "500"},
-		{"port only", ptr(":" + portOf(closed)), "connection refused"},
-		{"health server disabled", ptr(""), "HTTP_ADDR is empty"},
+		{"healthy", "127.0.0.1:" + hport, exitOK, ""},
+		{"healthy, port only", ":" + hport, exitOK, ""},
+		{"healthy, all interfaces", "0.0.0.0:" + hport, exitOK, ""},
+		{"nothing listening", closed, exitError, "connection refused"},
+		{"nothing listening, port only", ":" + portOf(closed), exitError, "connection refused"},
+		{"not 200", sln.Addr().String(), exitError, "/healthz answered 500"},
+		{"health server disabled", "", exitError, "HTTP_ADDR is empty"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cleanEnv(t)
-			if tt.addr != nil {
-				t.Setenv("HTTP_ADDR", *tt.addr)
-			}
+			t.Setenv("HTTP_ADDR", tt.addr)
 			r := runKickbot(t, "", "healthcheck")
-			if r.code != exitError || !strings.Contains(r.stderr, tt.want) {
-				t.Errorf("want exit 1 (Docker: unhealthy) and %q on stderr, got %s", tt.want, r)
+			if r.code != tt.code || !strings.Contains(r.stderr, tt.want) || (tt.code == exitOK) != (r.stderr == "") {
+				t.Errorf("HTTP_ADDR=%q: want exit %d (Docker: 1 = unhealthy) and %q on stderr, got %s", tt.addr, tt.code, tt.want, r)
 			}
 		})
 	}
 }
 
-func ptr[T any](v T) *T { return &v }
+func TestProbeAddr(t *testing.T) {
+	for in, want := range map[string]string{
+		":8080":          "127.0.0.1:8080",
+		"0.0.0.0:8080":   "127.0.0.1:8080",
+		"[::]:8080":      "127.0.0.1:8080",
+		"127.0.0.1:9090": "127.0.0.1:9090",
+		"[::1]:8080":     "[::1]:8080",
+		"kickbot:8080":   "kickbot:8080",
+		"8080":           "8080", // not host:port: left for the request to fail on
+	} {
+		if got := probeAddr(in); got != want {
+			t.Errorf("probeAddr(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
 
 func portOf(addr string) string {
 	_, p, _ := net.SplitHostPort(addr)

@@ -943,3 +943,47 @@ func TestListParticipantAlreadyGone(t *testing.T) {
 		}
 	}
 }
+
+// TestListLongSearchStaysSmall: participants choose their names; a list of
+// long non-Latin names, searched with a long query, keeps every page inside
+// Slack's frame limit and still shows everyone once.
+func TestListLongSearchStaysSmall(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	const conf, n = "888000444", 45
+	long := strings.Repeat("長い名前の参加者", 8) // 64 characters, 192 bytes
+	b := h.sim.AddConference(conf).Running().Host(meetingtest.P{Name: "Host"})
+	for i := range n {
+		b.Participant(meetingtest.P{Name: fmt.Sprintf("%s %02d", long, i), Phone: fmt.Sprintf("+86137%08d", i)})
+	}
+	v := h.openList(moderator, conf)
+	checkListLimits(t, "long names", v.msg)
+	v = h.navigate(moderator, v, v.search(long))
+	seen := map[string]int{}
+	for page := 1; ; page++ {
+		blocks, size := checkListLimits(t, fmt.Sprintf("search page %d", page), v.msg)
+		if page == 1 {
+			t.Logf("page of a 64-character search among 64-character names: %d blocks, %d bytes", blocks, size)
+		}
+		_, names := v.rows()
+		if len(names) == 0 {
+			t.Fatalf("search page %d is empty", page)
+		}
+		for _, name := range names {
+			seen[name]++
+		}
+		next, ok := v.nav(commands.ActionNext)
+		if !ok {
+			break
+		}
+		v = h.navigate(moderator, v, next)
+	}
+	if len(seen) != n {
+		t.Errorf("the search showed %d of %d participants", len(seen), n)
+	}
+	for name, c := range seen {
+		if c != 1 {
+			t.Errorf("%s shown %d times", name, c)
+		}
+	}
+	checkAcks(t, h.slack)
+}

@@ -1,6 +1,8 @@
 package commands
 
 import (
+	"encoding/json"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,6 +32,12 @@ const (
 	maxPageSize     = 40
 	maxNoteRunes    = 300
 	maxNotesShown   = 10 // notes about participants no longer in the roster
+
+	// maxPageBytes bounds a page's JSON (blocks and fallback text): Slack
+	// drops Socket Mode frames of 20 KB, and the team keeps every message
+	// under that. Participants choose their own names, so a roster full of
+	// long names that escape to many bytes gets shorter pages instead.
+	maxPageBytes = 19 * 1024
 )
 
 // ListOptions says which part of a roster to show, and how.
@@ -52,7 +60,9 @@ type rosterView struct {
 	page    int
 	pages   int
 	first   int // index among the matches of the page's first participant
+	size    int // participants per page
 	shown   []meeting.Participant
+	matched []*meeting.Participant // every match, sorted
 }
 
 // viewRoster filters and sorts the roster (host, then co-hosts, then
@@ -110,14 +120,24 @@ func viewRoster(r *meeting.Roster, opts ListOptions, defaultSize, maxSize int) r
 		return strings.Compare(a.p.ID, b.p.ID)
 	})
 
-	v := rosterView{total: len(ps), matches: len(entries)}
-	v.pages = max(1, (v.matches+size-1)/size)
-	v.page = min(max(opts.Page, 0), v.pages-1)
-	v.first = v.page * size
-	for _, e := range entries[v.first:min(v.first+size, len(entries))] {
-		v.shown = append(v.shown, *e.p)
+	v := rosterView{total: len(ps), matches: len(entries), matched: make([]*meeting.Participant, len(entries))}
+	for i, e := range entries {
+		v.matched[i] = e.p
 	}
+	v.cut(size, opts.Page)
 	return v
+}
+
+// cut chooses the page of the given size (clamped to the pages there are).
+func (v *rosterView) cut(size, page int) {
+	v.size = size
+	v.pages = max(1, (v.matches+size-1)/size)
+	v.page = min(max(page, 0), v.pages-1)
+	v.first = v.page * size
+	v.shown = v.shown[:0]
+	for _, p := range v.matched[v.first:min(v.first+size, len(v.matched))] {
+		v.shown = append(v.shown, *p)
+	}
 }
 
 // appendFolded appends s lower-cased, with white space trimmed and
@@ -170,6 +190,14 @@ func RenderRosterPage(r *meeting.Roster, opts ListOptions) Message {
 		r = &meeting.Roster{}
 	}
 	v := viewRoster(r, opts, DefaultPageSize, maxPageSize)
+	if size := fittingPageSize(r, opts, v); size < v.size {
+		v.cut(size, opts.Page)
+	}
+	return renderPage(r, opts, v)
+}
+
+// renderPage renders the page v of the roster.
+func renderPage(r *meeting.Roster, opts ListOptions, v rosterView) Message {
 	base := ButtonValue{Conference: r.ConferenceID, ListID: opts.ListID, Query: clip(oneLine(opts.Query), maxQueryRunes),
 		Page: v.page, ReadAt: max(r.ReadAt.Unix(), 0)} // a zero ReadAt is far before 1970: 0
 
@@ -207,6 +235,109 @@ func RenderRosterPage(r *meeting.Roster, opts ListOptions) Message {
 	text := "Participants of meeting " + Escape(r.ConferenceID) + ": " + strconv.Itoa(v.total) +
 		" (page " + strconv.Itoa(v.page+1) + " of " + strconv.Itoa(v.pages) + ")"
 	return Message{Text: text, Blocks: blocks}
+}
+
+// fittingPageSize is the largest page size, up to v.size, at which every
+// page of this roster and search stays within maxPageBytes. It depends on
+// the whole list, not on the page, so that all pages have the same size and
+// paging stays consistent. It bounds a page by the frame (everything but the
+// rows, rendered with the widest page numbers and every navigation button)
+// plus page-size times a row built from the most expensive name, phone,
+// ID and note in the list.
+func fittingPageSize(r *meeting.Roster, opts ListOptions, v rosterView) int {
+	if len(v.matched) == 0 || v.size <= 1 {
+		return v.size
+	}
+	worst := meeting.Participant{ID: strings.Repeat("f", 32), State: meeting.StateCalling, Muted: true, Video: true, HandRaised: true}
+	nameCost, phoneCost, idCost, noteCost := -1, -1, len(worst.ID), -1
+	var note string
+	for _, p := range v.matched {
+		if c := nameJSONLen(p.Name); c > nameCost {
+			nameCost, worst.Name = c, p.Name
+		}
+		if c := jsonLen(p.Phone); c > phoneCost {
+			phoneCost, worst.Phone = c, p.Phone
+		}
+		if c := len(url.QueryEscape(p.ID)); c > idCost && (ButtonValue{ParticipantID: p.ID}).validate() == nil {
+			idCost, worst.ID = c, p.ID
+		}
+		if n := opts.ChannelNotes[p.ID]; n != "" {
+			if c := jsonLen(n); c > noteCost {
+				noteCost, note = c, n
+			}
+		}
+	}
+	frameView := rosterView{total: v.total, matches: v.matches, page: 1, pages: maxPage, size: v.size}
+	frame := jsonSize(renderPage(r, opts, frameView))
+	base := ButtonValue{Conference: r.ConferenceID, ListID: opts.ListID, Page: maxPage, ReadAt: max(r.ReadAt.Unix(), 0)}
+	// The row's confirm dialog repeats the name, possibly clipped: count it
+	// in full once more, plus a comma between blocks.
+	row := jsonSize(participantSection(r.ConferenceID, v.matches, worst, base, note)) + nameCost + 1
+	return min(v.size, max(1, (maxPageBytes-frame)/row))
+}
+
+// nameJSONLen bounds, without allocating (it runs for every participant
+// on every click), the JSON bytes of Escape(displayName(name)).
+func nameJSONLen(name string) int {
+	n, runes := 0, 0
+	for _, r := range name {
+		if runes == maxNameRunes {
+			return n + len("…")
+		}
+		runes++
+		switch {
+		case r == '&':
+			n += len(`\u0026amp;`)
+		case r == '<' || r == '>':
+			n += len(`\u0026lt;`)
+		case r == '"' || r == '\\':
+			n += 2
+		case r == utf8.RuneError || r == '\u2028' || r == '\u2029':
+			n += 6
+		default:
+			n += utf8.RuneLen(r)
+		}
+	}
+	return max(n, len("(no name)"))
+}
+
+// jsonSize is the size of v as encoding/json (and so slack-go) writes it.
+func jsonSize(v any) int {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return maxPageBytes // cannot happen for blocks; count it as too big
+	}
+	return len(b)
+}
+
+// jsonLen bounds the bytes encoding/json writes for the string s, without
+// quotes: it escapes <, > and & (to \u003c…), control characters, quotes,
+// backslashes, U+2028, U+2029 and invalid UTF-8.
+func jsonLen(s string) int {
+	n := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				n += 2
+			case c < 0x20 || c == '<' || c == '>' || c == '&':
+				n += 6
+			default:
+				n++
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
+			n += 6
+		} else {
+			n += size
+		}
+		i += size
+	}
+	return n
 }
 
 // readAtMrkdwn shows the read time in each reader's own time zone, with a
@@ -269,8 +400,11 @@ func participantSection(conf string, n int, p meeting.Participant, base ButtonVa
 
 	var acc *slack.Accessory
 	if !p.Protected() {
+		// A Disconnect names a participant of a list; the click acts on the
+		// list as the bot keeps it, so the button need not carry the page or
+		// the search (which could be 900 bytes on each of the page's buttons).
 		v := base
-		v.ParticipantID = p.ID
+		v.ParticipantID, v.Query, v.Page = p.ID, "", 0
 		if value, err := EncodeButtonValue(v); err == nil {
 			acc = slack.NewAccessory(disconnectButton(conf, p, value))
 		} else {

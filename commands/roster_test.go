@@ -124,7 +124,6 @@ func TestRenderRosterPageBig(t *testing.T) {
 		{ListOptions{ListID: "L"}, "Page 1 of 151", "1. *Alice Chen*", false, true, 20},
 		{ListOptions{ListID: "L", Page: 1}, "Page 2 of 151", "21. *Participant 0019*", true, true, 20},
 		{ListOptions{ListID: "L", Page: 500}, "Page 151 of 151", "3001. *Participant 2999*", true, false, 2},
-		{ListOptions{ListID: "L", Page: -3, PageSize: 1000}, "Page 1 of 76", "40. *Participant 0038*", false, true, 40},
 		{ListOptions{ListID: "L", Query: "participant 29"}, "Page 1 of 5", "1. *Participant 2900*", false, true, 20},
 		{ListOptions{ListID: "L", Query: "+86 139 0000 2999"}, "Page 1 of 1", "1. *Participant 0001*", false, false, 1},
 		{ListOptions{ListID: "L", Query: "nobody"}, "Page 1 of 1", "No participant matches “nobody”.", false, false, 0},
@@ -155,8 +154,67 @@ func TestRenderRosterPageBig(t *testing.T) {
 			}
 		})
 	}
-	if n := len(RenderRosterPage(r, ListOptions{ListID: "L", PageSize: 1000}).Blocks); n > maxBlocks {
-		t.Errorf("%d blocks", n)
+	// A page size beyond what fits in a frame is cut to what does.
+	m := RenderRosterPage(r, ListOptions{ListID: "L", Page: -3, PageSize: 1000})
+	size := checkSlackLimits(t, m)
+	shown := strings.Count(visible(t, m), "\n+86")
+	if shown < DefaultPageSize || shown > maxPageSize || size > maxPageBytes {
+		t.Errorf("page size 1000: %d participants in %d bytes; want %d..%d within %d bytes", shown, size, DefaultPageSize, maxPageSize, maxPageBytes)
+	}
+	mustContain(t, visible(t, m), fmt.Sprintf("Page 1 of %d", (3002+shown-1)/shown))
+}
+
+// TestRenderRosterPageByteBudget: participants pick their names, so a page
+// of the longest names made of the characters that escape to the most bytes
+// still fits in Slack's 20 KB frames; pages just get shorter, and paging
+// still shows everyone once.
+func TestRenderRosterPageByteBudget(t *testing.T) {
+	for _, name := range []string{
+		strings.Repeat("<&>", 40),               // 120 characters, 9–10 JSON bytes each once escaped
+		strings.Repeat("長い名前の参加者", 12),          // 96 three-byte characters
+		strings.Repeat("\"\\\u2028", 40),        // quotes, backslashes, line separators
+		strings.Repeat("<!channel> ", 10) + "x", // mentions
+	} {
+		r := &meeting.Roster{ConferenceID: "914083136", Subject: strings.Repeat("<&>", 40), ReadAt: time.Unix(1764064800, 0)}
+		r.Participants = append(r.Participants, alice)
+		notes := map[string]string{}
+		for i := range 100 {
+			p := meeting.Participant{ID: fmt.Sprintf("%032x", i), Name: fmt.Sprintf("%s %03d", name, i),
+				Phone: strings.Repeat("<", 40), State: meeting.StateCalling, Muted: true, Video: true, HandRaised: true}
+			r.Participants = append(r.Participants, p)
+			notes[p.ID] = "⚠️ <@U123> asked to disconnect *" + Escape(p.Name) + "*, but they are still in the meeting"
+		}
+		for i := range 12 {
+			notes[fmt.Sprintf("gone%02d", i)] = "✅ *" + Escape(name) + "* disconnected by <@U123>"
+		}
+		query := strings.Repeat("<", 100) // matches nobody, but rides on every navigation button
+		for _, opts := range []ListOptions{
+			{ListID: strings.Repeat("L", 64), ChannelNotes: notes},
+			{ListID: strings.Repeat("L", 64), ChannelNotes: notes, Query: query},
+			{ListID: strings.Repeat("L", 64), ChannelNotes: notes, Query: name[:len(name)/2]},
+		} {
+			seen := map[string]bool{}
+			pages := 0
+			for page := 0; ; page++ {
+				opts.Page = page
+				m := RenderRosterPage(r, opts)
+				if size := checkSlackLimits(t, m); size > 20*1024 {
+					t.Errorf("%.12q… page %d: %d bytes", name, page, size)
+				}
+				bs := buttons(t, m)
+				for _, v := range bs[ActionDisconnect] {
+					seen[v.ParticipantID] = true
+				}
+				if len(bs[ActionNext]) == 0 {
+					pages = page + 1
+					break
+				}
+			}
+			if opts.Query != query && len(seen) != 100 {
+				t.Errorf("%.12q… query %.12q: paging showed %d of 100 participants", name, opts.Query, len(seen))
+			}
+			t.Logf("%.12q… query %.12q: %d pages", name, opts.Query, pages)
+		}
 	}
 }
 

@@ -181,10 +181,10 @@ func (l *load) main(ctx context.Context, scenarios []scenario) (int, error) {
 	if bin == "" {
 		bin = filepath.Join(l.tmp, "kickbot")
 		fmt.Fprintln(l.out, "building ./cmd/kickbot …")
-		b := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", bin, "./cmd/kickbot")
+		b := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", bin, "github.com/kickbot/kickbot/cmd/kickbot")
 		b.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := b.CombinedOutput(); err != nil {
-			return 2, fmt.Errorf("go build ./cmd/kickbot (run kickload from the repository root, or pass -bin): %v\n%s", err, out)
+			return 2, fmt.Errorf("go build ./cmd/kickbot (run kickload inside the repository, or pass -bin): %v\n%s", err, out)
 		}
 	}
 
@@ -373,6 +373,8 @@ func (l *load) start(ctx context.Context, p *proc, cmd *exec.Cmd, env []string) 
 		}
 	}()
 	if err := p.fake.WaitSockets(wctx, 1); err != nil {
+		_ = cmd.Process.Kill()
+		<-p.done
 		var b strings.Builder
 		tail(&b, p.logPath, 20)
 		return fmt.Errorf("%s did not connect to the fake Slack: %v (exit: %v)\n%s", p.name, err, p.exitErr, b.String())
@@ -380,6 +382,8 @@ func (l *load) start(ctx context.Context, p *proc, cmd *exec.Cmd, env []string) 
 	p.connect = time.Since(t0)
 	if p.httpAddr != "" {
 		if !pollUntil(wctx, 5*time.Millisecond, func() bool { _, err := goroutines(wctx, p.httpAddr); return err == nil }) {
+			_ = cmd.Process.Kill()
+			<-p.done
 			return fmt.Errorf("%s: /metrics on %s did not answer", p.name, p.httpAddr)
 		}
 	}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/kickbot/kickbot/meeting/meetingtest"
+)
+
+// TestMain lets the test binary play the floor: kickload starts the floor by
+// re-executing itself (os.Executable) with the argument "floor".
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == "floor" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := runFloor(ctx, os.Stderr)
+		stop()
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
+}
+
+func TestPercentileIsNearestRank(t *testing.T) {
+	ds := make([]time.Duration, 100)
+	for i := range ds {
+		ds[i] = time.Duration(100-i) * time.Millisecond // unsorted on purpose
+	}
+	for _, tc := range []struct {
+		q    float64
+		want time.Duration
+	}{{0.5, 50 * time.Millisecond}, {0.99, 99 * time.Millisecond}, {1, 100 * time.Millisecond}, {0.001, time.Millisecond}} {
+		if got := percentile(ds, tc.q); got != tc.want {
+			t.Errorf("percentile(1..100 ms, %v) = %v, want %v", tc.q, got, tc.want)
+		}
+	}
+	if got := percentile(nil, 0.5); got != 0 {
+		t.Errorf("percentile(nil) = %v, want 0", got)
+	}
+	if ds[0] != 100*time.Millisecond {
+		t.Errorf("percentile sorted its input in place")
+	}
+}
+
+func TestCommandsNameEachTargetOnceAndRespectThePerUserLimit(t *testing.T) {
+	sc := allScenarios[1]
+	srv := meetingtest.NewServer()
+	defer srv.Close()
+	srv.AddConference(sc.conf).Host(meetingtest.P{Name: "Host"}).Participants(45)
+	ps := srv.Online(sc.conf)[1:]
+	cmds, users := makeCommands(sc, ps, 45, 20)
+	if len(cmds) != 45 || len(users) != 3 {
+		t.Fatalf("got %d commands by %d users, want 45 by 3", len(cmds), len(users))
+	}
+	seen := map[string]bool{}
+	perUser := map[string]int{}
+	for i, c := range cmds {
+		if seen[c.pid] {
+			t.Errorf("participant %s is targeted twice", c.pid)
+		}
+		seen[c.pid] = true
+		perUser[c.user]++
+		if !strings.HasPrefix(c.text, sc.conf+" ") || !strings.HasSuffix(c.text, " -- load test "+c.tag) {
+			t.Errorf("command %d: %q", i, c.text)
+		}
+		if tagPattern.FindString(c.text) != c.tag {
+			t.Errorf("command %d: tag %q not found by the pattern", i, c.tag)
+		}
+	}
+	for u, n := range perUser {
+		if n > 20 {
+			t.Errorf("user %s sends %d commands, more than 20", u, n)
+		}
+	}
+	// ID, name and phone in turn.
+	if !strings.Contains(cmds[0].text, ps[0].ID) || !strings.Contains(cmds[1].text, `"`+ps[1].Name+`"`) || !strings.Contains(cmds[2].text, ps[2].Phone) {
+		t.Errorf("targets are not named by ID, name and phone in turn: %q, %q, %q", cmds[0].text, cmds[1].text, cmds[2].text)
+	}
+}
+
+// TestLoadSmoke runs the whole tool on a small load: the real kickbot binary
+// (built by the tool), the floor, every scenario. It checks that every
+// promise was kept, which the tool decides from counts (acks, outcomes,
+// hang-up IDs), not from timing beyond Slack's 3 s ack deadline.
+func TestLoadSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs kickbot")
+	}
+	defer goleak.VerifyNone(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	code := run(ctx, []string{"-n", "30", "-rate", "100", "-timeout", "60s"}, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("kickload exited %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
+	}
+	for _, want := range []string{
+		"RESULT: every promise kept",
+		"acked / accepted / refused",
+		"30 / 30 / 0",
+		"issue 7 targets:",
+		"kickbot  start→connected",
+		"exit 0 on SIGTERM",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}

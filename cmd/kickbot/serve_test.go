@@ -416,6 +416,16 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Errorf("kickbot healthcheck with the bot stopped: want exit 1 and a message, got %s", r)
 	}
 
+	// A figure, not an assertion: how long the bot took to ack, as the
+	// fake Slack measured it (envelope written → ack frame read).
+	for _, a := range s.f.slack.Acks() {
+		t.Logf("ack latency (%s): %v", a.Type, a.Latency())
+	}
+	if h, ok := series(afterReconnect, "kickbot_ack_latency_seconds"); ok && h.GetHistogram().GetSampleCount() > 0 {
+		t.Logf("kickbot_ack_latency_seconds: %d acks, mean %v", h.GetHistogram().GetSampleCount(),
+			time.Duration(h.GetHistogram().GetSampleSum()/float64(h.GetHistogram().GetSampleCount())*float64(time.Second)))
+	}
+
 	logs := s.logs.String()
 	if !strings.Contains(logs, `"action":"kick"`) {
 		t.Errorf("no audit line for the kick in the log")

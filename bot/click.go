@@ -101,7 +101,7 @@ func (b *Bot) clickDisconnect(ctx context.Context, j job, t *tracker, rec *listR
 		return
 	}
 	key := rec.conference + "/" + p.ID
-	if c, ok := b.clicks.claim(key, user, b.now()); !ok {
+	if c, ok := b.clicks.claim(key, user, readAt, b.now()); !ok {
 		state := "is already being disconnected"
 		if c.done {
 			state = "was already disconnected"

@@ -987,3 +987,39 @@ func TestListLongSearchStaysSmall(t *testing.T) {
 	}
 	checkAcks(t, h.slack)
 }
+
+// TestListRejoinedParticipantCanBeKickedAgain: a finished disconnect stops
+// repeated clicks on the list that showed it, but once a Refresh shows the
+// participant back in the meeting (same pid), their new row works.
+func TestListRejoinedParticipantCanBeKickedAgain(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	conf := h.facts.ConferenceID
+	v := h.openList(moderator, conf)
+	n := h.updates(v)
+	h.press(moderator, v, v.disconnect("Carlos Mendes"))
+	v = h.waitUpdates(v, n+1)
+
+	h.sim.Join(conf, meetingtest.P{ID: meetingtest.SampleCarlosPID, Name: "Carlos Mendes", Phone: "+8613800000004"})
+	// The old row is still on the list: clicking it again is a repeat.
+	id := h.press(moderator2, v, v.disconnect("Carlos Mendes"))
+	if txt := allText(h.private(id)); !strings.Contains(txt, "already disconnected") {
+		t.Errorf("a repeat click on the old row: %q", txt)
+	}
+	if h.hangUpCalls() != 1 {
+		t.Fatalf("%d hang-up calls; want 1", h.hangUpCalls())
+	}
+
+	v = h.navigate(moderator2, v, v.mustNav(commands.ActionRefresh))
+	if strings.Contains(v.row("Carlos Mendes").text(), "disconnected by") {
+		t.Errorf("after Refresh Carlos's new row still shows the old note")
+	}
+	n = h.updates(v)
+	h.press(moderator2, v, v.disconnect("Carlos Mendes"))
+	h.waitUpdates(v, n+1)
+	if got := h.hangUps(); !slices.Equal(got, []string{meetingtest.SampleCarlosPID, meetingtest.SampleCarlosPID}) {
+		t.Errorf("hang-ups %v; want Carlos twice (he came back)", got)
+	}
+	if th := h.listThread(v); len(th) != 2 || !strings.Contains(allText(th[1]), "<@"+moderator2+">") {
+		t.Errorf("second kick not reported in the thread (%d replies)", len(th))
+	}
+}

@@ -85,7 +85,11 @@ type claim struct {
 func newClickGuard() *clickGuard { return &clickGuard{claims: make(map[string]claim)} }
 
 // claim returns ok=true if user now owns key; otherwise the existing claim.
-func (g *clickGuard) claim(key, user string, now time.Time) (claim, bool) {
+// readAt is when the roster the click was made on was read: a finished
+// claim only stops clicks on rosters read before it finished, so someone
+// who rejoined (with the same pid) and shows up again after a Refresh can
+// be disconnected again.
+func (g *clickGuard) claim(key, user string, readAt, now time.Time) (claim, bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for k, c := range g.claims {
@@ -93,7 +97,7 @@ func (g *clickGuard) claim(key, user string, now time.Time) (claim, bool) {
 			delete(g.claims, k)
 		}
 	}
-	if c, ok := g.claims[key]; ok {
+	if c, ok := g.claims[key]; ok && !(c.done && readAt.After(c.at)) {
 		return c, false
 	}
 	g.claims[key] = claim{user: user, at: now}

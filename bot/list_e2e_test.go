@@ -10,6 +10,7 @@ package bot_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"regexp"
 	"slices"
 	"strings"
@@ -731,10 +732,8 @@ func TestListPagingLargeMeeting(t *testing.T) {
 	if !strings.Contains(after.row("Participant 2999").text(), "disconnected by <@"+moderator+">") {
 		t.Errorf("search result row not updated:\n%s", allText(after.msg))
 	}
-	for _, p := range h.sim.Online(conf) {
-		if p.Name == "Participant 2999" {
-			t.Errorf("Participant 2999 is still in the meeting")
-		}
+	if slices.ContainsFunc(h.sim.Online(conf), func(p meetingtest.P) bool { return p.Name == "Participant 2999" }) {
+		t.Errorf("Participant 2999 is still in the meeting")
 	}
 }
 
@@ -839,12 +838,10 @@ func TestListHostRowsHaveNoButton(t *testing.T) {
 func TestListChannelNameIsHarmless(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	v := h.openList(moderator, h.facts.ConferenceID)
-	row := v.row("&lt;!channel&gt;")
 	btn := v.disconnect("&lt;!channel&gt;")
 	if c := btn.el.Confirm; c == nil || c.Text == nil || !strings.Contains(c.Text.Text, "&lt;!channel&gt;") {
 		t.Errorf("confirm dialog does not name the participant harmlessly: %+v", c)
 	}
-	_ = row
 	n := h.updates(v)
 	h.press(moderator, v, btn)
 	after := h.waitUpdates(v, n+1)
@@ -1021,5 +1018,36 @@ func TestListRejoinedParticipantCanBeKickedAgain(t *testing.T) {
 	}
 	if th := h.listThread(v); len(th) != 2 || !strings.Contains(allText(th[1]), "<@"+moderator2+">") {
 		t.Errorf("second kick not reported in the thread (%d replies)", len(th))
+	}
+}
+
+// TestListClickFailureShownAndRetryable: when the meeting service fails the
+// disconnect, the row and the thread say so, and the button can be tried
+// again (the failed attempt does not count as done).
+func TestListClickFailureShownAndRetryable(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	v := h.openList(moderator, h.facts.ConferenceID)
+	h.sim.FailNext(meetingtest.EndpointHangUp, 20, meetingtest.Fault{Status: http.StatusInternalServerError})
+
+	n := h.updates(v)
+	h.press(moderator, v, v.disconnect("Carlos Mendes"))
+	v = h.waitUpdates(v, n+1)
+	if txt := v.row("Carlos Mendes").text(); !strings.Contains(txt, "could not disconnect") || strings.Contains(txt, "disconnected by") {
+		t.Errorf("row after a failed disconnect: %q", txt)
+	}
+	if th := h.listThread(v); len(th) != 1 || !strings.Contains(allText(th[0]), "Could not disconnect") {
+		t.Errorf("thread does not report the failure: %d replies", len(th))
+	}
+	if !slices.ContainsFunc(h.sim.Online(h.facts.ConferenceID), func(p meetingtest.P) bool { return p.ID == meetingtest.SampleCarlosPID }) {
+		t.Fatalf("Carlos left although every hang-up failed")
+	}
+	h.sim.ClearFaults()
+	h.press(moderator2, v, v.disconnect("Carlos Mendes"))
+	v = h.waitUpdates(v, n+2)
+	if txt := v.row("Carlos Mendes").text(); !strings.Contains(txt, "disconnected by <@"+moderator2+">") {
+		t.Errorf("the retry did not disconnect Carlos: %q", txt)
+	}
+	if th := h.listThread(v); len(th) != 2 {
+		t.Errorf("%d thread replies; want the failure and the success", len(th))
 	}
 }

@@ -147,7 +147,7 @@ func TestKickWhenTheConfirmingReadFails(t *testing.T) {
 	t.Parallel()
 	const retries = 1
 	h := newHarness(t, harnessOpts{meetingCfg: func(c *meeting.Config) { c.MaxRetries = retries }})
-	h.sim.SetLatency(meetingtest.EndpointHangUp, 100*time.Millisecond)
+	h.sim.SetLatency(meetingtest.EndpointHangUp, 300*time.Millisecond)
 
 	h.slash(moderator, modChannel, h.facts.ConferenceID+" "+meetingtest.SampleCarlosPID)
 	// The roster has been read once the parent is posted; fail every later read.
@@ -155,6 +155,9 @@ func TestKickWhenTheConfirmingReadFails(t *testing.T) {
 		return m.Method == "chat.postMessage" && m.Channel == modChannel && m.ThreadTS == ""
 	})
 	h.sim.FailNext(meetingtest.EndpointRealTimeInfo, retries+1, meetingtest.Fault{Status: http.StatusInternalServerError})
+	if h.sim.CallCount(meetingtest.EndpointHangUp) != 0 {
+		t.Fatalf("the hang-up finished before the fault was set; the confirming read may have succeeded")
+	}
 	parent, reply := h.outcome(modChannel)
 
 	if got := h.hangUps(); !slices.Equal(got, []string{meetingtest.SampleCarlosPID}) {
@@ -325,6 +328,7 @@ func TestKickLogsNoSecret(t *testing.T) {
 	// fails after retries: every step that carries a credential, succeeding
 	// and failing.
 	h.kick(conf + " " + meetingtest.SampleCarlosPID)
+	h.eventually("the first kick's audit line", func() bool { return len(h.auditLines("kick")) == 1 })
 	h.sim.FailNext(meetingtest.EndpointHangUp, 2, meetingtest.Fault{Status: http.StatusUnauthorized})
 	h.slash(moderator, modChannel, conf+" +8613800000000")
 	h.eventually("the second kick's audit line", func() bool { return len(h.auditLines("kick")) == 2 })

@@ -87,13 +87,13 @@ type consoleVars struct {
 func FromEnvironment() (Config, error) {
 	var c Config
 	if err := envconfig.Process("", &c); err != nil {
-		return Config{}, parseError(err)
+		return Config{}, redactSecrets(parseError(err), nil)
 	}
 	if err := resolveSecretFiles(&c, secretsOf(&c, false)); err != nil {
-		return Config{}, err
+		return Config{}, redactSecrets(err, &c)
 	}
 	if err := c.validate(); err != nil {
-		return Config{}, err
+		return Config{}, redactSecrets(err, &c)
 	}
 	return c, nil
 }
@@ -106,7 +106,7 @@ func FromEnvironment() (Config, error) {
 func ConsoleFromEnvironment() (Config, error) {
 	var v consoleVars
 	if err := envconfig.Process("", &v); err != nil {
-		return Config{}, parseError(err)
+		return Config{}, redactSecrets(parseError(err), nil)
 	}
 	c := Config{
 		MeetingAPIURL:       v.MeetingAPIURL,
@@ -121,10 +121,10 @@ func ConsoleFromEnvironment() (Config, error) {
 		LogFormat:           v.LogFormat,
 	}
 	if err := resolveSecretFiles(&c, secretsOf(&c, true)); err != nil {
-		return Config{}, err
+		return Config{}, redactSecrets(err, &c)
 	}
 	if err := c.validateConsole(); err != nil {
-		return Config{}, err
+		return Config{}, redactSecrets(err, &c)
 	}
 	return c, nil
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
+	"strings"
 
 	"github.com/kelseyhightower/envconfig"
 
@@ -21,6 +23,9 @@ type secretVar struct {
 	dst  *secret.String
 }
 
+// secretNames are the variables whose values must never be shown.
+var secretNames = []string{"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "MEETING_APP_KEY", "MEETING_PASSWORD"}
+
 // isSecret reports whether a variable's value must never be shown.
 func isSecret(name string) bool {
 	switch name {
@@ -28,6 +33,46 @@ func isSecret(name string) bool {
 		return true
 	}
 	return false
+}
+
+// slackTokenPattern matches Slack tokens (xoxb-…, xoxp-…, xapp-…) by shape.
+var slackTokenPattern = regexp.MustCompile(`(?i)\b(xox[a-z]|xapp)-[A-Za-z0-9-]+`)
+
+// minRedacted is the shortest secret value searched for in error text;
+// shorter ones would blank out ordinary words.
+const minRedacted = 4
+
+// redactSecrets keeps secrets out of an error's text even when one was put
+// in the wrong variable: a token pasted into KICK_USERS or KICK_MAX_TARGETS
+// is still a secret, and parse and validation errors quote the bad value.
+// It hides anything shaped like a Slack token and the values of the secret
+// variables (from the environment, and from c when their files were read),
+// case-insensitively since some values are lower-cased before being quoted.
+// Other values stay quoted: that is what makes the errors useful.
+func redactSecrets(err error, c *Config) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	out := slackTokenPattern.ReplaceAllString(msg, "${1}-[REDACTED]")
+	var values []string
+	for _, name := range secretNames {
+		values = append(values, os.Getenv(name))
+	}
+	if c != nil {
+		for _, v := range secretsOf(c, false) {
+			values = append(values, v.dst.Reveal())
+		}
+	}
+	for _, v := range values {
+		if v = strings.TrimSpace(v); len(v) >= minRedacted {
+			out = regexp.MustCompile("(?i)"+regexp.QuoteMeta(v)).ReplaceAllLiteralString(out, "[REDACTED]")
+		}
+	}
+	if out == msg {
+		return err
+	}
+	return errors.New(out) // not wrapped: the wrapped errors still hold the raw values
 }
 
 func secretsOf(c *Config, consoleOnly bool) []secretVar {

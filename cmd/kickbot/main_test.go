@@ -46,7 +46,7 @@ var testSecrets = []string{testAppToken, testBotToken, testAppKey, testPassword,
 func assertNoSecrets(t *testing.T, what, s string) {
 	t.Helper()
 	for _, v := range testSecrets {
-		if strings.Contains(s, v) {
+		if strings.Contains(strings.ToLower(s), strings.ToLower(v)) { // config lower-cases some values it quotes
 			t.Errorf("%s contains the secret %q:\n%s", what, v, s)
 		}
 	}
@@ -297,6 +297,24 @@ func TestConfigErrorsExitTwoNameTheVariableAndHideSecrets(t *testing.T) {
 		{"wrong kind of token in the file", func(fakes) map[string]string {
 			return map[string]string{"SLACK_BOT_TOKEN_FILE": secretFile(t, testAppToken+"\n")}
 		}, []string{"SLACK_BOT_TOKEN"}, []string{"SLACK_BOT_TOKEN must be a bot token"}},
+		// A secret pasted into the wrong variable is still a secret: the
+		// error names the variable but does not quote the value.
+		{"bot token pasted into a number", func(fakes) map[string]string { return map[string]string{"KICK_MAX_TARGETS": testBotToken} }, nil,
+			[]string{"KICK_MAX_TARGETS", "not a whole number"}},
+		{"app token pasted into a duration", func(fakes) map[string]string { return map[string]string{"KICK_LIST_MAX_AGE": testAppToken} }, nil,
+			[]string{"KICK_LIST_MAX_AGE", "not a duration"}},
+		{"token pasted as a user ID", func(fakes) map[string]string { return map[string]string{"KICK_USERS": "UMOD " + testBotToken} }, nil,
+			[]string{"KICK_USERS", "not a user ID"}},
+		{"token pasted as a channel ID", func(fakes) map[string]string { return map[string]string{"OPS_CHANNEL": testAppToken} }, nil,
+			[]string{"OPS_CHANNEL", "not a channel ID"}},
+		{"token pasted as a conference", func(fakes) map[string]string {
+			return map[string]string{"KICK_CONFERENCES": modChannel + ":" + testBotToken}
+		}, nil, []string{"KICK_CONFERENCES", "not a conference ID"}},
+		{"app key pasted as log level", func(fakes) map[string]string { return map[string]string{"LOG_LEVEL": testAppKey} }, nil,
+			[]string{"LOG_LEVEL", "is not one of trace"}},
+		{"password pasted as log format", func(fakes) map[string]string {
+			return map[string]string{"MEETING_ACCOUNT": "bot", "MEETING_PASSWORD": testPassword, "LOG_FORMAT": testPassword}
+		}, []string{"MEETING_APP_ID", "MEETING_APP_KEY"}, []string{"LOG_FORMAT", "is not json or console"}},
 		{"log level", func(fakes) map[string]string { return map[string]string{"LOG_LEVEL": "verbose"} }, nil,
 			[]string{`LOG_LEVEL: "verbose"`}},
 		{"http addr", func(fakes) map[string]string { return map[string]string{"HTTP_ADDR": "8080"} }, nil,

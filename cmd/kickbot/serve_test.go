@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -700,4 +702,52 @@ func TestNewLogger(t *testing.T) {
 	if strings.HasPrefix(c.String(), "{") || !strings.Contains(c.String(), "hello") {
 		t.Errorf("LOG_FORMAT=console: got %q", c.String())
 	}
+}
+
+// AUDIT_FILE gets one JSON line per decision, appended across restarts.
+func TestAuditFileSurvivesRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	kick := func(pid string) {
+		t.Helper()
+		s := startServe(t, map[string]string{"AUDIT_FILE": path}, nil)
+		eventually(t, "Socket Mode connected", func() bool { return s.f.slack.Connections() > 0 })
+		s.slash(meetingtest.SampleConferenceID + " " + pid + " -- audit test")
+		s.waitMessage("thread reply", func(m slackfake.Message) bool {
+			return m.Method == "chat.postMessage" && m.Channel == modChannel && m.ThreadTS != ""
+		})
+		if err := s.stop(); err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+	}
+	kick(meetingtest.SampleCarlosPID)
+	kick(meetingtest.SamplePhonePID) // a new process, the same file
+
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kicks []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var e map[string]any
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("audit line is not JSON: %q", line)
+		}
+		if e["action"] == "kick" {
+			kicks = append(kicks, e)
+		}
+	}
+	if len(kicks) != 2 {
+		t.Fatalf("audit file has %d kick lines, want 2 (one per run):\n%s", len(kicks), b)
+	}
+	for i, pid := range []string{meetingtest.SampleCarlosPID, meetingtest.SamplePhonePID} {
+		e := kicks[i]
+		if e["user"] != moderator || e["channel"] != modChannel || e["conference"] != meetingtest.SampleConferenceID ||
+			e["outcome"] != "done" || e["reason"] != "audit test" || !strings.Contains(fmt.Sprint(e["targets"]), pid) {
+			t.Errorf("audit line %d = %v, want moderator's done kick of %s with its reason", i+1, e, pid)
+		}
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		t.Errorf("audit file mode %v: readable by others", fi.Mode().Perm())
+	}
+	assertNoSecrets(t, "the audit file", string(b))
 }

@@ -212,12 +212,20 @@ func hasLabels(m *dto.Metric, kv []string) bool {
 // slash types /kick text as the moderator and waits for the ack.
 func (s *stack) slash(text string) {
 	s.t.Helper()
-	id := s.f.slack.SlashCommand(slackfake.Slash{Text: text, UserID: moderator, ChannelID: modChannel, ChannelName: "moderation"})
+	s.slashAs(moderator, text)
+}
+
+// slashAs types /kick text as user in the moderation channel, waits for the
+// ack and returns the envelope ID.
+func (s *stack) slashAs(user, text string) string {
+	s.t.Helper()
+	id := s.f.slack.SlashCommand(slackfake.Slash{Text: text, UserID: user, ChannelID: modChannel, ChannelName: "moderation"})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := s.f.slack.WaitAck(ctx, id); err != nil {
 		s.t.Fatalf("no ack for /kick %s: %v", text, err)
 	}
+	return id
 }
 
 func (s *stack) waitMessage(what string, pred func(slackfake.Message) bool) slackfake.Message {
@@ -750,4 +758,50 @@ func TestAuditFileSurvivesRestart(t *testing.T) {
 		t.Errorf("audit file mode %v: readable by others", fi.Mode().Perm())
 	}
 	assertNoSecrets(t, "the audit file", string(b))
+}
+
+// The KICK_* policy reaches the bot as configured: a usergroup member may
+// kick, a channel restricted by KICK_CONFERENCES refuses other meetings, and
+// a user in neither list is refused. What the caller sees is the private
+// answer; what the meeting sees is no hang-up.
+func TestServePolicyFromEnvironment(t *testing.T) {
+	const member, outsider = "UMEMBER", "UOUTSIDER"
+	s := startServe(t, map[string]string{"KICK_USERGROUPS": "SMODS", "KICK_CONFERENCES": modChannel + ":914083136 111222333"},
+		func(f fakes) { f.slack.SetUsergroup("SMODS", member) })
+	eventually(t, "Socket Mode connected", func() bool { return s.f.slack.Connections() > 0 })
+	conf := meetingtest.SampleConferenceID
+	private := func(id string) string {
+		t.Helper()
+		m := s.waitMessage("private answer", func(m slackfake.Message) bool { return m.Method == "response_url" && m.EnvelopeID == id })
+		return strings.Join(m.Texts(), "\n")
+	}
+
+	// Not in KICK_USERS nor in the usergroup.
+	if txt := private(s.slashAs(outsider, conf+" "+meetingtest.SampleCarlosPID)); !strings.Contains(txt, "You are not allowed to disconnect meeting participants") {
+		t.Errorf("an outsider's kick: the private answer does not refuse it:\n%s", txt)
+	}
+	// The channel may only act on the listed conferences.
+	if txt := private(s.slashAs(moderator, "555666777 "+meetingtest.SampleCarlosPID)); !strings.Contains(txt, "Meeting 555666777 can't be managed from this channel") {
+		t.Errorf("a kick in a conference the channel may not act on: the private answer does not refuse it:\n%s", txt)
+	}
+	if ids := s.f.sim.HangUpIDs(conf); len(ids) != 0 {
+		t.Fatalf("refused kicks reached the meeting: %v", ids)
+	}
+
+	// A member of the usergroup may kick in the listed conference.
+	s.slashAs(member, conf+" "+meetingtest.SampleCarlosPID)
+	s.waitMessage("thread reply", func(m slackfake.Message) bool {
+		return m.Method == "chat.postMessage" && m.Channel == modChannel && m.ThreadTS != ""
+	})
+	if ids := s.f.sim.HangUpIDs(conf); !slices.Equal(ids, []string{meetingtest.SampleCarlosPID}) {
+		t.Errorf("the usergroup member's kick: meeting received %v, want Carlos", ids)
+	}
+	var refused float64
+	eventually(t, "the refusals to be counted", func() bool {
+		refused = s.scrape().value("kickbot_commands_total", "outcome", "denied")
+		return refused >= 2
+	})
+	if refused != 2 {
+		t.Errorf("kickbot_commands_total{outcome=denied} = %v, want 2", refused)
+	}
 }

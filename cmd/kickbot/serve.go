@@ -133,6 +133,11 @@ func serveOn(ctx context.Context, cfg config.Config, log zerolog.Logger, ln net.
 	}
 
 	runErr := b.Run(ctx)
+	if runErr != nil {
+		// Run fails only when Slack refuses the app token (invalid_auth,
+		// token_revoked…): name the variable, as for auth.test above.
+		runErr = fmt.Errorf("slack Socket Mode with SLACK_APP_TOKEN failed: %w", runErr)
+	}
 	stopHTTP() // the health server outlives the drain so probes see it finish
 	if err := <-httpDone; err != nil && runErr == nil {
 		runErr = err

@@ -805,3 +805,25 @@ func TestServePolicyFromEnvironment(t *testing.T) {
 		t.Errorf("kickbot_commands_total{outcome=denied} = %v, want 2", refused)
 	}
 }
+
+// An app token Slack refuses (apps.connections.open: invalid_auth) stops
+// kickbot with exit 1 and a log line naming SLACK_APP_TOKEN, without the
+// token.
+func TestRunRefusedAppToken(t *testing.T) {
+	cleanEnv(t)
+	f := newFakes(t)
+	env := f.env()
+	env["SLACK_APP_TOKEN"] = "xapp-1-A0CMD-0001-cmdappsecretREVOKED"
+	setenv(t, env)
+	r := runKickbot(t, "")
+	if r.code != exitError || !strings.Contains(r.stderr, "SLACK_APP_TOKEN") || !strings.Contains(r.stderr, "invalid_auth") {
+		t.Errorf("want exit 1 naming SLACK_APP_TOKEN and invalid_auth, got %s", r)
+	}
+	if f.slack.Connections() != 0 {
+		t.Errorf("a Socket Mode connection was opened with a refused app token")
+	}
+	assertNoSecrets(t, "stderr", r.stderr)
+	if strings.Contains(r.stderr, "REVOKED") {
+		t.Errorf("stderr shows the refused token:\n%s", r.stderr)
+	}
+}

@@ -58,7 +58,7 @@ func (b *Bot) runClick(ctx context.Context, j job, t *tracker) {
 		recTS = rec.ts
 		rec.mu.Unlock()
 	}
-	if rec == nil || recTS == "" || rec.channel != channel || (cb.Container.MessageTs != "" && recTS != cb.Container.MessageTs) {
+	if rec == nil || rec.channel != channel || (!rec.ephemeral && (recTS == "" || (cb.Container.MessageTs != "" && recTS != cb.Container.MessageTs))) {
 		refuse("unknown_list", "This list is no longer active (it expired or kickbot restarted). Run `/kick <conference>` for a fresh one.")
 		return
 	}
@@ -121,9 +121,7 @@ func (b *Bot) clickDisconnect(ctx context.Context, j job, t *tracker, rec *listR
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	rec.notes[p.ID] = commands.RowNote(*o, p.ID)
-	if err := b.update(rec.channel, rec.ts, b.renderList(rec)); err != nil {
-		b.log.Warn().Err(err).Msg("could not update the participant list")
-	}
+	b.showList(rec, j.click.ResponseURL)
 }
 
 // clickNavigate pages, searches or refreshes a list in place.
@@ -141,7 +139,7 @@ func (b *Bot) clickNavigate(ctx context.Context, j job, t *tracker, rec *listRec
 			b.metrics.Click("failed")
 			return
 		}
-		rec.roster = roster
+		rec.setRoster(roster)
 		rec.notes = map[string]string{}
 	case commands.ActionSearch:
 		rec.query = v.Query
@@ -152,9 +150,7 @@ func (b *Bot) clickNavigate(ctx context.Context, j job, t *tracker, rec *listRec
 	default:
 		rec.page = v.Page
 	}
-	if err := b.update(rec.channel, rec.ts, b.renderList(rec)); err != nil {
-		b.log.Warn().Err(err).Msg("could not update the participant list")
-	}
+	b.showList(rec, j.click.ResponseURL)
 	t.answered = true
 	b.metrics.Click("navigated")
 }

@@ -74,7 +74,7 @@ func (b *Bot) kick(ctx context.Context, k commands.Kick, responseURL, threadTS s
 		return nil
 	}
 	if len(res.Ambiguous) > 0 {
-		b.reply(responseURL, commands.RenderAmbiguous(k, res.Ambiguous))
+		b.offerCandidates(k, roster, res.Ambiguous, responseURL)
 		t.answered = true
 		entry.Outcome, entry.Duration = "ambiguous", b.now().Sub(start)
 		b.audit.Record(entry)

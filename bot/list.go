@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"slices"
 
 	"github.com/kickbot/kickbot/commands"
 	"github.com/kickbot/kickbot/meeting"
@@ -28,8 +29,9 @@ func (b *Bot) runList(ctx context.Context, j job, t *tracker) {
 		b.metrics.Command("failed")
 		return
 	}
-	rec := &listRecord{id: newListID(), channel: cmd.ChannelID, conference: req.Conference, roster: roster,
+	rec := &listRecord{id: newListID(), channel: cmd.ChannelID, conference: req.Conference,
 		notes: map[string]string{}, created: b.now()}
+	rec.setRoster(roster)
 	// Slack shows the message (and delivers clicks on it) before
 	// chat.postMessage returns: register the list first and hold its lock
 	// until its ts is known, so an early click waits instead of being told
@@ -58,7 +60,46 @@ func (b *Bot) runList(ctx context.Context, j job, t *tracker) {
 // renderList renders the record's current page. Callers hold rec.mu or own
 // rec exclusively.
 func (b *Bot) renderList(rec *listRecord) commands.Message {
-	return commands.RenderRosterPage(rec.roster, commands.ListOptions{
+	m := commands.RenderRosterPage(rec.roster, commands.ListOptions{
 		ListID: rec.id, Page: rec.page, Query: rec.query, ChannelNotes: rec.notes,
 	})
+	if rec.intro.Text != "" && len(rec.intro.Blocks)+len(m.Blocks) <= maxMessageBlocks {
+		m.Text = rec.intro.Text
+		m.Blocks = append(slices.Clip(rec.intro.Blocks), m.Blocks...)
+	}
+	return m
 }
+
+// showList replaces a list message after a click: in place for a channel
+// list, through the click's response_url for a private one.
+func (b *Bot) showList(rec *listRecord, responseURL string) {
+	m := b.renderList(rec)
+	if rec.ephemeral {
+		b.replaceReply(responseURL, m)
+		return
+	}
+	if err := b.update(rec.channel, rec.ts, m); err != nil {
+		b.log.Warn().Err(err).Msg("could not update the participant list")
+	}
+}
+
+// offerCandidates answers an ambiguous name privately with its candidates
+// as a list with Disconnect buttons, so the moderator picks the right one
+// instead of copying an ID. Nothing has been done yet.
+func (b *Bot) offerCandidates(k commands.Kick, roster *meeting.Roster, amb []commands.Ambiguity, responseURL string) {
+	only := map[string]bool{}
+	for _, a := range amb {
+		for _, p := range a.Candidates {
+			only[p.ID] = true
+		}
+	}
+	rec := &listRecord{id: newListID(), channel: k.Channel, conference: k.Conference, ephemeral: true,
+		intro: commands.RenderAmbiguous(k, amb), only: only, notes: map[string]string{}, created: b.now()}
+	rec.setRoster(roster)
+	b.lists.add(rec)
+	b.reply(responseURL, b.renderList(rec))
+}
+
+// maxMessageBlocks is Slack's limit on blocks in one message; a list that
+// would not fit under its intro is shown alone.
+const maxMessageBlocks = 50

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kickbot/kickbot/commands"
 	"github.com/kickbot/kickbot/meeting"
 )
 
@@ -22,6 +23,30 @@ type listRecord struct {
 	query      string
 	notes      map[string]string // pid → "disconnected by <@U…>"
 	created    time.Time
+
+	// A private list (the candidates for an ambiguous name) has no ts: it
+	// is answered and updated through the response_url of each click, and
+	// shows only the participants in only, under intro.
+	ephemeral bool
+	intro     commands.Message
+	only      map[string]bool
+}
+
+// setRoster stores a freshly read roster, keeping a private list to its
+// candidates. Callers hold rec.mu or own rec exclusively.
+func (rec *listRecord) setRoster(r *meeting.Roster) {
+	if rec.only == nil || r == nil {
+		rec.roster = r
+		return
+	}
+	kept := *r
+	kept.Participants = nil
+	for _, p := range r.Participants {
+		if rec.only[p.ID] {
+			kept.Participants = append(kept.Participants, p)
+		}
+	}
+	rec.roster = &kept
 }
 
 // listRetention is how long a list is remembered at all; older ones answer

@@ -105,6 +105,25 @@ func (b *Bot) reply(responseURL string, m commands.Message) {
 	}
 }
 
+// replaceReply replaces the private message a click came from (a list of
+// candidates) through that click's response_url.
+func (b *Bot) replaceReply(responseURL string, m commands.Message) {
+	if responseURL == "" {
+		return
+	}
+	ctx, cancel := postContext()
+	defer cancel()
+	opts := append(msgOptions(m), slack.MsgOptionResponseURL(responseURL, slack.ResponseTypeEphemeral),
+		slack.MsgOptionReplaceOriginal(responseURL))
+	err := withRateLimitRetry(ctx, func(ctx context.Context) error {
+		_, _, err := b.api.PostMessageContext(ctx, "", opts...)
+		return err
+	})
+	if err != nil {
+		b.log.Warn().Err(err).Msg("could not update the private list")
+	}
+}
+
 // notifyOps posts a notice to the ops channel, if one is configured.
 func (b *Bot) notifyOps(m commands.Message) {
 	if b.cfg.OpsChannel == "" {

@@ -26,7 +26,7 @@ func (b *Bot) runJob(ctx context.Context, j job) {
 				// "did not finish" reply and parent would contradict it.
 				return
 			}
-			b.failVisibly(j, t, "kickbot hit an internal error and did not finish this request. Nothing more will happen; please check the thread and try again.")
+			b.failVisibly(j, t, "kickbot hit an internal error before it could report on this request, so it may or may not have been carried out. Check the meeting before trying again.")
 		}
 	}()
 	switch j.kind {

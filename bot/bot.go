@@ -222,6 +222,9 @@ loop:
 func (b *Bot) handleEvent(ctx context.Context, evt socketmode.Event) {
 	switch evt.Type {
 	case socketmode.EventTypeConnecting:
+		// A (re)connect attempt means the socket is down: readiness must not
+		// wait for the attempt to fail, which can take long in an outage.
+		b.connected.Store(false)
 		b.log.Info().Msg("connecting to Slack")
 	case socketmode.EventTypeConnectionError:
 		b.connected.Store(false)

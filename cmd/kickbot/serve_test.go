@@ -827,3 +827,23 @@ func TestRunRefusedAppToken(t *testing.T) {
 		t.Errorf("stderr shows the refused token:\n%s", r.stderr)
 	}
 }
+
+// Readiness turns 503 as soon as the socket drops, even while the reconnect
+// attempt is still waiting on a slow apps.connections.open (a Slack outage
+// rarely answers quickly).
+func TestReadyzFlipsWhileReconnectHangs(t *testing.T) {
+	s := startServe(t, nil, nil)
+	s.waitReady(true)
+	s.f.slack.SetLatency("apps.connections.open", 3*time.Second)
+	s.f.slack.DropConnection()
+	start := time.Now()
+	r := s.waitReady(false)
+	t.Logf("/readyz turned %d after %v", r.code, time.Since(start))
+	if r.Slack != "disconnected" {
+		t.Errorf("/readyz = %+v, want slack disconnected", r)
+	}
+	if s.f.slack.Connections() != 1 {
+		t.Fatalf("the reconnect finished before readiness flipped; the test proves nothing (connections %d)", s.f.slack.Connections())
+	}
+	s.f.slack.SetLatency("apps.connections.open", 0)
+}

@@ -247,8 +247,8 @@ func disconnectButton(t *testing.T, m slackfake.Message, pid string) (blockID, v
 	if err := json.Unmarshal(m.Blocks, &blocks); err != nil {
 		t.Fatalf("list blocks: %v", err)
 	}
-	var walk func(blockID string, v any)
-	walk = func(blockID string, v any) {
+	var walk func(v any)
+	walk = func(v any) {
 		switch v := v.(type) {
 		case map[string]any:
 			if v["action_id"] == commands.ActionDisconnect {
@@ -259,17 +259,17 @@ func disconnectButton(t *testing.T, m slackfake.Message, pid string) (blockID, v
 				return
 			}
 			for _, c := range v {
-				walk(blockID, c)
+				walk(c)
 			}
 		case []any:
 			for _, c := range v {
-				walk(blockID, c)
+				walk(c)
 			}
 		}
 	}
 	for _, b := range blocks {
 		id, _ := b["block_id"].(string)
-		if walk(id, b); value != "" {
+		if walk(b); value != "" {
 			return id, value
 		}
 	}
@@ -301,6 +301,11 @@ func TestServeEndToEnd(t *testing.T) {
 		"kickbot_slack_reconnects_total", "kickbot_slack_connected", "kickbot_meeting_api_requests_total", "kickbot_meeting_api_duration_seconds"} {
 		if _, ok := before[name]; !ok {
 			t.Errorf("/metrics has no %s before any command", name)
+		}
+	}
+	for _, name := range []string{"go_goroutines", "process_resident_memory_bytes"} { // the README promises go_* and process_*
+		if _, ok := before[name]; !ok {
+			t.Errorf("/metrics has no %s", name)
 		}
 	}
 	if before.value("kickbot_slack_connected") != 1 {

@@ -64,6 +64,20 @@ type options struct {
 	timeout      time.Duration
 	logLevel     string
 	keep         bool
+	botEnv       envList
+}
+
+// envList is a repeatable KEY=VALUE flag.
+type envList []string
+
+func (e *envList) String() string { return strings.Join(*e, " ") }
+
+func (e *envList) Set(v string) error {
+	if k, _, ok := strings.Cut(v, "="); !ok || k == "" {
+		return fmt.Errorf("%q is not KEY=VALUE", v)
+	}
+	*e = append(*e, v)
+	return nil
 }
 
 // load is one run: the fakes, the processes and the results.
@@ -110,6 +124,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.timeout, "timeout", 90*time.Second, "longest a scenario may take before it counts as failed")
 	fs.StringVar(&o.logLevel, "log-level", "info", "kickbot's LOG_LEVEL (its log goes to a file)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (binary and logs)")
+	fs.Var(&o.botEnv, "env", "extra KEY=VALUE for kickbot's environment only, e.g. -env GOMAXPROCS=1 -env KICK_WORKERS=4 (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -250,6 +265,7 @@ func (l *load) main(ctx context.Context, scenarios []scenario) (int, error) {
 		"LOG_LEVEL=" + l.opt.logLevel,
 		"LOG_FORMAT=json",
 	}
+	env = append(env, l.opt.botEnv...)
 	if err := l.start(ctx, kb, exec.Command(bin), env); err != nil {
 		return 2, err
 	}

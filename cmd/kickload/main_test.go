@@ -113,3 +113,30 @@ func TestLoadSmoke(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadSmokeCountsRefusals makes kickbot refuse commands: 4 moderators
+// send 10 each at once with a limit of 5 a minute, and the queue holds 5.
+// Refused commands are acked with an answer and must never reach the
+// meeting; the tool must count them apart and still find every promise kept.
+func TestLoadSmokeCountsRefusals(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs kickbot")
+	}
+	defer goleak.VerifyNone(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	code := run(ctx, []string{"-n", "40", "-per-user", "10", "-mode", "burst", "-floor=false", "-timeout", "60s",
+		"-env", "KICK_QUEUE_SIZE=5", "-env", "KICK_USER_RATE=5"}, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("kickload exited %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
+	}
+	text := out.String()
+	// The rate limit is checked before the queue, so exactly 5 of each
+	// moderator's 10 are refused for it; the queue may refuse more.
+	for _, want := range []string{"RESULT: every promise kept", "20 refused in the ack: You are sending commands too fast"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, text)
+		}
+	}
+}

@@ -18,6 +18,10 @@ const (
 	opsChannel  = "COPS"  // OPS_CHANNEL
 )
 
+// goroutineSlack is how far above the baseline kickbot's goroutine count may
+// stay after a scenario: two more idle keep-alive connections.
+const goroutineSlack = 4
+
 // ackDeadline is Slack's: an envelope not acked within 3 s counts as failed
 // and the user sees an error.
 const ackDeadline = 3 * time.Second
@@ -254,6 +258,11 @@ func (l *load) run(ctx context.Context, p *proc, sc scenario, cmds []command) *r
 			r.calls[e] = n - callsBase[e]
 		}
 		r.gorAfter = settleGoroutines(ctx, p.httpAddr, l.baselineGoroutines)
+		// Idle keep-alive connections (two goroutines each, at most two per
+		// host) may outlive the 10 s wait; anything more is a leak.
+		if r.gorAfter < 0 || r.gorAfter > l.baselineGoroutines+goroutineSlack {
+			r.problem("goroutines did not return to the baseline: %d after, baseline %d", r.gorAfter, l.baselineGoroutines)
+		}
 	}
 	return r
 }

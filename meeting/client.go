@@ -43,7 +43,8 @@ type Config struct {
 	Account  string
 	Password secret.String
 
-	HTTPClient *http.Client     // default: own client, 10 s timeout, no redirects
+	HTTPClient *http.Client     // default: own client (Timeout, pooled connections, no redirects)
+	Timeout    time.Duration    // per HTTP attempt of the default client; default 10 s
 	Now        func() time.Time // default time.Now
 
 	MaxPerHangUp int // ids per hang-up call; 0 = one bulk call for any number
@@ -137,7 +138,7 @@ func New(cfg Config) (*Client, error) {
 		confs: make(map[string]*confEntry),
 	}
 	if c.hc == nil {
-		c.hc = newHTTPClient()
+		c.hc = newHTTPClient(cfg.Timeout)
 		c.ownHC = true
 	}
 	return c, nil
@@ -146,13 +147,16 @@ func New(cfg Config) (*Client, error) {
 // newHTTPClient is the default client. Redirects are refused: they would carry
 // the X-Access-Token / X-Conference-Authorization headers to another host, and
 // the API never redirects.
-func newHTTPClient() *http.Client {
+func newHTTPClient(timeout time.Duration) *http.Client {
+	if timeout <= 0 {
+		timeout = defaultHTTPTimeout
+	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	// Kicks come in bursts against one host; the default of 2 idle conns per
 	// host would make most of a burst open new TLS connections.
 	tr.MaxIdleConnsPerHost = 16
 	return &http.Client{
-		Timeout:   defaultHTTPTimeout,
+		Timeout:   timeout,
 		Transport: tr,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse

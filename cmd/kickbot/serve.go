@@ -81,6 +81,7 @@ func serveOn(ctx context.Context, cfg config.Config, log zerolog.Logger, ln net.
 	}
 
 	api := slack.New(cfg.SlackBotToken.Reveal(),
+		slack.OptionHTTPClient(slackHTTPClient(cfg.Workers)),
 		slack.OptionAPIURL(cfg.SlackAPIURL),
 		slack.OptionAppLevelToken(cfg.SlackAppToken.Reveal()))
 	actx, cancel := context.WithTimeout(ctx, startupTimeout)
@@ -162,16 +163,28 @@ func (r readiness) MeetingReady(ctx context.Context) error { return r.meeting.Ch
 
 func meetingConfig(cfg config.Config, log zerolog.Logger) meeting.Config {
 	return meeting.Config{
-		BaseURL:      cfg.MeetingAPIURL,
-		AppID:        cfg.MeetingAppID,
-		AppKey:       cfg.MeetingAppKey,
-		UserID:       cfg.MeetingUserID,
-		Account:      cfg.MeetingAccount,
-		Password:     cfg.MeetingPassword,
-		HTTPClient:   &http.Client{Timeout: cfg.MeetingTimeout},
+		BaseURL:  cfg.MeetingAPIURL,
+		AppID:    cfg.MeetingAppID,
+		AppKey:   cfg.MeetingAppKey,
+		UserID:   cfg.MeetingUserID,
+		Account:  cfg.MeetingAccount,
+		Password: cfg.MeetingPassword,
+		// Not an HTTPClient of our own: the client's default keeps enough
+		// idle connections for a burst and refuses redirects, which would
+		// carry its token headers to another host.
+		Timeout:      cfg.MeetingTimeout,
 		MaxPerHangUp: cfg.MeetingMaxPerHangUp,
 		Logger:       log,
 	}
+}
+
+// slackHTTPClient keeps an idle connection to Slack for every worker (plus
+// the event loop's share): http.DefaultTransport keeps only two, so under a
+// burst most Web API calls would open and TLS-handshake a new connection.
+func slackHTTPClient(workers int) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = max(workers, 8) + 2
+	return &http.Client{Timeout: 30 * time.Second, Transport: tr}
 }
 
 func loadConsoleConfig() (config.Config, error) { return config.ConsoleFromEnvironment() }

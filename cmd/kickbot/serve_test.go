@@ -616,24 +616,32 @@ func TestServeBusyHTTPAddrFailsFast(t *testing.T) {
 	assertNoSecrets(t, "stderr", r.stderr)
 }
 
-// A token Slack refuses at start-up: exit 1, the variable named, the token
-// not shown.
-func TestRunRefusedBotToken(t *testing.T) {
-	cleanEnv(t)
-	f := newFakes(t)
-	env := f.env()
-	env["SLACK_BOT_TOKEN"] = "xoxb-0001-0002-cmdbotsecretREVOKED"
-	setenv(t, env)
-	r := runKickbot(t, "")
-	if r.code != exitError || !strings.Contains(r.stderr, "SLACK_BOT_TOKEN") || !strings.Contains(r.stderr, "invalid_auth") {
-		t.Errorf("want exit 1 naming SLACK_BOT_TOKEN and invalid_auth, got %s", r)
-	}
-	if f.slack.Connections() != 0 {
-		t.Errorf("the bot opened a Socket Mode connection after auth.test failed")
-	}
-	assertNoSecrets(t, "stderr", r.stderr)
-	if strings.Contains(r.stderr, "REVOKED") {
-		t.Errorf("stderr shows the refused token:\n%s", r.stderr)
+// A token Slack refuses at start-up (auth.test for the bot token,
+// apps.connections.open for the app token): exit 1, the variable named, no
+// Socket Mode connection, the token not shown.
+func TestRunRefusedToken(t *testing.T) {
+	for _, tt := range []struct{ variable, token string }{
+		{"SLACK_BOT_TOKEN", "xoxb-0001-0002-cmdbotsecretREVOKED"},
+		{"SLACK_APP_TOKEN", "xapp-1-A0CMD-0001-cmdappsecretREVOKED"},
+	} {
+		t.Run(tt.variable, func(t *testing.T) {
+			cleanEnv(t)
+			f := newFakes(t)
+			env := f.env()
+			env[tt.variable] = tt.token
+			setenv(t, env)
+			r := runKickbot(t, "")
+			if r.code != exitError || !strings.Contains(r.stderr, tt.variable) || !strings.Contains(r.stderr, "invalid_auth") {
+				t.Errorf("want exit 1 naming %s and invalid_auth, got %s", tt.variable, r)
+			}
+			if f.slack.Connections() != 0 {
+				t.Errorf("a Socket Mode connection was opened with a refused token")
+			}
+			assertNoSecrets(t, "stderr", r.stderr)
+			if strings.Contains(r.stderr, "REVOKED") {
+				t.Errorf("stderr shows the refused token:\n%s", r.stderr)
+			}
+		})
 	}
 }
 
@@ -808,28 +816,6 @@ func TestServePolicyFromEnvironment(t *testing.T) {
 	})
 	if refused != 2 {
 		t.Errorf("kickbot_commands_total{outcome=denied} = %v, want 2", refused)
-	}
-}
-
-// An app token Slack refuses (apps.connections.open: invalid_auth) stops
-// kickbot with exit 1 and a log line naming SLACK_APP_TOKEN, without the
-// token.
-func TestRunRefusedAppToken(t *testing.T) {
-	cleanEnv(t)
-	f := newFakes(t)
-	env := f.env()
-	env["SLACK_APP_TOKEN"] = "xapp-1-A0CMD-0001-cmdappsecretREVOKED"
-	setenv(t, env)
-	r := runKickbot(t, "")
-	if r.code != exitError || !strings.Contains(r.stderr, "SLACK_APP_TOKEN") || !strings.Contains(r.stderr, "invalid_auth") {
-		t.Errorf("want exit 1 naming SLACK_APP_TOKEN and invalid_auth, got %s", r)
-	}
-	if f.slack.Connections() != 0 {
-		t.Errorf("a Socket Mode connection was opened with a refused app token")
-	}
-	assertNoSecrets(t, "stderr", r.stderr)
-	if strings.Contains(r.stderr, "REVOKED") {
-		t.Errorf("stderr shows the refused token:\n%s", r.stderr)
 	}
 }
 

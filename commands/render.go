@@ -247,7 +247,7 @@ type style struct {
 
 var (
 	mrkdwnStyle = style{
-		esc:  Escape,
+		esc:  escapeText, // text in these sentences comes from outsiders: see oneLine
 		bold: func(s string) string { return "*" + s + "*" },
 		code: func(s string) string { return "`" + s + "`" },
 	}
@@ -366,7 +366,7 @@ func reasonPart(reason string) string {
 	if reason == "" {
 		return ""
 	}
-	return "Reason: " + Escape(reason)
+	return "Reason: " + escapeText(reason)
 }
 
 func reasonContext(reason string) slack.Block { return contextBlock(reasonPart(reason)) }

@@ -37,7 +37,11 @@ type Ambiguity struct {
 //     removed ("+86 138-0000-0000" = "8613800000000", but never
 //     "+8613800000000" = "13800000000");
 //   - a name matches case-insensitively after trimming and collapsing white
-//     space.
+//     space, ignoring invisible characters (bidi controls, zero-width
+//     characters: see oneLine) and the look-alikes kickbot shows for "*" and
+//     "`". A moderator types what they see; a participant who looks like
+//     another ("Jane\u200bDoe" beside "JaneDoe") matches the same name, so
+//     both are candidates and nothing is guessed.
 //
 // One match is kicked, or refused if it is the host or a co-host; several
 // matches are ambiguous; none is not found. A nil roster matches nobody.
@@ -121,20 +125,22 @@ func nameEqual(name, want string) bool {
 }
 
 // isNormalizedName reports whether normalizeName(s) == s: no white space at
-// either end, and only single ASCII spaces inside.
+// either end, only single ASCII spaces inside, and nothing normalizeName
+// removes or replaces (control and invisible characters, look-alikes).
 func isNormalizedName(s string) bool {
 	prevSpace := true // a space at the start is not normalised
 	for i := 0; i < len(s); {
 		var space bool
 		if c := s[i]; c < utf8.RuneSelf {
-			space = c == ' ' || (c >= '\t' && c <= '\r')
-			if space && (c != ' ' || prevSpace) {
+			space = c == ' '
+			if c < 0x20 || c == 0x7f || space && prevSpace {
 				return false
 			}
 			i++
 		} else {
 			r, size := utf8.DecodeRuneInString(s[i:])
-			if unicode.IsSpace(r) {
+			if unicode.IsSpace(r) || unicode.IsControl(r) || isInvisible(r) || r == '\u2217' || r == '\u02cb' ||
+				r == utf8.RuneError && size == 1 {
 				return false
 			}
 			i += size
@@ -181,5 +187,10 @@ func phoneDigits(s string) string {
 	return b.String()
 }
 
-// normalizeName trims and collapses Unicode white space.
-func normalizeName(s string) string { return strings.Join(strings.Fields(s), " ") }
+// normalizeName is a name as compared: oneLine (white space trimmed and
+// collapsed, control and invisible characters gone) with the look-alikes
+// escapeText shows for "*" and "`" turned back, so a name copied from a
+// message matches.
+func normalizeName(s string) string { return lookalikeUnfolder.Replace(oneLine(s)) }
+
+var lookalikeUnfolder = strings.NewReplacer("\u2217", "*", "\u02cb", "`")

@@ -141,13 +141,17 @@ func (v *rosterView) cut(size, page int) {
 }
 
 // appendFolded appends s lower-cased, with white space trimmed and
-// collapsed, for sorting and searching.
+// collapsed and invisible characters dropped (as normalizeName does), for
+// sorting and searching.
 func appendFolded(dst []byte, s string) []byte {
 	space := false
 	start := len(dst)
 	for _, r := range s {
-		if unicode.IsSpace(r) {
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
 			space = len(dst) > start
+			continue
+		}
+		if r >= 0xad && isInvisible(r) {
 			continue
 		}
 		if space {
@@ -201,13 +205,13 @@ func renderPage(r *meeting.Roster, opts ListOptions, v rosterView) Message {
 	base := ButtonValue{Conference: r.ConferenceID, ListID: opts.ListID, Query: clip(oneLine(opts.Query), maxQueryRunes),
 		Page: v.page, ReadAt: max(r.ReadAt.Unix(), 0)} // a zero ReadAt is far before 1970: 0
 
-	head := "*Meeting " + Escape(r.ConferenceID) + "*"
+	head := "*Meeting " + escapeText(r.ConferenceID) + "*"
 	if subj := oneLine(r.Subject); subj != "" {
-		head += " · " + Escape(clip(subj, maxNameRunes))
+		head += " · " + escapeText(clip(subj, maxNameRunes))
 	}
 	head += "\n" + plural(v.total, "participant", "participants")
 	if base.Query != "" {
-		head += " · " + strconv.Itoa(v.matches) + " match “" + Escape(base.Query) + "”"
+		head += " · " + strconv.Itoa(v.matches) + " match “" + escapeText(base.Query) + "”"
 	}
 	blocks := []slack.Block{section(head)}
 	blocks = appendBlocks(blocks, contextBlock(strings.Join(nonEmpty(readAtMrkdwn(r.ReadAt),
@@ -223,7 +227,7 @@ func renderPage(r *meeting.Roster, opts ListOptions, v rosterView) Message {
 			blocks = append(blocks, participantSection(r.ConferenceID, v.first+i+1, p, base, opts.ChannelNotes[p.ID]))
 		}
 	case base.Query != "":
-		blocks = append(blocks, section("No participant matches “"+Escape(base.Query)+"”."))
+		blocks = append(blocks, section("No participant matches “"+escapeText(base.Query)+"”."))
 	default:
 		blocks = append(blocks, section("Nobody is in the meeting right now."))
 	}
@@ -277,15 +281,22 @@ func fittingPageSize(r *meeting.Roster, opts ListOptions, v rosterView) int {
 }
 
 // nameJSONLen bounds, without allocating (it runs for every participant
-// on every click), the JSON bytes of Escape(displayName(name)).
+// on every click), the JSON bytes of NameMrkdwn(name) without its stars.
 func nameJSONLen(name string) int {
 	n, runes := 0, 0
 	for _, r := range name {
+		if r >= 0xad && isInvisible(r) {
+			continue // removed, and not counted against maxNameRunes either
+		}
 		if runes == maxNameRunes {
 			return n + len("…")
 		}
 		runes++
 		switch {
+		case r == '*':
+			n += len("\u2217")
+		case r == '`':
+			n += len("\u02cb")
 		case r == '&':
 			n += len(`\u0026amp;`)
 		case r == '<' || r == '>':
@@ -377,7 +388,7 @@ func searchBlock(base ButtonValue) slack.Block {
 // role or note, and a Disconnect button unless protected.
 func participantSection(conf string, n int, p meeting.Participant, base ButtonValue, note string) slack.Block {
 	var b strings.Builder
-	b.WriteString(strconv.Itoa(n) + ". *" + Escape(displayName(p.Name)) + "*")
+	b.WriteString(strconv.Itoa(n) + ". " + NameMrkdwn(p.Name))
 	for _, f := range []struct {
 		on   bool
 		flag string
@@ -388,7 +399,7 @@ func participantSection(conf string, n int, p meeting.Participant, base ButtonVa
 	}
 	b.WriteString("\n")
 	if ph := oneLine(p.Phone); ph != "" {
-		b.WriteString(Escape(clip(ph, maxPhoneRunes)) + " · ")
+		b.WriteString(escapeText(clip(ph, maxPhoneRunes)) + " · ")
 	}
 	b.WriteString(p.State.String())
 	if role := roleOf(p); role != "" {
@@ -545,7 +556,7 @@ func RowNote(o Outcome, pid string) string {
 		if t.Participant == nil || t.Participant.ID != pid {
 			continue
 		}
-		name := "*" + Escape(displayName(t.Participant.Name)) + "*"
+		name := NameMrkdwn(t.Participant.Name)
 		switch t.Result {
 		case ResultGone:
 			return "✅ " + name + " disconnected by " + who

@@ -60,19 +60,78 @@ func escapeClip(s string, max int) string {
 	return b.String()
 }
 
-// oneLine turns untrusted text into a single line: control characters
-// (newlines included) become spaces and runs of white space collapse. A
-// display name with a newline could otherwise forge a line of its own in a
-// result list, or move the cursor in a terminal.
+// Text chosen by outsiders — participants' display names and phone numbers,
+// the meeting subject, IDs the meeting service returns, names and reasons
+// typed into /kick and echoed back — is shown only through oneLine (plain
+// text: the console, confirm dialogs) and, in mrkdwn, through escapeText
+// (which calls it). The policy, and why:
+//
+//   - Control characters (newlines, tabs, C1 codes) and the Unicode line and
+//     paragraph separators become a space, and runs of white space collapse:
+//     a name must never start a line of its own, where "x\n✅ Everyone —
+//     disconnected" would read like a line of kickbot's, "> x" like a quote,
+//     or a terminal escape could move the cursor.
+//   - Invisible format characters are removed: every character of Unicode
+//     category Cf — the bidi embeddings, overrides and isolates (U+202A–
+//     U+202E, U+2066–U+2069), the direction marks U+200E, U+200F, U+061C,
+//     zero-width space and joiners (U+200B–U+200D), word joiner and
+//     invisible operators (U+2060–U+2064), U+FEFF, soft hyphen, tags — and
+//     Unicode's other default-ignorable code points (Hangul fillers, U+034F).
+//     A bidi override in a name would otherwise reverse the rest of the
+//     line (the ID, the result), and zero-width characters only serve to
+//     make two different names look the same. They are removed rather than
+//     shown as a marker because the name matching (normalizeName) ignores
+//     them too: what a moderator sees is exactly what they can type, and
+//     two participants who look alike both match, so kickbot reports them
+//     as ambiguous instead of guessing. Real right-to-left names need none
+//     of these characters to display; the cost is that emoji joined with
+//     U+200D show as their separate parts, and Persian or Indic names lose
+//     their zero-width non-joiners (the letters remain).
+//   - Invalid UTF-8 becomes U+FFFD.
 func oneLine(s string) string {
 	clean := strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
+		switch {
+		case r < utf8.RuneSelf:
+			if r < 0x20 || r == 0x7f {
+				return ' '
+			}
+			return r
+		case unicode.IsControl(r):
 			return ' '
+		case isInvisible(r):
+			return -1
 		}
 		return r
 	}, s)
 	return strings.Join(strings.Fields(clean), " ")
 }
+
+// isInvisible reports the characters oneLine removes (see there): format
+// characters and other default-ignorable code points. Variation selectors
+// stay, since emoji need them and they cannot reorder or hide anything.
+func isInvisible(r rune) bool {
+	return r >= 0xad && (unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r))
+}
+
+// markupLookalikes replaces the two mrkdwn markers that could let outsider
+// text reshape the rest of its line with characters that look the same but
+// mean nothing to Slack: a "*" in a name would end the name's bold early
+// (so "Bob* · ID `f00…` · *x" reads as if the row showed another ID), and
+// a "`" pairs with the backticks around the real ID. "_" and "~" are left
+// alone: inside the name's bold they can only italicise or strike the name
+// itself, and "_" is common in real names. Slack has no escape for them.
+var markupLookalikes = strings.NewReplacer("*", "\u2217", "`", "\u02cb")
+
+// escapeText is untrusted text made safe for mrkdwn: one line without
+// invisible characters (oneLine), & < > escaped (so "<!channel>", "<@U1>",
+// "<#C1>" and "<http://evil|click>" stay text), "*" and "`" replaced by
+// look-alikes. It is not clipped.
+func escapeText(s string) string { return Escape(markupLookalikes.Replace(oneLine(s))) }
+
+// NameMrkdwn is a participant's display name as kickbot shows it in mrkdwn:
+// in bold, on one line, clipped, escaped as escapeText does. Use it for any
+// name put into a Slack message outside this package.
+func NameMrkdwn(name string) string { return "*" + escapeText(displayName(name)) + "*" }
 
 // displayName is a participant's name as shown anywhere: one line, clipped,
 // and never empty. It is not escaped.

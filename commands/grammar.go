@@ -222,6 +222,11 @@ func parseTarget(tok token) (Target, *InputError) {
 		if name == "" {
 			return Target{}, inputErrorf("empty name in quotes: put the participant's display name between the quotes")
 		}
+		if normalizeName(name) == "" {
+			// Only invisible characters (zero-width, bidi controls): names
+			// are matched without them (see Resolve), so it names nobody.
+			return Target{}, inputErrorf("the name in quotes has only invisible characters: type the participant's display name as it is shown")
+		}
 		return Target{Kind: TargetName, Value: name}, nil
 	}
 	s := tok.text

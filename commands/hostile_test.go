@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"unicode"
@@ -299,5 +300,19 @@ func TestNameJSONLenBoundsHostileNames(t *testing.T) {
 		if got, bound := len(b)-2, nameJSONLen(n); got > bound {
 			t.Errorf("nameJSONLen(%.40q) = %d; the rendered name takes %d bytes", n, bound, got)
 		}
+	}
+}
+
+func TestParseRefusesInvisibleOnlyNames(t *testing.T) {
+	for _, text := range []string{"914083136 \"\u200b\"", "914083136 “\u202e\u202c”", "914083136 \"\u3164\u2060\""} {
+		_, err := Parse(text, 0)
+		var ie *InputError
+		if !errors.As(err, &ie) || !strings.Contains(ie.Msg, "invisible") {
+			t.Errorf("Parse(%+q) = %v; want an input error about invisible characters", text, err)
+		}
+	}
+	// A real name around invisible characters is still a name.
+	if req, err := Parse("914083136 \"Jane\u200bDoe\"", 0); err != nil || len(req.Targets) != 1 {
+		t.Errorf("Parse of a name with a zero-width space: %+v, %v", req, err)
 	}
 }

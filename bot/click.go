@@ -106,7 +106,9 @@ func (b *Bot) clickDisconnect(ctx context.Context, j job, t *tracker, rec *listR
 		if c.done {
 			state = "was already disconnected"
 		}
-		refuse("duplicate", fmt.Sprintf("%s %s by <@%s>.", commands.Escape(p.Name), state, c.user))
+		// NameMrkdwn, not Escape: a name is chosen by an outsider, and raw it
+		// could start a line of its own ("x\n✅ …", "> quote") or carry bidi controls.
+		refuse("duplicate", fmt.Sprintf("%s %s by <@%s>.", commands.NameMrkdwn(p.Name), state, c.user))
 		return
 	}
 

@@ -257,6 +257,9 @@ func TestResolveSeesThroughInvisibleCharacters(t *testing.T) {
 func TestNameEqualAgreesOnHostileNames(t *testing.T) {
 	names := append([]string{"", " ", "Jane Doe", "jane  doe", "JANE DOE ", "a\x01b", "a\x7fb", "\u2217", "`", "\xff"}, hostileNames...)
 	for _, a := range names {
+		if l := oneLine(a); oneLine(l) != l {
+			t.Errorf("oneLine is not idempotent on %+q: %+q then %+q", a, l, oneLine(l))
+		}
 		n := normalizeName(a)
 		if normalizeName(n) != n {
 			t.Errorf("normalizeName is not idempotent on %+q: %+q then %+q", a, n, normalizeName(n))

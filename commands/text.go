@@ -89,6 +89,9 @@ func escapeClip(s string, max int) string {
 //     their zero-width non-joiners (the letters remain).
 //   - Invalid UTF-8 becomes U+FFFD.
 func oneLine(s string) string {
+	if isNormalizedName(s) {
+		return s // already one clean line (the common case): no allocation
+	}
 	clean := strings.Map(func(r rune) rune {
 		switch {
 		case r < utf8.RuneSelf:

@@ -92,6 +92,25 @@ func serveOn(ctx context.Context, cfg config.Config, log zerolog.Logger, ln net.
 	}
 	log.Info().Str("team", who.Team).Str("bot_user", who.UserID).Msg("authenticated with Slack")
 
+	// Wrong meeting credentials or region would otherwise show only on
+	// /readyz and in the first kick. The check runs beside the start-up so
+	// a slow meeting API does not delay connecting to Slack.
+	checked := make(chan struct{})
+	go func() {
+		defer close(checked)
+		defer func() {
+			if r := recover(); r != nil {
+				log.Error().Str("panic", fmt.Sprint(r)).Msg("meeting API check panicked")
+			}
+		}()
+		cctx, cancel := context.WithTimeout(ctx, startupTimeout)
+		defer cancel()
+		if err := mc.Check(cctx); err != nil && ctx.Err() == nil {
+			log.Warn().Err(err).Msg("meeting API check failed: kicks will fail until the MEETING_* credentials and MEETING_API_URL (region) work")
+		}
+	}()
+	defer func() { <-checked }()
+
 	aud, err := audit.New(log, cfg.AuditFile)
 	if err != nil {
 		return fmt.Errorf("AUDIT_FILE: %w", err)

@@ -445,6 +445,9 @@ func TestServeEndToEnd(t *testing.T) {
 	if !strings.Contains(logs, `"action":"kick"`) {
 		t.Errorf("no audit line for the kick in the log")
 	}
+	if strings.Contains(logs, "meeting API check failed") {
+		t.Errorf("a false start-up warning about working meeting credentials")
+	}
 	assertNoSecrets(t, "the log", logs)
 	assertNoSecrets(t, "/metrics", fmt.Sprint(afterReconnect))
 }
@@ -485,7 +488,8 @@ func TestServeNotReadyUntilSlackConnects(t *testing.T) {
 }
 
 // Readiness includes the meeting API accepting the credentials: a wrong app
-// key makes /readyz 503 with meeting "error", and the key is not shown.
+// key makes /readyz 503 with meeting "error", the log warns at start-up,
+// and the key is not shown.
 func TestReadyzWhenMeetingRefusesCredentials(t *testing.T) {
 	s := startServe(t, map[string]string{"MEETING_APP_KEY": "cmd-appkey-secret-WRONG"}, nil)
 	eventually(t, "Socket Mode connected", func() bool { return s.f.slack.Connections() > 0 })
@@ -497,6 +501,9 @@ func TestReadyzWhenMeetingRefusesCredentials(t *testing.T) {
 	if s.f.sim.CallCount(meetingtest.EndpointAppAuth) == 0 {
 		t.Errorf("/readyz did not try the credentials against the meeting API")
 	}
+	eventually(t, "a start-up warning about the meeting credentials", func() bool {
+		return strings.Contains(s.logs.String(), "meeting API check failed")
+	})
 	_, body, _ := s.get("/readyz")
 	if strings.Contains(body, "WRONG") || strings.Contains(s.logs.String(), "WRONG") {
 		t.Errorf("the refused app key shows in /readyz or the log")

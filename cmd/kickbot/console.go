@@ -114,7 +114,7 @@ func (c *console) handle(ctx context.Context, line string) bool {
 	case line == "quit" || line == "exit":
 		return false
 	case line == "help" || line == "?":
-		fmt.Fprintln(c.out, commands.Usage())
+		c.help()
 	case strings.HasPrefix(line, "kick ") && !strings.HasPrefix(line, "kick /"):
 		c.kickNumbers(ctx, strings.Fields(line)[1:])
 	default:
@@ -122,6 +122,13 @@ func (c *console) handle(ctx context.Context, line string) bool {
 		c.slash(ctx, text)
 	}
 	return true
+}
+
+// help is the Slack usage without its mrkdwn, plus what differs here: no
+// buttons, rows are kicked by number.
+func (c *console) help() {
+	fmt.Fprintln(c.out, strings.ReplaceAll(commands.Usage(), "`", ""))
+	fmt.Fprintln(c.out, "In this console there are no buttons: after /kick MEETING, type kick N (or kick N M …) to disconnect rows of that list. quit leaves.")
 }
 
 // slash runs the text of a /kick command.
@@ -133,7 +140,7 @@ func (c *console) slash(ctx context.Context, text string) {
 	}
 	switch req.Kind {
 	case commands.KindHelp:
-		fmt.Fprintln(c.out, commands.Usage())
+		c.help()
 	case commands.KindList:
 		roster, err := c.svc.Meeting.Roster(ctx, req.Conference)
 		if err != nil {

@@ -168,7 +168,9 @@ func TestConsoleBadInputGetsClearMessages(t *testing.T) {
 	if list := s.send("/kick " + conf); !strings.Contains(list, ": 10 participants") {
 		t.Errorf("bad input changed the meeting:\n%s", list)
 	}
-	s.send("help")
+	if help := s.send("help"); !strings.Contains(help, "kick N") || strings.Contains(help, "`") {
+		t.Errorf("console help must explain kick N and show no mrkdwn:\n%s", help)
+	}
 	s.in.Close() // Ctrl-D
 	if code := s.wait(); code != exitOK {
 		t.Errorf("EOF: exit %d, want 0", code)

@@ -142,7 +142,14 @@ func (b *Bot) clickNavigate(ctx context.Context, j job, t *tracker, rec *listRec
 			return
 		}
 		rec.setRoster(roster)
-		rec.notes = map[string]string{}
+		// Keep the record of who was disconnected from this list, except
+		// for anyone who is back in the meeting: their old note would now
+		// be wrong.
+		for pid := range rec.notes {
+			if _, back := rec.roster.ByID(pid); back {
+				delete(rec.notes, pid)
+			}
+		}
 	case commands.ActionSearch:
 		rec.query = v.Query
 		rec.page = 0

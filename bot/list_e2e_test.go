@@ -1051,3 +1051,26 @@ func TestListClickFailureShownAndRetryable(t *testing.T) {
 		t.Errorf("%d thread replies; want the failure and the success", len(th))
 	}
 }
+
+// Refresh keeps the record of who was disconnected from the list; only a
+// participant who is back in the meeting loses the note (it would be wrong).
+func TestListRefreshKeepsWhoWasDisconnected(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	conf := h.facts.ConferenceID
+	v := h.openList(moderator, conf)
+	for _, name := range []string{"Carlos Mendes", "Wang Wei"} {
+		n := h.updates(v)
+		h.press(moderator, v, h.current(v).disconnect(name))
+		h.waitUpdates(v, n+1)
+	}
+	h.sim.Join(conf, meetingtest.P{ID: meetingtest.SamplePhonePID, Name: "Wang Wei", Phone: "+8613800000000"})
+
+	after := h.navigate(moderator, v, v.mustNav(commands.ActionRefresh))
+	text := allText(after.msg)
+	if !strings.Contains(text, "Carlos Mendes") || !strings.Contains(text, "<@"+moderator+">") {
+		t.Errorf("after Refresh the list no longer says Carlos was disconnected by the moderator:\n%s", text)
+	}
+	if row := after.row("Wang Wei").text(); strings.Contains(row, "disconnected") {
+		t.Errorf("Wang Wei rejoined, yet his row still says %q", row)
+	}
+}

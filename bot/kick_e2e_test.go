@@ -395,16 +395,17 @@ func TestKickRefusedByPolicy(t *testing.T) {
 		policy        func(*commands.Policy)
 		wantPrivate   string
 		wantCode      string
+		wantWhere     string // how the ops notice names the place
 	}{
 		{name: "channel not in KICK_CHANNELS", user: moderator, channel: otherChan,
-			wantPrivate: "isn't enabled in this channel", wantCode: commands.DeniedChannel},
+			wantPrivate: "isn't enabled in this channel", wantCode: commands.DeniedChannel, wantWhere: "<#" + otherChan + ">"},
 		{name: "user not in KICK_USERS", user: stranger, channel: modChannel,
-			wantPrivate: "You are not allowed", wantCode: commands.DeniedUser},
+			wantPrivate: "You are not allowed", wantCode: commands.DeniedUser, wantWhere: "<#" + modChannel + ">"},
 		{name: "direct message", user: moderator, channel: "D0123456789",
-			wantPrivate: "doesn't work in direct messages", wantCode: commands.DeniedDM},
+			wantPrivate: "doesn't work in direct messages", wantCode: commands.DeniedDM, wantWhere: "in a direct message"},
 		{name: "conference not allowed in this channel", user: moderator, channel: modChannel,
 			policy:      func(p *commands.Policy) { p.Conferences = map[string][]string{modChannel: {"111222333"}} },
-			wantPrivate: "can't be managed from this channel", wantCode: commands.DeniedConference},
+			wantPrivate: "can't be managed from this channel", wantCode: commands.DeniedConference, wantWhere: "<#" + modChannel + ">"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -421,7 +422,7 @@ func TestKickRefusedByPolicy(t *testing.T) {
 				t.Errorf("private answer (%s) does not say %q:\n%s", p.ResponseType, tc.wantPrivate, allText(p))
 			}
 			ops := h.opsNotice("was refused")
-			for _, s := range []string{"<@" + tc.user + ">", "<#" + tc.channel + ">", conf, "[" + tc.wantCode + "]"} {
+			for _, s := range []string{"<@" + tc.user + ">", tc.wantWhere, conf, "[" + tc.wantCode + "]"} {
 				if !strings.Contains(allText(ops), s) {
 					t.Errorf("ops notice lacks %q:\n%s", s, allText(ops))
 				}

@@ -164,6 +164,10 @@ func userMention(id string) string {
 // channelMention links a channel ID; anything else is shown escaped.
 func channelMention(id string) string {
 	switch {
+	case strings.HasPrefix(id, "D") && isSlackID(id):
+		// <#D…> renders as an unreadable link for everyone but the two
+		// people in that conversation.
+		return "a direct message"
 	case isSlackID(id):
 		return "<#" + id + ">"
 	case id == "":

@@ -251,7 +251,7 @@ func TestInjectionAndOversizedInputNeverReachTheMeeting(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, ack := h.slash(moderator, modChannel, tc.text)
 			typ, text := ackEphemeral(t, ack)
-			if typ != "ephemeral" || !strings.Contains(text, tc.want) {
+			if typ != "ephemeral" || !strings.Contains(strings.ToLower(text), strings.ToLower(tc.want)) {
 				t.Errorf("ack (%s) does not say %q:\n%.500s", typ, tc.want, text)
 			}
 			if len(ack.Payload) > 4000 {

@@ -359,7 +359,7 @@ func TestKickBadInputIsAnsweredInTheAck(t *testing.T) {
 			if typ != "ephemeral" {
 				t.Errorf("ack response_type = %q, want ephemeral (only the caller sees it)", typ)
 			}
-			if !strings.Contains(text, tc.want) {
+			if !strings.Contains(strings.ToLower(text), strings.ToLower(tc.want)) {
 				t.Errorf("ack does not say %q:\n%s", tc.want, text)
 			}
 			if tc.invalid && !strings.Contains(text, "Usage:") {

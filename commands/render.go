@@ -4,9 +4,12 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
 
 	"github.com/kickbot/kickbot/meeting"
-	"github.com/slack-go/slack"
 )
 
 // Limits on what one rendered message repeats.
@@ -47,10 +50,15 @@ func RenderInputError(err error) Message {
 	msg := "kickbot could not understand that command."
 	var ie *InputError
 	if errors.As(err, &ie) && ie.Msg != "" {
-		msg = ie.Msg
+		msg = capitalize(ie.Msg) // error strings are lower case; a message to a person starts a sentence
 	}
 	line := "⚠️ " + Escape(msg)
 	return Message{Text: line, Blocks: []slack.Block{section(line), section(usage)}}
+}
+
+func capitalize(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[n:]
 }
 
 // RenderDenied tells the caller why they were refused.

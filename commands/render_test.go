@@ -372,7 +372,7 @@ func TestRenderInputErrorAndDenied(t *testing.T) {
 	_, err := Parse(`914083136 "<!channel>`, 50)
 	m := RenderInputError(err)
 	checkSlackLimits(t, m)
-	if m.Text != `⚠️ unbalanced quote: the name starting "&lt;!channel&gt;" has no closing quote` {
+	if m.Text != `⚠️ Unbalanced quote: the name starting "&lt;!channel&gt;" has no closing quote` {
 		t.Errorf("RenderInputError().Text = %q", m.Text)
 	}
 	mustContain(t, visible(t, m), "Usage:")

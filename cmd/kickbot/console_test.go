@@ -146,13 +146,13 @@ func TestConsoleBadInputGetsClearMessages(t *testing.T) {
 		line string
 		want string
 	}{
-		{`/kick ` + conf + ` "unbalanced`, `unbalanced quote: the name starting "unbalanced" has no closing quote`},
+		{`/kick ` + conf + ` "unbalanced`, `Unbalanced quote: the name starting "unbalanced" has no closing quote`},
 		{`/kick ` + conf + ` "Jane Doe"`, `"Jane Doe" matches 2 participants`},
 		{`/kick ` + conf + ` "Nobody Here"`, `"Nobody Here" — not found in the meeting`},
 		{`/kick ` + conf + ` ` + meetingtest.SampleHostPID, "Alice Chen · +8613800000001 — refused: the host is never disconnected"},
 		{`/kick 99999999 ` + meetingtest.SampleCarlosPID, "Meeting 99999999 was not found"},
 		{`/kick ` + strings.Repeat("9", 5000), "⚠️"},
-		{`/kick ` + conf + ` -- just a reason`, `⚠️ name at least one participant before "--"`},
+		{`/kick ` + conf + ` -- just a reason`, `⚠️ Name at least one participant before "--"`},
 	}
 	for _, tt := range tests {
 		got := s.send(tt.line)

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"encoding/json"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -147,6 +146,23 @@ func appendFolded(dst []byte, s string) []byte {
 	space := false
 	start := len(dst)
 	for _, r := range s {
+		if r < utf8.RuneSelf {
+			// ASCII fast path (most names): this runs for every participant
+			// on every render of a list.
+			switch {
+			case r <= ' ' || r == 0x7f:
+				space = len(dst) > start
+				continue
+			case space:
+				dst = append(dst, ' ')
+				space = false
+			}
+			if 'A' <= r && r <= 'Z' {
+				r += 'a' - 'A'
+			}
+			dst = append(dst, byte(r))
+			continue
+		}
 		if unicode.IsSpace(r) || unicode.IsControl(r) {
 			space = len(dst) > start
 			continue
@@ -262,7 +278,7 @@ func fittingPageSize(r *meeting.Roster, opts ListOptions, v rosterView) int {
 		if c := jsonLen(p.Phone); c > phoneCost {
 			phoneCost, worst.Phone = c, p.Phone
 		}
-		if c := len(url.QueryEscape(p.ID)); c > idCost && (ButtonValue{ParticipantID: p.ID}).validate() == nil {
+		if c := queryEscapedLen(p.ID); c > idCost && (ButtonValue{ParticipantID: p.ID}).validate() == nil {
 			idCost, worst.ID = c, p.ID
 		}
 		if n := opts.ChannelNotes[p.ID]; n != "" {
@@ -278,6 +294,22 @@ func fittingPageSize(r *meeting.Roster, opts ListOptions, v rosterView) int {
 	// in full once more, plus a comma between blocks.
 	row := jsonSize(participantSection(r.ConferenceID, v.matches, worst, base, note)) + nameCost + 1
 	return min(v.size, max(1, (maxPageBytes-frame)/row))
+}
+
+// queryEscapedLen is len(url.QueryEscape(s)) without building the string
+// (it runs for every participant on every render).
+func queryEscapedLen(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
+			c == '-', c == '_', c == '.', c == '~', c == ' ':
+			n++ // unreserved, or ' ' → '+'
+		default:
+			n += 3
+		}
+	}
+	return n
 }
 
 // nameJSONLen bounds, without allocating (it runs for every participant

@@ -1,0 +1,52 @@
+package commands
+
+import (
+	"math/rand/v2"
+	"net/url"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+)
+
+// foldedSlow is appendFolded without its ASCII fast path: the reference.
+func foldedSlow(s string) string {
+	var dst []byte
+	space := false
+	for _, r := range s {
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
+			space = len(dst) > 0
+			continue
+		}
+		if r >= 0xad && isInvisible(r) {
+			continue
+		}
+		if space {
+			dst = append(dst, ' ')
+			space = false
+		}
+		dst = utf8.AppendRune(dst, unicode.ToLower(r))
+	}
+	return string(dst)
+}
+
+func TestFastPathsAgreeWithReference(t *testing.T) {
+	alphabet := []rune("aZ09 -_.~&=%?/+\t\n\x00\x7fÉé\u200b\u202eЖж 中*`<>\"\\")
+	rng := rand.New(rand.NewPCG(1, 2))
+	inputs := []string{"", "Jane Doe", "  JANE\tDOE  ", "abc123&x=1", "../../x", "Tom & Jerry <dev>"}
+	for range 2000 {
+		var b strings.Builder
+		for range rng.IntN(12) {
+			b.WriteRune(alphabet[rng.IntN(len(alphabet))])
+		}
+		inputs = append(inputs, b.String())
+	}
+	for _, s := range inputs {
+		if got, want := string(appendFolded(nil, s)), foldedSlow(s); got != want {
+			t.Errorf("appendFolded(%q) = %q, want %q", s, got, want)
+		}
+		if got, want := queryEscapedLen(s), len(url.QueryEscape(s)); got != want {
+			t.Errorf("queryEscapedLen(%q) = %d, want %d", s, got, want)
+		}
+	}
+}

@@ -121,6 +121,10 @@ func (b *Bot) report(o commands.Outcome, t *tracker) {
 	thread := t.thread()
 	if _, err := b.post(t.channel, thread, commands.RenderOutcome(o)); err != nil {
 		b.log.Error().Err(err).Msg("could not post the outcome in the thread")
+		// The moderator must still learn what happened: privately, then.
+		if b.reply(t.responseURL, commands.RenderOutcome(o)) == nil {
+			t.answered = true
+		}
 	} else {
 		t.answered = true
 	}

@@ -444,3 +444,23 @@ func leaks(text, secret string) bool {
 	}
 	return false
 }
+
+// When Slack will not take the outcome in the thread (it keeps failing
+// after the parent was posted), the moderator still gets it privately.
+func TestKickOutcomeReachesTheModeratorWhenTheThreadFails(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.sim.SetLatency(meetingtest.EndpointHangUp, 300*time.Millisecond)
+	id, _ := h.slash(moderator, modChannel, h.facts.ConferenceID+" "+meetingtest.SampleCarlosPID)
+	h.waitMsg("parent message", func(m slackfake.Message) bool {
+		return m.Method == "chat.postMessage" && m.Channel == modChannel && m.ThreadTS == ""
+	})
+	h.slack.FailNext("chat.postMessage", 10, "internal_error")
+
+	p := h.private(id)
+	if !strings.Contains(allText(p), "Carlos Mendes") || !strings.Contains(allText(p), "Disconnected 1 participant") {
+		t.Errorf("the private fallback does not carry the outcome:\n%s", allText(p))
+	}
+	if got := h.hangUps(); !slices.Equal(got, []string{meetingtest.SampleCarlosPID}) {
+		t.Errorf("meeting received hang-ups %v; want only Carlos", got)
+	}
+}

@@ -88,10 +88,11 @@ func (b *Bot) update(channel, ts string, m commands.Message) error {
 }
 
 // reply answers only the person who asked, through the response_url of
-// their command or click.
-func (b *Bot) reply(responseURL string, m commands.Message) {
+// their command or click. Most callers need not check the error: it is
+// logged here.
+func (b *Bot) reply(responseURL string, m commands.Message) error {
 	if responseURL == "" {
-		return
+		return errors.New("no response_url")
 	}
 	ctx, cancel := postContext()
 	defer cancel()
@@ -103,6 +104,7 @@ func (b *Bot) reply(responseURL string, m commands.Message) {
 	if err != nil {
 		b.log.Warn().Err(err).Msg("could not answer the user privately")
 	}
+	return err
 }
 
 // replaceReply replaces the private message a click came from (a list of

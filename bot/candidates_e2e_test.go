@@ -29,6 +29,9 @@ func TestAmbiguousNameOffersCandidateButtons(t *testing.T) {
 			t.Errorf("the candidates do not show ID %s, so the moderator cannot tell them apart", pid)
 		}
 	}
+	if !strings.Contains(allText(offer.msg), "Click Disconnect beside the one you mean") {
+		t.Errorf("the answer does not point to its buttons:\n%s", allText(offer.msg))
+	}
 	if n := len(h.slack.Thread(modChannel, "")); n != 0 {
 		t.Errorf("nothing may be posted in the channel before a choice, got %d messages", n)
 	}

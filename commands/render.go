@@ -72,10 +72,11 @@ func RenderDenied(d Decision) Message {
 }
 
 // RenderAmbiguous shows the candidates for names that match several
-// participants. It is meant to replace the kick: kickbot never guesses, so
-// the caller should repeat the command with a participant ID.
+// participants. It replaces the kick: kickbot never guesses. In Slack the
+// bot follows it with the candidates' Disconnect buttons, so it points
+// there first; repeating the command with a participant ID also works.
 func RenderAmbiguous(k Kick, amb []Ambiguity) Message {
-	intro := ambiguousIntro(k, amb, mrkdwnStyle)
+	intro := ambiguousIntro(k, amb, mrkdwnStyle, "Click Disconnect beside the one you mean below, or run /kick again with their participant ID.")
 	blocks := []slack.Block{section(intro)}
 	blocks = append(blocks, lineSections(ambiguousLines(amb, mrkdwnStyle), maxBlocks-len(blocks))...)
 	return Message{Text: intro, Blocks: blocks}
@@ -83,13 +84,13 @@ func RenderAmbiguous(k Kick, amb []Ambiguity) Message {
 
 // RenderAmbiguousText is RenderAmbiguous as plain text for a terminal.
 func RenderAmbiguousText(k Kick, amb []Ambiguity) string {
-	lines := append([]string{ambiguousIntro(k, amb, plainStyle)}, ambiguousLines(amb, plainStyle)...)
+	lines := append([]string{ambiguousIntro(k, amb, plainStyle, "Run /kick again with the participant ID of the one you mean.")}, ambiguousLines(amb, plainStyle)...)
 	return strings.Join(lines, "\n")
 }
 
-func ambiguousIntro(k Kick, amb []Ambiguity, st style) string {
+func ambiguousIntro(k Kick, amb []Ambiguity, st style, next string) string {
 	return "Nothing was done: " + ambiguousCount(len(amb)) + " more than one participant of meeting " +
-		st.esc(k.Conference) + ", and kickbot never guesses. Run /kick again with the participant ID of the one you mean."
+		st.esc(k.Conference) + ", and kickbot never guesses. " + next
 }
 
 func ambiguousLines(amb []Ambiguity, st style) []string {

@@ -121,8 +121,16 @@ func parse(text string, maxTargets int) (Request, *InputError) {
 	if !utf8.ValidString(text) {
 		return Request{}, inputErrorf("the command contains bytes that are not valid text")
 	}
+	// The cap is on what the user typed: Slack sends & < > as 5- or
+	// 4-character entities, so a raw text up to 5× the cap may still fit.
+	// Counting the raw text first bounds the work on huge payloads.
 	if n := utf8.RuneCountInString(text); n > maxTextRunes {
-		return Request{}, inputErrorf("the command is too long (%d characters; at most %d)", n, maxTextRunes)
+		if n > 5*maxTextRunes {
+			return Request{}, inputErrorf("the command is too long (%d characters; at most %d)", n, maxTextRunes)
+		}
+		if m := utf8.RuneCountInString(slackUnescaper.Replace(text)); m > maxTextRunes {
+			return Request{}, inputErrorf("the command is too long (%d characters; at most %d)", m, maxTextRunes)
+		}
 	}
 	for _, r := range text {
 		if unicode.IsControl(r) && !unicode.IsSpace(r) {

@@ -241,3 +241,21 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// The 2,000-character cap is on what the user typed, not on Slack's
+// escaped form of it: "&" arrives as "&amp;".
+func TestParseCapCountsTypedCharacters(t *testing.T) {
+	typed := `914083136 "` + strings.Repeat("&", 1900) + `"`
+	req, err := Parse(Escape(typed), 0)
+	if err != nil {
+		t.Fatalf("a %d-character command was refused after Slack escaped it: %v", len(typed), err)
+	}
+	if got := req.Targets[0].Value; got != strings.Repeat("&", 1900) {
+		t.Errorf("name = %.20q…, want 1,900 ampersands", got)
+	}
+	over := `914083136 "` + strings.Repeat("&", 1989) + `"` // 2,001 typed, 9,957 escaped
+	_, err = Parse(Escape(over), 0)
+	if err == nil || !strings.Contains(err.Error(), "(2001 characters; at most 2000)") {
+		t.Errorf("a 2,001-character command: err = %v, want too long counting typed characters", err)
+	}
+}

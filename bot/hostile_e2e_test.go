@@ -182,9 +182,12 @@ func TestHostileNamesAreInertAndNeverGuessed(t *testing.T) {
 	// A pid that looks like a query string goes only into the hang-up body.
 	click := func(user, row string) string {
 		t.Helper()
-		n := len(h.listThread(v))
+		n, u := len(h.listThread(v)), h.updates(v)
 		id := h.press(user, v, v.disconnect(row))
 		h.eventually("the click's outcome in the list's thread", func() bool { return len(h.listThread(v)) > n })
+		// The list is updated last, once the click is finished: a second
+		// click after that is "already done", not "in progress".
+		h.waitUpdates(v, u+1)
 		return id
 	}
 	click(moderator, "Injection Pid")

@@ -193,7 +193,11 @@ loop:
 	b.connected.Store(false)
 	stopSocket()
 	close(b.queue) // the event loop was the only producer
-	b.log.Info().Int("pending", len(b.queue)).Dur("deadline", b.cfg.DrainTimeout).Msg("stopping: draining accepted work")
+	why := "shutdown requested"
+	if err != nil && !errors.Is(err, context.Canceled) {
+		why = "the Slack connection failed: " + err.Error() // the error itself is returned and logged by the caller
+	}
+	b.log.Info().Str("why", why).Int("pending", len(b.queue)).Dur("deadline", b.cfg.DrainTimeout).Msg("stopping: draining accepted work")
 
 	drained := make(chan struct{})
 	go func() { workers.Wait(); close(drained) }()

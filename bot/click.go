@@ -21,7 +21,7 @@ func (b *Bot) onInteraction(ctx context.Context, envelopeID string, cb slack.Int
 	}
 	// One click carries one action; take the first and ignore any others.
 	a := cb.ActionCallback.BlockActions[0]
-	b.enqueue(ctx, envelopeID, job{kind: jobClick, click: cb, action: *a, accepted: b.now()}, func() {
+	b.enqueue(ctx, envelopeID, job{kind: jobClick, click: cb, action: *a}, func() {
 		b.metrics.Click("busy")
 		b.log.Warn().Str("user", cb.User.ID).Msg("queue full: a click was refused")
 	})
@@ -30,7 +30,6 @@ func (b *Bot) onInteraction(ctx context.Context, envelopeID string, cb slack.Int
 // runClick handles one button press or search on a participant list.
 func (b *Bot) runClick(ctx context.Context, j job, t *tracker) {
 	cb, a := j.click, j.action
-	t.responseURL = cb.ResponseURL
 	user, channel := cb.User.ID, cb.Channel.ID
 	if channel == "" {
 		channel = cb.Container.ChannelID
@@ -114,7 +113,6 @@ func (b *Bot) clickDisconnect(ctx context.Context, j job, t *tracker, rec *listR
 
 	k := commands.Kick{Actor: user, Channel: rec.channel, Conference: rec.conference,
 		Targets: []commands.Target{{Kind: commands.TargetID, Value: p.ID}}}
-	t.channel = rec.channel
 	o := b.kick(ctx, k, j.click.ResponseURL, rec.ts, entry, t, b.metrics.Click)
 	b.clicks.finish(key, o != nil && o.Status != commands.StatusFailed, b.now())
 	if o == nil {

@@ -7,8 +7,10 @@ import (
 
 // Deduper remembers keys (envelope IDs) so work is done once even when Slack
 // redelivers. The in-memory implementation lasts a replica's lifetime; a
-// shared store (Redis SETNX with a TTL, say) can implement it for several
-// replicas.
+// shared store (Redis SET NX with a TTL, say) can implement it for several
+// replicas. FirstTime runs on the event loop before the envelope is acked
+// (Slack's deadline is 3 s), so it must answer within milliseconds: a
+// shared store needs a short timeout of its own.
 type Deduper interface {
 	// FirstTime records key and reports whether it was new.
 	FirstTime(key string) bool

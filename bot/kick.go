@@ -46,7 +46,6 @@ func targetStrings(ts []commands.Target) []string {
 // ops channel and the audit log.
 func (b *Bot) runKick(ctx context.Context, j job, t *tracker) {
 	cmd, req := j.slash, j.req
-	t.responseURL = cmd.ResponseURL
 	entry := AuditEntry{Action: "kick", User: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference,
 		Targets: targetStrings(req.Targets), Reason: req.Reason}
 
@@ -88,7 +87,7 @@ func (b *Bot) kick(ctx context.Context, k commands.Kick, responseURL, threadTS s
 		if err != nil {
 			b.reply(responseURL, commands.RenderCannotPost(k, cannotPostHere(err)))
 			t.answered = true
-			// The ops channel sees every failure (design.md); this one is
+			// The ops channel sees every failure (README); this one is
 			// usually a KICK_CHANNELS channel the bot was never invited to.
 			b.notifyOps(commands.RenderCannotPostNotice(k, slackErrorCode(err)))
 			entry.Outcome, entry.ErrorKind, entry.Duration = "cannot_post", slackErrorCode(err), b.now().Sub(start)
@@ -140,7 +139,7 @@ func (b *Bot) report(o commands.Outcome, t *tracker) {
 
 // failVisibly answers a job that could not finish (a panic): in its thread
 // when there is one, else privately.
-func (b *Bot) failVisibly(j job, t *tracker, text string) {
+func (b *Bot) failVisibly(t *tracker, text string) {
 	m := commands.Message{Text: ":x: " + text}
 	if t.channel != "" && t.thread() != "" {
 		if _, err := b.post(t.channel, t.thread(), m); err == nil {
@@ -150,12 +149,5 @@ func (b *Bot) failVisibly(j job, t *tracker, text string) {
 			return
 		}
 	}
-	url := t.responseURL
-	if url == "" {
-		url = j.slash.ResponseURL
-		if j.kind == jobClick {
-			url = j.click.ResponseURL
-		}
-	}
-	b.reply(url, m)
+	b.reply(t.responseURL, m)
 }

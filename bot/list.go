@@ -11,7 +11,6 @@ import (
 // runList posts the live roster of a meeting with Disconnect buttons.
 func (b *Bot) runList(ctx context.Context, j job, t *tracker) {
 	cmd, req := j.slash, j.req
-	t.responseURL = cmd.ResponseURL
 	start := b.now()
 	entry := AuditEntry{Action: "list", User: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference}
 	if d := b.authorize(ctx, cmd.UserID, cmd.ChannelID, cmd.ChannelName, req.Conference); !d.Allowed {

@@ -91,39 +91,33 @@ func (b *Bot) update(channel, ts string, m commands.Message) error {
 // their command or click. Most callers need not check the error: it is
 // logged here.
 func (b *Bot) reply(responseURL string, m commands.Message) error {
+	return b.respond(responseURL, m, false)
+}
+
+// replaceReply replaces the private message a click came from (a list of
+// candidates) through that click's response_url.
+func (b *Bot) replaceReply(responseURL string, m commands.Message) {
+	_ = b.respond(responseURL, m, true)
+}
+
+func (b *Bot) respond(responseURL string, m commands.Message, replace bool) error {
 	if responseURL == "" {
 		return errors.New("no response_url")
 	}
 	ctx, cancel := postContext()
 	defer cancel()
 	opts := append(msgOptions(m), slack.MsgOptionResponseURL(responseURL, slack.ResponseTypeEphemeral))
+	if replace {
+		opts = append(opts, slack.MsgOptionReplaceOriginal(responseURL))
+	}
 	err := withRateLimitRetry(ctx, func(ctx context.Context) error {
 		_, _, err := b.api.PostMessageContext(ctx, "", opts...)
 		return err
 	})
 	if err != nil {
-		b.log.Warn().Err(err).Msg("could not answer the user privately")
+		b.log.Warn().Err(err).Bool("replace", replace).Msg("could not answer the user privately")
 	}
 	return err
-}
-
-// replaceReply replaces the private message a click came from (a list of
-// candidates) through that click's response_url.
-func (b *Bot) replaceReply(responseURL string, m commands.Message) {
-	if responseURL == "" {
-		return
-	}
-	ctx, cancel := postContext()
-	defer cancel()
-	opts := append(msgOptions(m), slack.MsgOptionResponseURL(responseURL, slack.ResponseTypeEphemeral),
-		slack.MsgOptionReplaceOriginal(responseURL))
-	err := withRateLimitRetry(ctx, func(ctx context.Context) error {
-		_, _, err := b.api.PostMessageContext(ctx, "", opts...)
-		return err
-	})
-	if err != nil {
-		b.log.Warn().Err(err).Msg("could not update the private list")
-	}
 }
 
 // notifyOps posts a notice to the ops channel, if one is configured.

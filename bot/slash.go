@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"strings"
-	"time"
 
 	"github.com/slack-go/slack"
 
@@ -12,12 +11,11 @@ import (
 
 // job is one unit of accepted work for the pool.
 type job struct {
-	kind     jobKind
-	slash    slack.SlashCommand
-	req      commands.Request
-	click    slack.InteractionCallback
-	action   slack.BlockAction
-	accepted time.Time
+	kind   jobKind
+	slash  slack.SlashCommand
+	req    commands.Request
+	click  slack.InteractionCallback
+	action slack.BlockAction
 }
 
 type jobKind int
@@ -59,7 +57,7 @@ func (b *Bot) onSlashCommand(ctx context.Context, envelopeID string, cmd slack.S
 	if req.Kind == commands.KindList {
 		kind = jobList
 	}
-	b.enqueue(ctx, envelopeID, job{kind: kind, slash: cmd, req: req, accepted: b.now()},
+	b.enqueue(ctx, envelopeID, job{kind: kind, slash: cmd, req: req},
 		func() {
 			b.metrics.Command("busy")
 			b.audit.Record(AuditEntry{Action: "busy", User: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference, Outcome: "queue_full"})

@@ -16,7 +16,10 @@ func (b *Bot) work(ctx context.Context) {
 }
 
 func (b *Bot) runJob(ctx context.Context, j job) {
-	t := &tracker{}
+	t := &tracker{responseURL: j.slash.ResponseURL}
+	if j.kind == jobClick {
+		t.responseURL = j.click.ResponseURL
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			b.log.Error().Str("panic", fmt.Sprint(r)).Bytes("stack", debug.Stack()).Bool("answered", t.answered).Msg("handler panicked")
@@ -26,7 +29,7 @@ func (b *Bot) runJob(ctx context.Context, j job) {
 				// "did not finish" reply and parent would contradict it.
 				return
 			}
-			b.failVisibly(j, t, "kickbot hit an internal error before it could report on this request, so it may or may not have been carried out. Check the meeting before trying again.")
+			b.failVisibly(t, "kickbot hit an internal error before it could report on this request, so it may or may not have been carried out. Check the meeting before trying again.")
 		}
 	}()
 	switch j.kind {

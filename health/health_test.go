@@ -269,18 +269,6 @@ func TestServeShutsDownOnCancel(t *testing.T) {
 	}
 }
 
-func TestServeReportsBusyAddress(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	err = Serve(context.Background(), ln.Addr().String(), http.NotFoundHandler(), zerolog.Nop())
-	if err == nil || !strings.Contains(err.Error(), "health server") {
-		t.Errorf("Serve on a busy address = %v, want a health server listen error", err)
-	}
-}
-
 type syncWriter struct {
 	mu sync.Mutex
 	w  io.Writer

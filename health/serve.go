@@ -23,20 +23,10 @@ const (
 	shutdownTimeout   = 5 * time.Second
 )
 
-// Serve listens on addr and serves h until ctx ends, then shuts down
-// gracefully. It returns nil after a clean shutdown, or the error that
-// stopped it (e.g. the address is in use).
-func Serve(ctx context.Context, addr string, h http.Handler, log zerolog.Logger) error {
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", addr)
-	if err != nil {
-		return fmt.Errorf("health server: %w", err)
-	}
-	return ServeListener(ctx, ln, h, log)
-}
-
-// ServeListener is Serve on a listener the caller opened (tests use
-// 127.0.0.1:0). It closes ln.
+// ServeListener serves h on ln until ctx ends, then shuts down gracefully.
+// It returns nil after a clean shutdown, or the error that stopped it. The
+// caller opens ln (so a busy address fails start-up before anything
+// connects); ServeListener closes it.
 func ServeListener(ctx context.Context, ln net.Listener, h http.Handler, logger zerolog.Logger) error {
 	logger = logger.With().Str("component", "health").Logger()
 	srv := &http.Server{

@@ -9,8 +9,10 @@ import (
 	"strings"
 
 	"github.com/kickbot/kickbot/commands"
+	"github.com/kickbot/kickbot/config"
 	"github.com/kickbot/kickbot/meeting"
 	"github.com/kickbot/kickbot/meeting/meetingtest"
+	"github.com/kickbot/kickbot/secret"
 )
 
 const consoleUsage = `kickbot console — the /kick command in a terminal.
@@ -40,7 +42,7 @@ type console struct {
 }
 
 func runConsole(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) int {
-	cfg, err := loadConsoleConfig()
+	cfg, err := config.ConsoleFromEnvironment()
 	if err != nil {
 		fmt.Fprintln(stderr, "kickbot:", err)
 		return exitConfig
@@ -55,7 +57,7 @@ func runConsole(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) 
 		sim := meetingtest.NewServer()
 		defer sim.Close()
 		facts := sim.Sample()
-		mcfg = meeting.Config{BaseURL: sim.URL(), AppID: facts.AppID, AppKey: secretOf(facts.AppKey), UserID: facts.UserID, Logger: log}
+		mcfg = meeting.Config{BaseURL: sim.URL(), AppID: facts.AppID, AppKey: secret.New(facts.AppKey), UserID: facts.UserID, Logger: log}
 		fmt.Fprintf(stdout, "No MEETING_* credentials set: using the embedded meeting simulator.\n"+
 			"Sample meeting %s is running. Try:\n  /kick %s\n  /kick %s \"Jane Doe\"\n  /kick %s +8613800000000 -- spamming\n  kick 3\n",
 			facts.ConferenceID, facts.ConferenceID, facts.ConferenceID, facts.ConferenceID)

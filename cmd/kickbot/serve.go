@@ -23,7 +23,6 @@ import (
 	"github.com/kickbot/kickbot/health"
 	"github.com/kickbot/kickbot/meeting"
 	"github.com/kickbot/kickbot/metrics"
-	"github.com/kickbot/kickbot/secret"
 )
 
 // startupTimeout bounds auth.test at start-up.
@@ -132,7 +131,7 @@ func serveOn(ctx context.Context, cfg config.Config, log zerolog.Logger, ln net.
 	httpDone := make(chan error, 1)
 	hctx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
 	if ln != nil {
-		hh := health.Handler(readiness{bot: b, meeting: mc, metrics: m}, reg)
+		hh := health.Handler(readiness{bot: b, meeting: mc}, reg)
 		// kickbot_slack_connected is refreshed on every request, scrapes
 		// included: setting it only from /readyz left it stale when nothing
 		// probed readiness.
@@ -169,14 +168,9 @@ func serveOn(ctx context.Context, cfg config.Config, log zerolog.Logger, ln net.
 type readiness struct {
 	bot     *bot.Bot
 	meeting *meeting.Client
-	metrics *metrics.Metrics
 }
 
-func (r readiness) SlackConnected() bool {
-	c := r.bot.Connected()
-	r.metrics.Connected(c)
-	return c
-}
+func (r readiness) SlackConnected() bool { return r.bot.Connected() }
 
 func (r readiness) MeetingReady(ctx context.Context) error { return r.meeting.Check(ctx) }
 
@@ -205,10 +199,6 @@ func slackHTTPClient(workers int) *http.Client {
 	tr.MaxIdleConnsPerHost = max(workers, 8) + 2
 	return &http.Client{Timeout: 30 * time.Second, Transport: tr}
 }
-
-func loadConsoleConfig() (config.Config, error) { return config.ConsoleFromEnvironment() }
-
-func secretOf(s string) secret.String { return secret.New(s) }
 
 // newLogger builds the process logger. format "console" is for people,
 // anything else JSON for machines.

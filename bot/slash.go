@@ -43,7 +43,7 @@ func (b *Bot) onSlashCommand(ctx context.Context, envelopeID string, cmd slack.S
 		return
 	}
 	if req.Kind == commands.KindHelp {
-		b.ack(ctx, envelopeID, ephemeral(commands.Message{Text: commands.Usage()}))
+		b.ack(ctx, envelopeID, ephemeral(commands.RenderHelp()))
 		b.metrics.Command("help")
 		return
 	}

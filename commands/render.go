@@ -42,7 +42,7 @@ func Usage() string { return usage }
 
 // RenderHelp is the reply to "/kick" and "/kick help".
 func RenderHelp() Message {
-	return Message{Text: "How to use /kick", Blocks: []slack.Block{section(usage)}}
+	return Message{Text: usage, Blocks: []slack.Block{section(usage)}}
 }
 
 // RenderInputError says what was wrong with the command, then shows usage.

@@ -278,7 +278,7 @@ func fittingPageSize(r *meeting.Roster, opts ListOptions, v rosterView) int {
 		if c := jsonLen(p.Phone); c > phoneCost {
 			phoneCost, worst.Phone = c, p.Phone
 		}
-		if c := queryEscapedLen(p.ID); c > idCost && (ButtonValue{ParticipantID: p.ID}).validate() == nil {
+		if c := queryEscapedLen(p.ID); c > idCost && (ButtonValue{Conference: r.ConferenceID, ParticipantID: p.ID}).validate() == nil {
 			idCost, worst.ID = c, p.ID
 		}
 		if n := opts.ChannelNotes[p.ID]; n != "" {

@@ -343,3 +343,20 @@ func TestRowNote(t *testing.T) {
 	mustContain(t, visible(t, m), "being called\n⚠️ <@U123> asked to disconnect *Carl Berg*",
 		"Disconnected from this list:\n• ✅ *&lt;!channel&gt;* disconnected by <@U123>")
 }
+
+// Long participant IDs that grow when query-escaped shrink the page too:
+// the page-size guard must count the IDs it puts in every button.
+func TestRenderRosterPageCountsLongIDs(t *testing.T) {
+	r := &meeting.Roster{ConferenceID: "914083136", ReadAt: time.Unix(1764064800, 0)}
+	for i := range 200 {
+		id := fmt.Sprintf("%03d", i) + strings.Repeat("-%", 58) + "1"
+		r.Participants = append(r.Participants, meeting.Participant{ID: id, Name: fmt.Sprintf("P %03d", i)})
+	}
+	m := RenderRosterPage(r, ListOptions{ListID: "L1", PageSize: 40})
+	if size := checkSlackLimits(t, m); size > 20*1024 {
+		t.Errorf("a page of 120-character IDs is %d bytes, over Slack's 20 KB", size)
+	}
+	if n := len(buttons(t, m)[ActionDisconnect]); n == 0 {
+		t.Errorf("no Disconnect buttons: the long IDs were refused instead of paged")
+	}
+}

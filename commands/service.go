@@ -202,19 +202,6 @@ func (s *Service) Execute(ctx context.Context, k Kick, roster *meeting.Roster, r
 	return o
 }
 
-// Failed is the outcome of a kick that could not even be planned (the roster
-// read failed), so that every accepted command still ends visibly.
-func (s *Service) Failed(k Kick, err error) Outcome {
-	now := s.now()
-	msg := UserMessage(err)
-	o := Outcome{Kick: k, Status: StatusFailed, Err: err, UserMessage: msg, RequestIDs: requestIDs(nil, err),
-		Started: now, Finished: now}
-	for _, t := range k.Targets {
-		o.Targets = append(o.Targets, TargetOutcome{Target: t, Result: ResultFailed, Detail: msg})
-	}
-	return o
-}
-
 // kickOutcome reads one kicked participant's fate from the confirming
 // roster. If the call failed and nothing confirms the participant left,
 // it is reported failed, with the reason.
@@ -236,13 +223,6 @@ func kickOutcome(m Match, dr *meeting.DisconnectResult, failure string) TargetOu
 	case failure != "":
 		to.Result = ResultFailed
 		to.Detail = failure
-	case dr != nil && dr.After != nil:
-		if _, present := dr.After.ByID(id); present {
-			to.Result = ResultStillPresent
-			to.Detail = "the meeting still lists them after the disconnect call"
-		} else {
-			to.Result = ResultGone
-		}
 	default:
 		to.Result = ResultFailed
 		to.Detail = "kickbot could not confirm whether they left; check the meeting"

@@ -93,12 +93,3 @@ func KindOf(err error) Kind {
 	}
 	return KindUnknown
 }
-
-// Temporary reports whether retrying the same call later may succeed.
-func (k Kind) Temporary() bool {
-	switch k {
-	case KindRateLimited, KindServer, KindNetwork, KindLocked:
-		return true
-	}
-	return false
-}

@@ -124,20 +124,19 @@ func parse(text string, maxTargets int) (Request, *InputError) {
 	// The cap is on what the user typed: Slack sends & < > as 5- or
 	// 4-character entities, so a raw text up to 5× the cap may still fit.
 	// Counting the raw text first bounds the work on huge payloads.
-	if n := utf8.RuneCountInString(text); n > maxTextRunes {
-		if n > 5*maxTextRunes {
-			return Request{}, inputErrorf("the command is too long (%d characters; at most %d)", n, maxTextRunes)
-		}
-		if m := utf8.RuneCountInString(slackUnescaper.Replace(text)); m > maxTextRunes {
-			return Request{}, inputErrorf("the command is too long (%d characters; at most %d)", m, maxTextRunes)
-		}
+	if n := utf8.RuneCountInString(text); n > 5*maxTextRunes {
+		return Request{}, inputErrorf("the command is too long (%d characters; at most %d)", n, maxTextRunes)
+	}
+	typed := slackUnescaper.Replace(text)
+	if m := utf8.RuneCountInString(typed); m > maxTextRunes {
+		return Request{}, inputErrorf("the command is too long (%d characters; at most %d)", m, maxTextRunes)
 	}
 	for _, r := range text {
 		if unicode.IsControl(r) && !unicode.IsSpace(r) {
 			return Request{}, inputErrorf("the command contains a control character (%U); type it again without it", r)
 		}
 	}
-	sc := scanner{s: slackUnescaper.Replace(text)}
+	sc := scanner{s: typed}
 
 	first, ok, err := sc.next()
 	if err != nil {
@@ -321,7 +320,7 @@ func containsTarget(ts []Target, t Target) bool {
 		if u.Kind != t.Kind {
 			continue
 		}
-		if u.Value == t.Value || t.Kind == TargetName && strings.EqualFold(u.Value, t.Value) {
+		if u.Value == t.Value || t.Kind == TargetName && strings.EqualFold(normalizeName(u.Value), normalizeName(t.Value)) {
 			return true
 		}
 	}

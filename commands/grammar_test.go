@@ -259,3 +259,15 @@ func TestParseCapCountsTypedCharacters(t *testing.T) {
 		t.Errorf("a 2,001-character command: err = %v, want too long counting typed characters", err)
 	}
 }
+
+// Names that read the same once invisible characters are dropped are one
+// target, as Resolve would match them.
+func TestParseCollapsesInvisiblyDifferentNames(t *testing.T) {
+	req, err := Parse("914083136 \"Jane\u200bDoe\" \"janedoe\"", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(req.Targets) != 1 {
+		t.Errorf("targets = %v, want one", req.Targets)
+	}
+}

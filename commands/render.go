@@ -397,7 +397,7 @@ func requestIDPart(ids []string) string {
 	}
 	esc := make([]string, len(shown))
 	for i, id := range shown {
-		esc[i] = Escape(clip(oneLine(id), 80))
+		esc[i] = escapeText(clip(id, 80))
 	}
 	s := requestIDLabel(ids) + strings.Join(esc, ", ")
 	if len(ids) > len(shown) {

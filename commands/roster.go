@@ -174,6 +174,12 @@ func appendFolded(dst []byte, s string) []byte {
 			dst = append(dst, ' ')
 			space = false
 		}
+		switch r { // the look-alikes the list shows for * and `, as normalizeName undoes them
+		case '\u2217':
+			r = '*'
+		case '\u02cb':
+			r = '`'
+		}
 		dst = utf8.AppendRune(dst, unicode.ToLower(r))
 	}
 	return dst

@@ -184,7 +184,7 @@ func (c *Client) String() string {
 func (c *Client) GoString() string { return c.String() }
 
 func (c *Client) authMethod() string {
-	if c.cfg.AppID != "" && !c.cfg.AppKey.IsZero() {
+	if c.useAppAuth() {
 		return "app id " + c.cfg.AppID
 	}
 	return "account " + c.cfg.Account

@@ -10,7 +10,8 @@ import (
 // sharedFetchTimeout bounds a token fetch shared by several callers. The fetch
 // runs detached from the caller that started it, so that caller's cancellation
 // does not fail everyone else waiting on the same key; this bound is what
-// stops it instead. It covers retries (3 × ≤ 2 s backoff) plus HTTP timeouts.
+// stops it instead. It is a cap: with slow HTTP timeouts a fetch's retries
+// can need longer, and are then cut short.
 const sharedFetchTimeout = 30 * time.Second
 
 // errFetchTimeout is the cause set on a shared fetch's context when

@@ -23,7 +23,7 @@ func (b *Bot) onInteraction(ctx context.Context, envelopeID string, cb slack.Int
 	a := cb.ActionCallback.BlockActions[0]
 	b.enqueue(ctx, envelopeID, job{kind: jobClick, click: cb, action: *a}, func() {
 		b.metrics.Click("busy")
-		b.log.Warn().Str("user", cb.User.ID).Msg("queue full: a click was refused")
+		b.audit.Record(AuditEntry{Action: "busy", User: cb.User.ID, Channel: cb.Channel.ID, Outcome: "queue_full"})
 	})
 }
 

@@ -76,7 +76,7 @@ func TestFileSurvivesRestart(t *testing.T) {
 		want := map[string]any{
 			"event": "audit", "action": "kick", "user": user, "channel": "C0123", "conference": "914083136",
 			"targets": []any{"ba9acb1e216d11eabc5165c2b91ad427", "+8613800000000"}, "reason": "spamming",
-			"outcome": "done", "request_ids": []any{"req-1"}, "duration_ms": float64(1500), "error_kind": "", "level": "info",
+			"outcome": "done", "request_ids": []any{"req-1"}, "duration_ms": float64(1500), "error_kind": "", "level": "info", "message": "decision",
 		}
 		for k, w := range want {
 			if !reflect.DeepEqual(got[k], w) {

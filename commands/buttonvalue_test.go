@@ -34,7 +34,10 @@ func TestButtonValueRoundTrip(t *testing.T) {
 }
 
 func TestButtonValueRefuses(t *testing.T) {
-	valid, _ := EncodeButtonValue(ButtonValue{Conference: "914083136", ParticipantID: pid1, ListID: "L1", Page: 1, ReadAt: 5})
+	valid, err := EncodeButtonValue(ButtonValue{Conference: "914083136", ParticipantID: pid1, ListID: "L1", Page: 1, ReadAt: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, s := range []string{
 		"", "garbage", "k1", "k2|914083136|" + pid1 + "|L1|1|5|",
 		valid + "|", strings.TrimSuffix(valid, "|"),

@@ -159,7 +159,10 @@ func TestRenderHostileNames(t *testing.T) {
 	}
 	svc := newService(&fakeMeeting{roster: r})
 	k := Kick{Actor: "U123", Channel: "C42", Conference: "914083136", Reason: "<!channel> & co", Targets: targets}
-	roster, res, _ := svc.Plan(context.Background(), k)
+	roster, res, err := svc.Plan(context.Background(), k)
+	if err != nil {
+		t.Fatal(err)
+	}
 	o := svc.Execute(context.Background(), k, roster, res)
 	amb := RenderAmbiguous(k, []Ambiguity{{Target: name("<!channel>"), Candidates: r.Participants}})
 	for label, m := range map[string]Message{
@@ -194,7 +197,10 @@ func TestRenderManyTargetsStaysWithinLimits(t *testing.T) {
 	}
 	svc := newService(&fakeMeeting{roster: r})
 	k := Kick{Actor: "U123", Channel: "C42", Conference: "914083136", Reason: strings.Repeat("<", 500), Targets: targets}
-	roster, res, _ := svc.Plan(context.Background(), k)
+	roster, res, err := svc.Plan(context.Background(), k)
+	if err != nil {
+		t.Fatal(err)
+	}
 	o := svc.Execute(context.Background(), k, roster, res)
 	m := RenderOutcome(o)
 	size := checkSlackLimits(t, m)
@@ -309,7 +315,10 @@ func TestRenderOutcomeText(t *testing.T) {
 	svc := newService(&fakeMeeting{roster: r})
 	k := Kick{Actor: "console", Conference: "914083136", Reason: "spam & <eggs>",
 		Targets: []Target{name("<!channel>"), id("z1234567"), id(alice.ID), name("Nobody")}}
-	roster, res, _ := svc.Plan(context.Background(), k)
+	roster, res, err := svc.Plan(context.Background(), k)
+	if err != nil {
+		t.Fatal(err)
+	}
 	got := RenderOutcomeText(svc.Execute(context.Background(), k, roster, res))
 	want := strings.Join([]string{
 		"Disconnected 2 of 4 participants from meeting 914083136 (Weekly all-hands) (2 disconnected, 1 not found, 1 refused).",

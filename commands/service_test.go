@@ -169,7 +169,10 @@ func TestServiceUnconfirmed(t *testing.T) {
 	f := &fakeMeeting{roster: sampleRoster(), noResult: true}
 	svc := newService(f)
 	k := Kick{Conference: "914083136", Targets: []Target{id(carl.ID)}}
-	roster, res, _ := svc.Plan(context.Background(), k)
+	roster, res, err := svc.Plan(context.Background(), k)
+	if err != nil {
+		t.Fatal(err)
+	}
 	o := svc.Execute(context.Background(), k, roster, res)
 	if o.Status != StatusFailed || o.Targets[0].Result != ResultFailed || !strings.Contains(o.Targets[0].Detail, "could not confirm") {
 		t.Errorf("nil result without error: %v %+v; want failed, not confirmed", o.Status, o.Targets)

@@ -125,7 +125,8 @@ func TestProcessSIGTERMDrainsInFlightKick(t *testing.T) {
 		t.Errorf("the in-flight kick's outcome was not posted in its thread before exit")
 	}
 	logs := p.stderr.String()
-	if !strings.Contains(logs, "draining accepted work") || !strings.Contains(logs, `"message":"stopped"`) {
+	if !strings.Contains(logs, "draining accepted work") || !strings.Contains(logs, `"why":"shutdown requested"`) ||
+		!strings.Contains(logs, `"message":"stopped"`) {
 		t.Errorf("the log does not show the drain:\n%s", logs)
 	}
 	assertNoSecrets(t, "the log", logs)

@@ -3,7 +3,6 @@ package meeting
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -146,10 +145,7 @@ type appAuthBody struct {
 }
 
 func (c *Client) prepareAppAuth(h http.Header) ([]byte, error) {
-	nonce, err := newNonce()
-	if err != nil {
-		return nil, err
-	}
+	nonce := randomHex()
 	exp := c.now().Add(appAuthSignatureTTL).Unix()
 	sig := signAppAuth(c.cfg.AppKey.Reveal(), c.cfg.AppID, c.cfg.UserID, exp, nonce)
 	h.Set("Authorization", appAuthHeader(sig, c.cfg.AppID))
@@ -173,15 +169,6 @@ func signAppAuth(appKey, appID, userID string, expireTime int64, nonce string) s
 
 func appAuthHeader(signature, appID string) string {
 	return "HMAC-SHA256 signature=" + signature + ",access=" + base64.StdEncoding.EncodeToString([]byte(appID))
-}
-
-// newNonce is 32 random hex characters (the API accepts 32–64).
-func newNonce() (string, error) {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(b[:]), nil
 }
 
 type accountAuthBody struct {

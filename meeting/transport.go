@@ -114,7 +114,7 @@ func (c *Client) attempt(ctx context.Context, call apiCall, u string, attempt in
 	if err != nil {
 		return nil, &Error{Kind: KindBadRequest, Op: call.op, Err: errors.New("building request failed")}
 	}
-	ourID := newRequestID()
+	ourID := randomHex()
 	req.Header.Set("X-Request-ID", ourID)
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
@@ -194,7 +194,10 @@ func canceledError(ctx context.Context, op string, err error) *Error {
 	return &Error{Kind: KindCanceled, Op: op, Err: err}
 }
 
-func newRequestID() string {
+// randomHex is 32 random hex characters: our request IDs, and appauth nonces
+// (the API accepts 32–64).
+// crypto/rand.Read never fails (Go 1.24+).
+func randomHex() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])

@@ -146,6 +146,12 @@ func New(cfg Config, sm *socketmode.Client, svc *commands.Service, log zerolog.L
 	return b
 }
 
+// setConnected records the connection state for /readyz and the metrics.
+func (b *Bot) setConnected(up bool) {
+	b.connected.Store(up)
+	b.metrics.Connected(up)
+}
+
 // Connected reports whether the Socket Mode connection is up (for /readyz).
 func (b *Bot) Connected() bool { return b.connected.Load() }
 
@@ -190,7 +196,7 @@ loop:
 		}
 	}
 
-	b.connected.Store(false)
+	b.setConnected(false)
 	stopSocket()
 	close(b.queue) // the event loop was the only producer
 	why := "shutdown requested"
@@ -230,10 +236,10 @@ func (b *Bot) handleEvent(ctx context.Context, evt socketmode.Event) {
 	case socketmode.EventTypeConnecting:
 		// A (re)connect attempt means the socket is down: readiness must not
 		// wait for the attempt to fail, which can take long in an outage.
-		b.connected.Store(false)
+		b.setConnected(false)
 		b.log.Info().Msg("connecting to Slack")
 	case socketmode.EventTypeConnectionError:
-		b.connected.Store(false)
+		b.setConnected(false)
 		b.log.Warn().Interface("error", evt.Data).Msg("Slack connection failed; retrying")
 	case socketmode.EventTypeInvalidAuth:
 		b.log.Error().Msg("Slack refused SLACK_APP_TOKEN (invalid_auth)")
@@ -241,7 +247,7 @@ func (b *Bot) handleEvent(ctx context.Context, evt socketmode.Event) {
 		if ce, ok := evt.Data.(*socketmode.ConnectedEvent); ok && ce.ConnectionCount > 0 {
 			b.metrics.Reconnect()
 		}
-		b.connected.Store(true)
+		b.setConnected(true)
 		b.log.Info().Msg("connected to Slack")
 	case socketmode.EventTypeHello:
 		if evt.Request != nil && evt.Request.NumConnections > 1 {
@@ -249,7 +255,7 @@ func (b *Bot) handleEvent(ctx context.Context, evt socketmode.Event) {
 				Msg("another process holds a socket with this app token and will receive a share of commands")
 		}
 	case socketmode.EventTypeDisconnect:
-		b.connected.Store(false)
+		b.setConnected(false)
 	case socketmode.EventTypeSlashCommand:
 		cmd, ok := evt.Data.(slack.SlashCommand)
 		if !ok || evt.Request == nil {

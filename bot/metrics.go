@@ -13,6 +13,7 @@ type Metrics interface {
 	AckLatency(d time.Duration)
 	QueueDepth(n int)
 	Reconnect()
+	Connected(up bool)
 	Disconnects(result string, n int)
 }
 
@@ -23,6 +24,7 @@ func (nopMetrics) Click(string)             {}
 func (nopMetrics) AckLatency(time.Duration) {}
 func (nopMetrics) QueueDepth(int)           {}
 func (nopMetrics) Reconnect()               {}
+func (nopMetrics) Connected(bool)           {}
 func (nopMetrics) Disconnects(string, int)  {}
 
 // envelopeIDOf pulls envelope_id out of a raw frame slack-go could not parse.

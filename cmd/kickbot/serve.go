@@ -131,14 +131,7 @@ func serveOn(ctx context.Context, cfg config.Config, log zerolog.Logger, ln net.
 	httpDone := make(chan error, 1)
 	hctx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
 	if ln != nil {
-		hh := health.Handler(readiness{bot: b, meeting: mc}, reg)
-		// kickbot_slack_connected is refreshed on every request, scrapes
-		// included: setting it only from /readyz left it stale when nothing
-		// probed readiness.
-		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			m.Connected(b.Connected())
-			hh.ServeHTTP(w, r)
-		})
+		h := health.Handler(readiness{bot: b, meeting: mc}, reg)
 		go func() {
 			defer func() {
 				if r := recover(); r != nil {

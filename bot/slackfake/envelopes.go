@@ -9,10 +9,12 @@ import (
 
 // envelope is one Socket Mode envelope; frame is marshalled once and reused by Redeliver.
 type envelope struct {
-	id, typ    string
-	frame      []byte
-	sent       time.Time // latest write to a socket
-	deliveries int
+	id, typ      string
+	payload      any // kept for RedeliverAsNew
+	retryAttempt int
+	frame        []byte
+	sent         time.Time // latest write to a socket
+	deliveries   int
 }
 
 // Slash describes a slash command invocation. Empty fields get Slack-like defaults:
@@ -26,7 +28,8 @@ type Slash struct {
 	TriggerID                          string
 	EnterpriseID                       string
 	IsEnterpriseInstall                bool
-	RetryAttempt                       int // envelope retry_attempt (Slack sends 0)
+	RetryAttempt                       int    // envelope retry_attempt (Slack sends 0)
+	RetryReason                        string // envelope retry_reason ("" on a first delivery)
 	ResponseURLOverride, TokenOverride string
 }
 
@@ -105,7 +108,7 @@ func (s *Server) SlashCommand(c Slash) string {
 	if c.EnterpriseID != "" {
 		payload["enterprise_id"] = c.EnterpriseID
 	}
-	s.enqueueLocked(id, "slash_commands", payload, true, c.RetryAttempt)
+	s.enqueueLocked(id, "slash_commands", payload, true, c.RetryAttempt, c.RetryReason)
 	return id
 }
 
@@ -175,7 +178,7 @@ func (s *Server) BlockAction(a Action) string {
 	if !a.IsEphemeral {
 		payload["message"] = s.actionMessageLocked(a)
 	}
-	s.enqueueLocked(id, "interactive", payload, true, 0)
+	s.enqueueLocked(id, "interactive", payload, true, 0, "")
 	return id
 }
 
@@ -226,6 +229,23 @@ func (s *Server) Redeliver(envelopeID string) bool {
 	return true
 }
 
+// RedeliverAsNew queues the same slash command or interaction again under a NEW envelope ID,
+// with retry_attempt one more than the original's and retry_reason set (e.g. "timeout"), as
+// Slack has been seen to do. The payload is identical: same trigger_id, same response_url (its
+// uses are shared with the original). It returns the new envelope ID, or false for an unknown
+// envelope ID.
+func (s *Server) RedeliverAsNew(envelopeID, reason string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	env, ok := s.state.envelopes[envelopeID]
+	if !ok || env.id == "" {
+		return "", false
+	}
+	id := s.nextEnvelopeIDLocked()
+	s.enqueueLocked(id, env.typ, env.payload, true, env.retryAttempt+1, reason)
+	return id, true
+}
+
 // SendRaw queues an arbitrary text frame (for malformed-frame fault tests). It has no envelope
 // ID and is never acked.
 func (s *Server) SendRaw(frame []byte) {
@@ -258,21 +278,21 @@ func (s *Server) nextEnvelopeIDLocked() string {
 	return fmt.Sprintf("%08x-fake-4e00-8000-%012d", s.state.envSeq, s.state.envSeq)
 }
 
-func (s *Server) enqueueLocked(id, typ string, payload any, acceptsResponse bool, retryAttempt int) {
+func (s *Server) enqueueLocked(id, typ string, payload any, acceptsResponse bool, retryAttempt int, retryReason string) {
 	frame, err := json.Marshal(map[string]any{
 		"envelope_id":              id,
 		"type":                     typ,
 		"payload":                  payload,
 		"accepts_response_payload": acceptsResponse,
 		"retry_attempt":            retryAttempt,
-		"retry_reason":             "",
+		"retry_reason":             retryReason,
 	})
 	if err != nil {
 		// Only maps of strings and raw JSON go in; a failure here is a bug in the fake.
 		s.state.problems = append(s.state.problems, "marshal envelope: "+err.Error())
 		return
 	}
-	env := &envelope{id: id, typ: typ, frame: frame}
+	env := &envelope{id: id, typ: typ, payload: payload, retryAttempt: retryAttempt, frame: frame}
 	s.state.envelopes[id] = env
 	s.state.pending = append(s.state.pending, env)
 	s.state.wakeLinksLocked()

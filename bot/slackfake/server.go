@@ -48,7 +48,15 @@ type config struct {
 	pingInterval        time.Duration
 	redeliverUnacked    bool
 	maxResponseURLUses  int
+	responseURLLifetime time.Duration
 	approxConnectionSec int
+
+	clock         Clock
+	limits        map[string]Limit
+	rateLimitsOff bool
+	rateLimitBody bool
+	editWindow    time.Duration
+	disconnectGap time.Duration
 }
 
 // Option configures a Server.
@@ -76,14 +84,31 @@ func WithTeam(id, domain string) Option {
 }
 
 // WithRedeliverUnacked makes the server re-queue every envelope that was written to a socket
-// but not acked when that socket goes away (drop, disconnect, oversized frame), as Slack has
-// been observed to do. Off by default so that tests see each envelope exactly once unless
-// they call Redeliver.
+// but not acked when that socket goes away (drop, oversized frame), as Slack has been observed
+// to do. On by default (strict): the app must be idempotent. A socket closed after a
+// disconnect frame always hands its unacked envelopes to the next socket, whatever this says.
 func WithRedeliverUnacked(on bool) Option { return func(c *config) { c.redeliverUnacked = on } }
 
-// WithResponseURLLimit caps how many times one response_url may be used (Slack: 5). Uses
-// beyond the cap get HTTP 404 "used_url" and are not recorded as messages. 0 = no cap (default).
+// WithResponseURLLimit caps how many times one response_url may be used (default 5, Slack's
+// "up to 5 times within 30 minutes"). Uses beyond the cap get HTTP 404 "used_url" and are not
+// recorded as messages. 0 = no cap.
 func WithResponseURLLimit(n int) Option { return func(c *config) { c.maxResponseURLUses = n } }
+
+// WithResponseURLLifetime sets how long a response_url works after its envelope was created
+// (default 30 minutes). Later uses get HTTP 404 "expired_url" (Slack documents the lifetime but
+// not the error; the fake's choice). 0 = forever.
+func WithResponseURLLifetime(d time.Duration) Option {
+	return func(c *config) { c.responseURLLifetime = d }
+}
+
+// WithEditWindow makes chat.update of a message older than d fail with edit_window_closed, as
+// in a workspace whose admins limit message editing. Off (0) by default, like Slack's default.
+func WithEditWindow(d time.Duration) Option { return func(c *config) { c.editWindow = d } }
+
+// WithDisconnectGrace sets how long a socket stays open after SendDisconnect wrote its
+// disconnect frame before the server closes it (Slack: about 10 s after "warning"). Default 10 s;
+// slack-go reconnects at once, so it normally closes the socket itself long before.
+func WithDisconnectGrace(d time.Duration) Option { return func(c *config) { c.disconnectGap = d } }
 
 // Server is the fake Slack. Create it with New or NewT.
 type Server struct {
@@ -110,6 +135,12 @@ func New(opts ...Option) *Server {
 		teamDomain:          DefaultTeamDomain,
 		pingInterval:        DefaultPingInterval,
 		approxConnectionSec: 18060,
+		redeliverUnacked:    true,
+		maxResponseURLUses:  5,
+		responseURLLifetime: 30 * time.Minute,
+		clock:               realClock{},
+		limits:              DefaultLimits(),
+		disconnectGap:       10 * time.Second,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -123,6 +154,7 @@ func New(opts ...Option) *Server {
 		up: websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }},
 	}
 	s.state.init()
+	s.state.rateLimitBody = cfg.rateLimitBody
 	s.state.users[cfg.botUserID] = User{ID: cfg.botUserID, Name: "kickbot", RealName: "kickbot", IsBot: true}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /apps.connections.open", s.handleConnectionsOpen)
@@ -167,6 +199,9 @@ func (s *Server) Close() {
 	s.http.Close()
 	s.wg.Wait()
 }
+
+// now is the time on the server's clock.
+func (s *Server) now() time.Time { return s.cfg.clock.Now() }
 
 // goOwned runs f in a goroutine owned by the server (waited for by Close). It reports false,
 // without running f, when the server is already closed.

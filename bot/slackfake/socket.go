@@ -39,7 +39,10 @@ func (l *link) kill() {
 // ticket URL for /link/.
 func (s *Server) handleConnectionsOpen(w http.ResponseWriter, r *http.Request) {
 	const method = "apps.connections.open"
-	if !s.prelude(w, r, method) {
+	rec, finish := s.startCall(w, method, "")
+	defer finish()
+	w = rec
+	if !s.prelude(w, r, method, "") || !s.limit(w, method, "") {
 		return
 	}
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -150,7 +153,8 @@ func (s *Server) unlink(l *link) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.state.links, l.id)
-	if s.cfg.redeliverUnacked {
+	// After a disconnect frame Slack hands what this socket never acked to the next one.
+	if s.cfg.redeliverUnacked || l.draining {
 		var again []*envelope
 		seen := map[string]bool{}
 		for _, id := range l.sent {
@@ -186,7 +190,7 @@ func (s *Server) writeLoop(l *link) {
 		s.state.pending[0] = nil
 		s.state.pending = s.state.pending[1:]
 		// Sent is stamped before the write so an ack can never be seen before its Sent time.
-		env.sent = time.Now()
+		env.sent = s.now()
 		env.deliveries++
 		if env.id != "" {
 			l.sent = append(l.sent, env.id)
@@ -246,7 +250,7 @@ func (s *Server) readLoop(l *link) {
 		if err != nil {
 			return
 		}
-		received := time.Now()
+		received := s.now()
 		if len(data) >= MaxFrameSize {
 			s.mu.Lock()
 			s.state.oversized++
@@ -286,8 +290,11 @@ func (s *Server) readLoop(l *link) {
 	}
 }
 
-// SendDisconnect writes {"type":"disconnect","reason":…} to every open socket and stops
-// delivering on them; queued envelopes wait for the client's next socket.
+// SendDisconnect writes {"type":"disconnect","reason":…} ("warning", "refresh_requested",
+// "link_disabled", …) to every open socket and stops delivering on them; queued envelopes wait
+// for the client's next socket. Like Slack, the server then closes each of those sockets (close
+// frame 1001) if the client has not done so within the disconnect grace (WithDisconnectGrace),
+// and envelopes written to them but never acked are delivered again on the next socket.
 func (s *Server) SendDisconnect(reason string) {
 	s.mu.Lock()
 	links := s.state.linkList()
@@ -307,8 +314,30 @@ func (s *Server) SendDisconnect(reason string) {
 		l.writeMu.Unlock()
 		if err != nil {
 			l.kill()
+			continue
+		}
+		if !s.goOwned(func() { s.closeAfterGrace(l) }) {
+			l.kill()
 		}
 	}
+}
+
+// closeAfterGrace closes a socket that was sent a disconnect frame once the grace has passed.
+func (s *Server) closeAfterGrace(l *link) {
+	t := time.NewTimer(s.cfg.disconnectGap)
+	defer t.Stop()
+	select {
+	case <-l.done:
+		return
+	case <-s.ctx.Done():
+		return
+	case <-t.C:
+	}
+	l.writeMu.Lock()
+	msg := websocket.FormatCloseMessage(websocket.CloseGoingAway, "disconnect")
+	_ = l.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(writeWait))
+	l.writeMu.Unlock()
+	l.kill()
 }
 
 // DropConnection closes every open socket's TCP connection abruptly (no close frame).

@@ -44,6 +44,14 @@ type state struct {
 	users        map[string]User
 	channels     map[string]Channel
 	respURLs     map[string]*responseURL
+	foreign      map[msgKey]bool   // messages posted by someone else: chat.update refuses them
+	updateErrs   map[msgKey]string // scripted chat.update error per message
+
+	// Rate limits.
+	buckets       map[string]*bucket
+	retryUntil    map[string]time.Time // end of the latest Retry-After given per limit key
+	callLog       []Call
+	rateLimitBody bool
 }
 
 type msgKey struct{ channel, ts string }
@@ -51,6 +59,7 @@ type msgKey struct{ channel, ts string }
 type responseURL struct {
 	envelopeID, channel, user string
 	uses                      int
+	created                   time.Time
 }
 
 func (st *state) init() {
@@ -69,6 +78,10 @@ func (st *state) init() {
 	st.users = map[string]User{}
 	st.channels = map[string]Channel{}
 	st.respURLs = map[string]*responseURL{}
+	st.foreign = map[msgKey]bool{}
+	st.updateErrs = map[msgKey]string{}
+	st.buckets = map[string]*bucket{}
+	st.retryUntil = map[string]time.Time{}
 }
 
 func (st *state) notifyLocked() {
@@ -126,6 +139,8 @@ type Message struct {
 	EnvelopeID      string          // response_url: the envelope whose response_url was used
 	Blocks          json.RawMessage // exactly as sent (nil when none)
 	At              time.Time
+
+	postedAt time.Time // when first posted (for the edit window); zero if unknown
 }
 
 // BlockCount is the number of top-level blocks.

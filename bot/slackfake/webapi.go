@@ -7,29 +7,31 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 )
 
-// Slack's documented message limits; enforcing them catches rendering bugs in tests.
-const (
-	maxBlocks   = 50
-	maxTextLen  = 40000
-	maxBodySize = 4 << 20
-)
+const maxBodySize = 4 << 20
 
-// handleWebAPI serves every /{method} except apps.connections.open.
+// handleWebAPI serves every /{method} except apps.connections.open. Order: scripted faults,
+// token, rate limit, then the method itself.
 func (s *Server) handleWebAPI(w http.ResponseWriter, r *http.Request) {
 	method := r.PathValue("method")
-	if !s.prelude(w, r, method) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBodySize)
+	formErr := r.ParseForm()
+	rec, finish := s.startCall(w, method, r.Form.Get("channel"))
+	defer finish()
+	w = rec
+	if !s.prelude(w, r, method, r.Form.Get("channel")) {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxBodySize)
-	if err := r.ParseForm(); err != nil {
+	if formErr != nil {
 		writeError(w, "invalid_form_data")
 		return
 	}
 	if e := s.checkBotToken(r); e != "" {
 		writeError(w, e)
+		return
+	}
+	if !s.limit(w, method, r.Form.Get("channel")) {
 		return
 	}
 	switch method {
@@ -74,29 +76,28 @@ func (s *Server) checkBotToken(r *http.Request) string {
 	}
 }
 
-// checkMessage validates text and blocks like Slack; it returns the blocks (nil if absent).
-func checkMessage(text string, blocksField string, hasBlocks bool) (json.RawMessage, string) {
-	if len(text) > maxTextLen {
-		return nil, "msg_too_long"
+// writeMessageError answers a message validation error; invalid_blocks carries Slack's details.
+func writeMessageError(w http.ResponseWriter, e string, details []string) {
+	if len(details) == 0 {
+		writeError(w, e)
+		return
 	}
-	if !hasBlocks {
-		return nil, ""
+	noteError(w, e)
+	msgs := make([]string, len(details))
+	for i, d := range details {
+		msgs[i] = "[ERROR] " + d
 	}
-	var bs []json.RawMessage
-	if err := json.Unmarshal([]byte(blocksField), &bs); err != nil {
-		return nil, "invalid_blocks_format"
-	}
-	if len(bs) > maxBlocks {
-		return nil, "invalid_blocks"
-	}
-	return json.RawMessage(blocksField), ""
+	writeJSON(w, map[string]any{
+		"ok": false, "error": e, "errors": details,
+		"response_metadata": map[string]any{"messages": msgs},
+	})
 }
 
 func (s *Server) chatPost(w http.ResponseWriter, r *http.Request, method string) {
 	f := r.PostForm
 	channel, text, threadTS := f.Get("channel"), f.Get("text"), f.Get("thread_ts")
 	_, hasBlocks := f["blocks"]
-	blocks, e := checkMessage(text, f.Get("blocks"), hasBlocks)
+	blocks, e, details := checkMessage(text, f.Get("blocks"), hasBlocks)
 	switch {
 	case e != "":
 	case channel == "":
@@ -107,7 +108,7 @@ func (s *Server) chatPost(w http.ResponseWriter, r *http.Request, method string)
 		e = "user_not_found"
 	}
 	if e != "" {
-		writeError(w, e)
+		writeMessageError(w, e, details)
 		return
 	}
 
@@ -122,11 +123,12 @@ func (s *Server) chatPost(w http.ResponseWriter, r *http.Request, method string)
 	ts := s.nextTSLocked()
 	m := Message{
 		Method: method, Channel: channel, TS: ts, ThreadTS: threadTS, Text: text,
-		User: f.Get("user"), ReplyBroadcast: f.Get("reply_broadcast") == "true", Blocks: blocks, At: time.Now(),
+		User: f.Get("user"), ReplyBroadcast: f.Get("reply_broadcast") == "true", Blocks: blocks, At: s.now(),
 	}
 	s.state.messages = append(s.state.messages, m)
 	if method == "chat.postMessage" {
 		cur := m
+		cur.postedAt = m.At
 		s.state.posted[msgKey{channel, ts}] = &cur
 	}
 	s.state.notifyLocked()
@@ -144,19 +146,27 @@ func (s *Server) chatUpdate(w http.ResponseWriter, r *http.Request) {
 	channel, ts, text := f.Get("channel"), f.Get("ts"), f.Get("text")
 	_, hasText := f["text"]
 	_, hasBlocks := f["blocks"]
-	blocks, e := checkMessage(text, f.Get("blocks"), hasBlocks)
+	blocks, e, details := checkMessage(text, f.Get("blocks"), hasBlocks)
 	if e != "" {
-		writeError(w, e)
+		writeMessageError(w, e, details)
 		return
 	}
 
 	s.mu.Lock()
-	cur, known := s.state.posted[msgKey{channel, ts}]
+	key := msgKey{channel, ts}
+	cur, known := s.state.posted[key]
+	now := s.now()
 	switch {
 	case s.state.notInChannel[channel]:
 		e = "not_in_channel"
 	case channel == "" || ts == "" || !known:
 		e = "message_not_found"
+	case s.state.updateErrs[key] != "":
+		e = s.state.updateErrs[key]
+	case s.state.foreign[key]:
+		e = "cant_update_message"
+	case s.cfg.editWindow > 0 && !cur.postedAt.IsZero() && now.Sub(cur.postedAt) > s.cfg.editWindow:
+		e = "edit_window_closed"
 	case !hasText && !hasBlocks:
 		e = "no_text"
 	}
@@ -175,7 +185,7 @@ func (s *Server) chatUpdate(w http.ResponseWriter, r *http.Request) {
 			cur.Blocks = nil
 		}
 	}
-	cur.At = time.Now()
+	cur.At = now
 	m := Message{Method: "chat.update", Channel: channel, TS: ts, ThreadTS: cur.ThreadTS, Text: text, Blocks: blocks, At: cur.At}
 	s.state.messages = append(s.state.messages, m)
 	result := *cur
@@ -271,14 +281,17 @@ func (s *Server) conversationsInfo(w http.ResponseWriter, r *http.Request) {
 
 // newResponseURLLocked mints the response_url of one envelope.
 func (s *Server) newResponseURLLocked(envelopeID, channel, user string) string {
-	s.state.respURLs[envelopeID] = &responseURL{envelopeID: envelopeID, channel: channel, user: user}
+	s.state.respURLs[envelopeID] = &responseURL{envelopeID: envelopeID, channel: channel, user: user, created: s.now()}
 	return s.http.URL + "/response/" + envelopeID
 }
 
 // handleResponseURL records a post to an envelope's response_url as Message{Method:"response_url"}.
 func (s *Server) handleResponseURL(w http.ResponseWriter, r *http.Request) {
 	const method = "response_url"
-	if !s.prelude(w, r, method) {
+	rec, finish := s.startCall(w, method, "")
+	defer finish()
+	w = rec
+	if !s.prelude(w, r, method, "") || !s.limit(w, method, "") {
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodySize))
@@ -303,7 +316,7 @@ func (s *Server) handleResponseURL(w http.ResponseWriter, r *http.Request) {
 	if string(msg.Blocks) == "null" {
 		msg.Blocks = nil
 	}
-	blocks, e := checkMessage(msg.Text, string(msg.Blocks), msg.Blocks != nil)
+	blocks, e, details := checkMessage(msg.Text, string(msg.Blocks), msg.Blocks != nil)
 	if e == "" && msg.Text == "" && blocks == nil && !msg.DeleteOriginal {
 		e = "no_text"
 	}
@@ -313,25 +326,32 @@ func (s *Server) handleResponseURL(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case !ok:
 		e = "invalid_url"
+	case s.cfg.responseURLLifetime > 0 && s.now().Sub(ru.created) > s.cfg.responseURLLifetime:
+		e = "expired_url"
 	case s.cfg.maxResponseURLUses > 0 && ru.uses >= s.cfg.maxResponseURLUses:
 		e = "used_url"
 	}
 	if e != "" {
 		s.mu.Unlock()
+		noteError(w, e)
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		status := http.StatusBadRequest
-		if e == "invalid_url" || e == "used_url" {
+		if e == "invalid_url" || e == "used_url" || e == "expired_url" {
 			status = http.StatusNotFound
 		}
 		w.WriteHeader(status)
-		_, _ = fmt.Fprintf(w, `{"ok":false,"error":%q}`, e)
+		body := map[string]any{"ok": false, "error": e}
+		if len(details) > 0 {
+			body["errors"] = details
+		}
+		_ = json.NewEncoder(w).Encode(body)
 		return
 	}
 	ru.uses++
 	s.state.messages = append(s.state.messages, Message{
 		Method: method, Channel: ru.channel, User: ru.user, EnvelopeID: ru.envelopeID,
 		ThreadTS: msg.ThreadTS, Text: msg.Text, Blocks: blocks, ResponseType: msg.ResponseType,
-		ReplaceOriginal: msg.ReplaceOriginal, DeleteOriginal: msg.DeleteOriginal, At: time.Now(),
+		ReplaceOriginal: msg.ReplaceOriginal, DeleteOriginal: msg.DeleteOriginal, At: s.now(),
 	})
 	s.state.notifyLocked()
 	s.mu.Unlock()

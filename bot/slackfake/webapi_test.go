@@ -163,7 +163,8 @@ func TestLookups(t *testing.T) {
 }
 
 func TestScriptedFaults(t *testing.T) {
-	fake := NewT(t)
+	clock := NewManualClock(time.Unix(1700000000, 0))
+	fake := NewT(t, WithClock(clock))
 	ctx := ctxT(t)
 	api := newAPI(fake, DefaultBotToken)
 	post := func(ctx context.Context) error {
@@ -187,11 +188,19 @@ func TestScriptedFaults(t *testing.T) {
 			t.Errorf("fail next: %q, want fatal_error", got)
 		}
 	}
+	// The scripted Retry-After binds like a real one: 2 s on the clock must pass first.
+	if err := post(ctx); !errors.As(err, &rl) || rl.RetryAfter != 2*time.Second {
+		t.Errorf("post while the scripted Retry-After runs: %v, want RetryAfter 2s", err)
+	}
+	clock.Advance(2 * time.Second)
 	if err := post(ctx); err != nil {
 		t.Errorf("after the scripted faults: %v, want success", err)
 	}
-	if got := fake.Calls("chat.postMessage"); got != 5 {
-		t.Errorf("calls = %d, want 5", got)
+	if got := fake.Calls("chat.postMessage"); got != 6 {
+		t.Errorf("calls = %d, want 6", got)
+	}
+	if got := fake.LimitStats(); got != (LimitStats{RateLimited: 2, DuringRetryAfter: 4}) {
+		t.Errorf("limit stats = %+v, want 2 rate limited and 4 calls during the Retry-After", got)
 	}
 
 	fake.SetLatency("chat.postMessage", time.Minute)
@@ -257,7 +266,8 @@ func TestResponseURL(t *testing.T) {
 }
 
 func TestConcurrentPostsGetUniqueIncreasingTS(t *testing.T) {
-	fake := NewT(t)
+	// 200 posts at once to one channel test ts ordering, not Slack's per-channel rate.
+	fake := NewT(t, WithoutRateLimit("chat.postMessage"))
 	api := newAPI(fake, DefaultBotToken)
 	ctx := ctxT(t)
 	const n = 200

@@ -99,8 +99,9 @@ func (s *Server) SetChannel(c Channel) {
 // recorder remembers what a handler answered, for the call log.
 type recorder struct {
 	http.ResponseWriter
-	status int
-	err    string
+	status     int
+	err        string
+	retryAfter time.Duration
 }
 
 func (r *recorder) WriteHeader(code int) {
@@ -141,7 +142,7 @@ func (s *Server) startCall(w http.ResponseWriter, method, channel string) (*reco
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		c := &s.state.callLog[i]
-		c.Status, c.Error = rec.status, rec.err
+		c.Status, c.Error, c.RetryAfter = rec.status, rec.err, rec.retryAfter
 		s.state.notifyLocked()
 	}
 }
@@ -203,12 +204,7 @@ func (s *Server) prelude(w http.ResponseWriter, r *http.Request, method, channel
 // it has answered with a rate-limit error.
 func (s *Server) limit(w http.ResponseWriter, method, channel string) bool {
 	s.mu.Lock()
-	now := s.now()
-	key := s.limitKey(method, channel)
-	retryAfter := s.takeLocked(method, key, now)
-	if retryAfter > 0 {
-		s.state.retryUntil[key] = now.Add(retryAfter)
-	}
+	retryAfter := s.takeLocked(method, s.limitKey(method, channel), s.now())
 	s.mu.Unlock()
 	if retryAfter == 0 {
 		return true
@@ -223,7 +219,11 @@ func (s *Server) writeRateLimited(w http.ResponseWriter, retryAfter time.Duratio
 	s.mu.Lock()
 	body := s.state.rateLimitBody
 	s.mu.Unlock()
-	w.Header().Set("Retry-After", fmt.Sprint(int64(ceilSecond(retryAfter)/time.Second)))
+	retryAfter = ceilSecond(retryAfter)
+	if r, ok := w.(*recorder); ok {
+		r.retryAfter = retryAfter
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(int64(retryAfter/time.Second)))
 	if body {
 		writeError(w, "rate_limited")
 		return

@@ -168,9 +168,9 @@ func (s *Server) limitKey(method, channel string) string {
 }
 
 // takeLocked decides whether a call at now passes method's limit; if not, it returns the
-// Retry-After to give. A call made while an earlier Retry-After is running is refused with
-// the time left: Slack does not promise to serve it, and refusing makes a client that ignores
-// Retry-After visible.
+// Retry-After to give and starts that Retry-After's window. A call made while an earlier
+// Retry-After is running is refused with the time left (the window is not extended): Slack
+// does not promise to serve it, and refusing makes a client that ignores Retry-After visible.
 func (s *Server) takeLocked(method, key string, now time.Time) time.Duration {
 	if s.cfg.rateLimitsOff {
 		return 0
@@ -178,6 +178,15 @@ func (s *Server) takeLocked(method, key string, now time.Time) time.Duration {
 	if until := s.state.retryUntil[key]; now.Before(until) {
 		return ceilSecond(until.Sub(now))
 	}
+	ra := s.bucketLocked(method, key, now)
+	if ra > 0 {
+		s.state.retryUntil[key] = now.Add(ra)
+	}
+	return ra
+}
+
+// bucketLocked takes a token from the bucket of key, or returns how long until one is there.
+func (s *Server) bucketLocked(method, key string, now time.Time) time.Duration {
 	l := s.cfg.limits[method]
 	if l.off() {
 		return 0

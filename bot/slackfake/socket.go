@@ -165,8 +165,8 @@ func (s *Server) unlink(l *link) {
 			again = append(again, s.state.envelopes[id])
 		}
 		s.state.pending = append(again, s.state.pending...)
-		s.state.wakeLinksLocked()
 	}
+	s.state.wakeLinksLocked() // the turn may have been this link's
 	s.state.notifyLocked()
 }
 
@@ -175,7 +175,7 @@ func (s *Server) writeLoop(l *link) {
 	for {
 		l.writeMu.Lock()
 		s.mu.Lock()
-		if len(s.state.pending) == 0 || l.draining {
+		if len(s.state.pending) == 0 || l.draining || s.state.turnLocked() != l.id {
 			wake := s.state.work
 			s.mu.Unlock()
 			l.writeMu.Unlock()
@@ -189,6 +189,8 @@ func (s *Server) writeLoop(l *link) {
 		env := s.state.pending[0]
 		s.state.pending[0] = nil
 		s.state.pending = s.state.pending[1:]
+		s.state.lastTaker = l.id
+		s.state.wakeLinksLocked() // the next envelope is another link's turn
 		// Sent is stamped before the write so an ack can never be seen before its Sent time.
 		env.sent = s.now()
 		env.deliveries++
@@ -308,6 +310,7 @@ func (s *Server) SendDisconnect(reason string) {
 		l.writeMu.Lock()
 		s.mu.Lock()
 		l.draining = true
+		s.state.wakeLinksLocked()
 		s.mu.Unlock()
 		_ = l.conn.SetWriteDeadline(time.Now().Add(writeWait))
 		err := l.conn.WriteMessage(websocket.TextMessage, frame)

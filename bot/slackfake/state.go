@@ -24,6 +24,7 @@ type state struct {
 	ticketSeq int
 	links     map[int]*link
 	linkSeq   int
+	lastTaker int // link that took the latest envelope: the next goes to the next link
 	opens     int // successful apps.connections.open
 	sockets   int // sockets that got their hello
 	acks      []Ack
@@ -92,6 +93,28 @@ func (st *state) notifyLocked() {
 func (st *state) wakeLinksLocked() {
 	close(st.work)
 	st.work = make(chan struct{})
+}
+
+// turnLocked is the ID of the link that may take the next pending envelope: the first open,
+// non-draining link after lastTaker, round robin. Slack hands each envelope to one socket with
+// "no reliable pattern"; round robin is one such pattern, and spreads work across replicas.
+func (st *state) turnLocked() int {
+	first, next := 0, 0
+	for id, l := range st.links {
+		if l.draining {
+			continue
+		}
+		if first == 0 || id < first {
+			first = id
+		}
+		if id > st.lastTaker && (next == 0 || id < next) {
+			next = id
+		}
+	}
+	if next != 0 {
+		return next
+	}
+	return first
 }
 
 func (st *state) linkList() []*link {

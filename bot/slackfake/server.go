@@ -7,6 +7,15 @@
 // Everything the client does is recorded with timestamps so tests can assert on what a user
 // would see (messages, threads, ack latency) and fault tests can script failures.
 //
+// It is as strict as Slack by default, because a kind fake once hid kicks lost in a throttled
+// raid: Web API rate limits answered with HTTP 429 + Retry-After (DefaultLimits; the body error
+// rate_limited with WithRateLimitBodyError), a running Retry-After enforced and every call that
+// ignored one counted (LimitStats, CallLog), Block Kit limits (invalid_blocks,
+// msg_blocks_too_long, msg_too_long), response_url usable 5 times within 30 minutes, chat.update
+// only on the app's own messages, unacked envelopes redelivered after a lost socket. A test that
+// needs a kinder Slack says so: Lenient, WithoutRateLimit, WithRateLimit, WithResponseURLLimit.
+// WithClock makes the limits deterministic.
+//
 // A Server is safe for concurrent use.
 package slackfake
 

@@ -119,12 +119,18 @@ func WithoutRateLimit(method string) Option {
 // client must cope without it). SetRateLimitBodyError switches it at run time.
 func WithRateLimitBodyError(on bool) Option { return func(c *config) { c.rateLimitBody = on } }
 
-// Lenient turns off the usage limits of a strict Slack: rate limits, response_url use count
-// and lifetime, the edit window, and redelivery of unacked envelopes after a dropped socket.
-// Message validation (Block Kit limits) stays. A test that needs it says so by using it.
+// Lenient turns off the usage limits of a strict Slack: rate limits (and the enforcement of a
+// running Retry-After, scripted or not), response_url use count and lifetime, the edit window,
+// and redelivery of unacked envelopes after a dropped socket. Message validation (Block Kit
+// limits) stays. Options after it still apply: Lenient(), WithRateLimit("chat.update", l) limits
+// just chat.update. A test that needs it says so by using it.
 func Lenient() Option {
 	return func(c *config) {
-		c.rateLimitsOff = true
+		for m, l := range c.limits {
+			l.Every, l.Burst = 0, 0 // keep PerChannel: Retry-After windows stay per channel
+			c.limits[m] = l
+		}
+		c.retryAfterLoose = true
 		c.maxResponseURLUses = 0
 		c.responseURLLifetime = 0
 		c.editWindow = 0
@@ -172,10 +178,7 @@ func (s *Server) limitKey(method, channel string) string {
 // Retry-After is running is refused with the time left (the window is not extended): Slack
 // does not promise to serve it, and refusing makes a client that ignores Retry-After visible.
 func (s *Server) takeLocked(method, key string, now time.Time) time.Duration {
-	if s.cfg.rateLimitsOff {
-		return 0
-	}
-	if until := s.state.retryUntil[key]; now.Before(until) {
+	if until := s.state.retryUntil[key]; now.Before(until) && !s.cfg.retryAfterLoose {
 		return ceilSecond(until.Sub(now))
 	}
 	ra := s.bucketLocked(method, key, now)

@@ -229,3 +229,27 @@ func TestCustomLimit(t *testing.T) {
 		t.Errorf("2nd users.info: %v, want Retry-After 60s", err)
 	}
 }
+
+func TestLenientThenOneLimit(t *testing.T) {
+	clock := NewManualClock(epoch)
+	fake := NewT(t, WithClock(clock), Lenient(), WithRateLimit("chat.update", Limit{Every: time.Minute, Burst: 1}))
+	api := newAPI(fake, DefaultBotToken)
+	ctx := ctxT(t)
+	var ts string
+	for range 10 {
+		var err error
+		if _, ts, err = api.PostMessageContext(ctx, "C1", slack.MsgOptionText("x", false)); err != nil {
+			t.Fatalf("post to a lenient Slack: %v", err)
+		}
+	}
+	update := func() error {
+		_, _, _, err := api.UpdateMessageContext(ctx, "C1", ts, slack.MsgOptionText("y", false))
+		return err
+	}
+	if err := update(); err != nil {
+		t.Fatal(err)
+	}
+	if got := retryAfter(update()); got != time.Minute {
+		t.Errorf("2nd update: RetryAfter %v, want 1m (the one limit asked for after Lenient)", got)
+	}
+}

@@ -60,12 +60,12 @@ type config struct {
 	responseURLLifetime time.Duration
 	approxConnectionSec int
 
-	clock         Clock
-	limits        map[string]Limit
-	rateLimitsOff bool
-	rateLimitBody bool
-	editWindow    time.Duration
-	disconnectGap time.Duration
+	clock           Clock
+	limits          map[string]Limit
+	retryAfterLoose bool // a running Retry-After does not refuse calls by itself (Lenient)
+	rateLimitBody   bool
+	editWindow      time.Duration
+	disconnectGap   time.Duration
 }
 
 // Option configures a Server.

@@ -34,23 +34,14 @@ type Config struct {
 	DrainTimeout      time.Duration // default 25s: inside Kubernetes' 30s grace period
 	ListMaxAge        time.Duration // default 10m: older lists refuse to act
 	DedupeTTL         time.Duration // default 1h
+	Outbox            OutboxConfig  // pacing of Slack posts and updates
 }
 
 func (c *Config) setDefaults() {
-	def := func(v *int, d int) {
-		if *v <= 0 {
-			*v = d
-		}
-	}
-	defDur := func(v *time.Duration, d time.Duration) {
-		if *v <= 0 {
-			*v = d
-		}
-	}
-	def(&c.Workers, 8)
-	def(&c.QueueSize, 1000)
-	def(&c.MaxTargets, 50)
-	def(&c.UserRateLimit, 30)
+	defInt(&c.Workers, 8)
+	defInt(&c.QueueSize, 1000)
+	defInt(&c.MaxTargets, 50)
+	defInt(&c.UserRateLimit, 30)
 	defDur(&c.AckTimeout, 2*time.Second)
 	defDur(&c.UsergroupCacheTTL, time.Minute)
 	defDur(&c.DrainTimeout, 25*time.Second)
@@ -87,6 +78,7 @@ type Bot struct {
 	audit   Auditor
 	now     func() time.Time
 
+	out     *outbox
 	dedupe  Deduper
 	limiter *userLimiter
 	groups  *groupCache
@@ -94,9 +86,16 @@ type Bot struct {
 	clicks  *clickGuard
 	queue   chan job
 
+	notRun    atomic.Int64 // queued jobs answered "not run" at the drain deadline
+	skipUntil atomic.Int64 // unix ns: the deadline of those answers
 	connected atomic.Bool
 	eventAt   time.Time // when the event loop took its current event; only the loop touches it
 }
+
+// outboxGrace is how long past the drain deadline the outbox may still post
+// what the drained work reported; then the rest goes to each moderator
+// privately (bounded too), and the process exits.
+const outboxGrace = 2 * time.Second
 
 // Option changes an optional collaborator of the Bot.
 type Option func(*Bot)
@@ -140,7 +139,8 @@ func New(cfg Config, sm *socketmode.Client, svc *commands.Service, log zerolog.L
 		b.dedupe = newMemoryDeduper(cfg.DedupeTTL, b.now)
 	}
 	b.limiter = newUserLimiter(cfg.UserRateLimit, b.now)
-	b.groups = newGroupCache(b.api, cfg.UsergroupCacheTTL, b.now)
+	b.out = newOutbox(b.api, log, b.metrics, cfg.OpsChannel, cfg.Outbox)
+	b.groups = newGroupCache(b.api, cfg.UsergroupCacheTTL, b.now, func() { b.metrics.SlackRateLimited("usergroups.users.list") })
 	b.lists = newListStore(b.now)
 	b.clicks = newClickGuard()
 	return b
@@ -205,19 +205,29 @@ loop:
 	}
 	b.log.Info().Str("why", why).Int("pending", len(b.queue)).Dur("deadline", b.cfg.DrainTimeout).Msg("stopping: draining accepted work")
 
+	// The drain has one deadline, whatever Slack or the meeting API do:
+	// workers until it, then the outbox a little longer to post what they
+	// reported, then private answers for whatever Slack still would not take.
+	deadline := time.Now().Add(b.cfg.DrainTimeout)
 	drained := make(chan struct{})
 	go func() { workers.Wait(); close(drained) }()
-	timer := time.NewTimer(b.cfg.DrainTimeout)
+	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
 	select {
 	case <-drained:
 	case <-timer.C:
-		// Meeting calls still running now fail; their outcome (a visible
-		// failure) is posted with a context of its own.
+		// Meeting calls still running now fail, and their outcome (a visible
+		// failure) is reported; jobs not yet started are not run at all.
 		b.log.Warn().Msg("drain deadline reached: cancelling in-flight work")
+		b.skipUntil.Store(deadline.Add(outboxGrace).UnixNano())
 		cancelWork()
 		<-drained
 	}
+	if n := b.notRun.Load(); n > 0 {
+		b.notifyOps(commands.Message{Text: fmt.Sprintf(
+			"⚠️ kickbot stopped before running %d queued command(s); each moderator was told privately to run theirs again.", n)})
+	}
+	b.out.shutdown(deadline.Add(outboxGrace))
 	if runErr != nil {
 		<-runErr
 	}

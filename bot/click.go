@@ -52,7 +52,14 @@ func (b *Bot) runClick(ctx context.Context, j job, t *tracker) {
 	rec := b.lists.get(value.ListID)
 	var recTS string
 	if rec != nil {
-		// Under the lock: runList sets ts once the post returns (see there).
+		// A click can arrive before chat.postMessage returns (or while the
+		// list waits for the channel's turn): wait for the post to settle.
+		select {
+		case <-rec.posted:
+		case <-ctx.Done():
+			refuse("unknown_list", "kickbot is stopping; nothing was done. Try again in a minute.")
+			return
+		}
 		rec.mu.Lock()
 		recTS = rec.ts
 		rec.mu.Unlock()
@@ -70,7 +77,7 @@ func (b *Bot) runClick(ctx context.Context, j job, t *tracker) {
 
 	switch a.ActionID {
 	case commands.ActionDisconnect:
-		b.clickDisconnect(ctx, j, t, rec, value, entry, refuse)
+		b.clickDisconnect(ctx, j, t, rec, recTS, value, entry, refuse)
 	case commands.ActionPrev, commands.ActionNext, commands.ActionRefresh, commands.ActionSearch, commands.ActionClearSearch:
 		b.clickNavigate(ctx, j, t, rec, value, refuse)
 	default:
@@ -79,7 +86,7 @@ func (b *Bot) runClick(ctx context.Context, j job, t *tracker) {
 }
 
 // clickDisconnect kicks the participant of a row, once.
-func (b *Bot) clickDisconnect(ctx context.Context, j job, t *tracker, rec *listRecord, v commands.ButtonValue, entry AuditEntry, refuse func(outcome, text string)) {
+func (b *Bot) clickDisconnect(ctx context.Context, j job, t *tracker, rec *listRecord, recTS string, v commands.ButtonValue, entry AuditEntry, refuse func(outcome, text string)) {
 	user := j.click.User.ID
 	rec.mu.Lock()
 	p, inList := rec.roster.ByID(v.ParticipantID)
@@ -113,24 +120,24 @@ func (b *Bot) clickDisconnect(ctx context.Context, j job, t *tracker, rec *listR
 
 	k := commands.Kick{Actor: user, Channel: rec.channel, Conference: rec.conference,
 		Targets: []commands.Target{{Kind: commands.TargetID, Value: p.ID}}}
-	o := b.kick(ctx, k, j.click.ResponseURL, rec.ts, entry, t, b.metrics.Click)
+	o := b.kick(ctx, k, j.click.ResponseURL, recTS, entry, t, b.metrics.Click)
 	b.clicks.finish(key, o != nil && o.Status != commands.StatusFailed, b.now())
 	if o == nil {
 		return
 	}
 	rec.mu.Lock()
-	defer rec.mu.Unlock()
 	rec.notes[p.ID] = commands.RowNote(*o, p.ID)
+	rec.mu.Unlock()
 	b.showList(rec, j.click.ResponseURL)
 }
 
 // clickNavigate pages, searches or refreshes a list in place.
 func (b *Bot) clickNavigate(ctx context.Context, j job, t *tracker, rec *listRecord, v commands.ButtonValue, refuse func(outcome, text string)) {
 	a := j.action
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
 	switch a.ActionID {
 	case commands.ActionRefresh:
+		// Read without the list's lock: 40 Refresh clicks on a slow meeting
+		// must not hold up anything else.
 		roster, err := b.svc.Meeting.Roster(ctx, rec.conference)
 		if err != nil {
 			k := commands.Kick{Actor: j.click.User.ID, Channel: rec.channel, Conference: rec.conference}
@@ -139,6 +146,7 @@ func (b *Bot) clickNavigate(ctx context.Context, j job, t *tracker, rec *listRec
 			b.metrics.Click("failed")
 			return
 		}
+		rec.mu.Lock()
 		rec.setRoster(roster)
 		// Keep the record of who was disconnected from this list, except
 		// for anyone who is back in the meeting: their old note would now
@@ -148,14 +156,21 @@ func (b *Bot) clickNavigate(ctx context.Context, j job, t *tracker, rec *listRec
 				delete(rec.notes, pid)
 			}
 		}
+		rec.mu.Unlock()
 	case commands.ActionSearch:
+		rec.mu.Lock()
 		rec.query = v.Query
 		rec.page = 0
+		rec.mu.Unlock()
 	case commands.ActionClearSearch:
+		rec.mu.Lock()
 		rec.query = ""
 		rec.page = 0
+		rec.mu.Unlock()
 	default:
+		rec.mu.Lock()
 		rec.page = v.Page
+		rec.mu.Unlock()
 	}
 	b.showList(rec, j.click.ResponseURL)
 	t.answered = true

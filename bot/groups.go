@@ -12,10 +12,12 @@ import (
 // groupCache answers "which of these usergroups is this user in", caching
 // each group's member list briefly (usergroups.users.list is Tier 2).
 type groupCache struct {
-	api    SlackAPI
-	ttl    time.Duration
-	now    func() time.Time
-	flight singleflight.Group
+	api           SlackAPI
+	tier          *tier // usergroups.users.list: Tier 2, app-wide
+	onRateLimited func()
+	ttl           time.Duration
+	now           func() time.Time
+	flight        singleflight.Group
 
 	mu      sync.Mutex
 	members map[string]cachedGroup
@@ -26,8 +28,14 @@ type cachedGroup struct {
 	at    time.Time
 }
 
-func newGroupCache(api SlackAPI, ttl time.Duration, now func() time.Time) *groupCache {
-	return &groupCache{api: api, ttl: ttl, now: now, members: make(map[string]cachedGroup)}
+// lookupTimeout bounds one usergroup look-up with its rate-limit waits; past
+// it the look-up fails and the policy refuses (fail closed).
+const lookupTimeout = 10 * time.Second
+
+func newGroupCache(api SlackAPI, ttl time.Duration, now func() time.Time, onRateLimited func()) *groupCache {
+	return &groupCache{api: api, ttl: ttl, now: now, members: make(map[string]cachedGroup),
+		// Tier 2 is 20+ calls a minute.
+		tier: newTier("usergroups.users.list", 3*time.Second, 5), onRateLimited: onRateLimited}
 }
 
 // MembershipOf returns the groups (of those given) that user belongs to. Any
@@ -54,7 +62,14 @@ func (g *groupCache) group(ctx context.Context, id string) (map[string]bool, err
 		return c.users, nil
 	}
 	v, err, _ := g.flight.Do(id, func() (any, error) {
-		ids, err := g.api.GetUserGroupMembersContext(ctx, id)
+		ctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+		defer cancel()
+		var ids []string
+		err := g.tier.do(ctx, g.onRateLimited, func(ctx context.Context) error {
+			var err error
+			ids, err = g.api.GetUserGroupMembersContext(ctx, id)
+			return err
+		})
 		if err != nil {
 			return nil, err
 		}

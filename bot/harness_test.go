@@ -204,12 +204,20 @@ func (h *harness) outcome(channel string) (parent, reply slackfake.Message) {
 	r := h.waitMsg("thread reply", func(m slackfake.Message) bool {
 		return m.Method == "chat.postMessage" && m.Channel == channel && m.ThreadTS == p.TS
 	})
-	h.eventually("parent updated", func() bool {
-		cur, ok := h.slack.Current(channel, p.TS)
-		return ok && cur.Text != p.Text
+	return h.finalParent(channel, p.TS), r
+}
+
+// finalParent waits for a parent message to show a kick's final status:
+// posted with it when the kick was over before the channel's turn came,
+// else updated to it.
+func (h *harness) finalParent(channel, ts string) slackfake.Message {
+	h.t.Helper()
+	h.eventually("parent showing the final status", func() bool {
+		cur, ok := h.slack.Current(channel, ts)
+		return ok && !strings.HasPrefix(cur.Text, "⏳")
 	})
-	cur, _ := h.slack.Current(channel, p.TS)
-	return cur, r
+	cur, _ := h.slack.Current(channel, ts)
+	return cur
 }
 
 // opsNotice waits for an ops-channel message containing s.

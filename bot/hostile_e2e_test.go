@@ -106,12 +106,7 @@ func (h *harness) kickCmd(text string) (parent, reply slackfake.Message) {
 	r := h.waitMsg("thread reply of "+text, func(m slackfake.Message) bool {
 		return m.Method == "chat.postMessage" && m.Channel == modChannel && m.ThreadTS == p.TS
 	})
-	h.eventually("parent updated", func() bool {
-		cur, ok := h.slack.Current(modChannel, p.TS)
-		return ok && cur.Text != p.Text
-	})
-	cur, _ := h.slack.Current(modChannel, p.TS)
-	return cur, r
+	return h.finalParent(modChannel, p.TS), r
 }
 
 func TestHostileNamesAreInertAndNeverGuessed(t *testing.T) {

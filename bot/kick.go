@@ -81,23 +81,13 @@ func (b *Bot) kick(ctx context.Context, k commands.Kick, responseURL, threadTS s
 		return nil
 	}
 
-	t.channel = k.Channel
+	// The meeting call starts now, whatever Slack is doing: the parent
+	// message waits in the outbox for the channel's turn, and goes out with
+	// the final status if the kick is over by then.
 	if threadTS == "" {
-		ts, err := b.post(k.Channel, "", commands.RenderStarted(k, ""))
-		if err != nil {
-			b.reply(responseURL, commands.RenderCannotPost(k, cannotPostHere(err)))
-			t.answered = true
-			// The ops channel sees every failure (README); this one is
-			// usually a KICK_CHANNELS channel the bot was never invited to.
-			b.notifyOps(commands.RenderCannotPostNotice(k, slackErrorCode(err)))
-			entry.Outcome, entry.ErrorKind, entry.Duration = "cannot_post", slackErrorCode(err), b.now().Sub(start)
-			b.audit.Record(entry)
-			count("cannot_post")
-			return nil
-		}
-		t.parentTS = ts
+		t.th = b.out.startThread(k.Channel, commands.RenderStarted(k, ""), responseURL)
 	} else {
-		t.threadTS = threadTS
+		t.th = b.out.threadAt(k.Channel, threadTS, responseURL)
 	}
 
 	o := b.svc.Execute(ctx, k, roster, res)
@@ -114,40 +104,23 @@ func (b *Bot) kick(ctx context.Context, k commands.Kick, responseURL, threadTS s
 	return &o
 }
 
-// report posts an outcome: the per-target reply in the thread, the parent's
-// final status, and the ops notice with a link to the thread.
+// report queues an outcome: the per-target reply in the thread, the
+// parent's final status, and the ops notice with a link to the thread. The
+// outbox shows it in the channel, or to the moderator privately if the
+// channel will not take it, so the user has their answer from here on.
 func (b *Bot) report(o commands.Outcome, t *tracker) {
-	thread := t.thread()
-	if _, err := b.post(t.channel, thread, commands.RenderOutcome(o)); err != nil {
-		b.log.Error().Err(err).Msg("could not post the outcome in the thread")
-		// The moderator must still learn what happened: privately, then.
-		if b.reply(t.responseURL, commands.RenderOutcome(o)) == nil {
-			t.answered = true
-		}
-	} else {
-		t.answered = true
-	}
-	if t.parentTS != "" {
-		if err := b.update(t.channel, t.parentTS, commands.RenderParentFinal(o)); err != nil {
-			b.log.Warn().Err(err).Msg("could not update the parent message")
-		}
-	}
-	if b.cfg.OpsChannel != "" {
-		b.notifyOps(commands.RenderOpsNotice(o, b.permalink(t.channel, thread)))
-	}
+	b.out.finish(t.th, commands.RenderOutcome(o), commands.RenderParentFinal(o),
+		func(link string) commands.Message { return commands.RenderOpsNotice(o, link) })
+	t.answered = true
 }
 
 // failVisibly answers a job that could not finish (a panic): in its thread
 // when there is one, else privately.
 func (b *Bot) failVisibly(t *tracker, text string) {
 	m := commands.Message{Text: ":x: " + text}
-	if t.channel != "" && t.thread() != "" {
-		if _, err := b.post(t.channel, t.thread(), m); err == nil {
-			if t.parentTS != "" {
-				_ = b.update(t.channel, t.parentTS, m)
-			}
-			return
-		}
+	if t.th != nil {
+		b.out.finish(t.th, m, m, nil)
+		return
 	}
 	b.reply(t.responseURL, m)
 }

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/kickbot/kickbot/commands"
 	"github.com/kickbot/kickbot/meeting"
@@ -29,28 +30,37 @@ func (b *Bot) runList(ctx context.Context, j job, t *tracker) {
 		return
 	}
 	rec := &listRecord{id: newListID(), channel: cmd.ChannelID, conference: req.Conference,
-		notes: map[string]string{}, created: b.now()}
+		notes: map[string]string{}, created: b.now(), posted: make(chan struct{})}
 	rec.setRoster(roster)
 	// Slack shows the message (and delivers clicks on it) before
-	// chat.postMessage returns: register the list first and hold its lock
-	// until its ts is known, so an early click waits instead of being told
-	// the list is not active.
-	rec.mu.Lock()
+	// chat.postMessage returns: the list is registered first, and a click
+	// waits for rec.posted instead of being told the list is not active.
 	b.lists.add(rec)
-	ts, err := b.post(cmd.ChannelID, "", b.renderList(rec))
-	rec.ts = ts
+	k := commands.Kick{Actor: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference}
+	b.out.post(cmd.ChannelID, b.renderList(rec), cmd.ResponseURL, func(ts string, err error) {
+		b.listPosted(rec, ts, err, k, cmd.ResponseURL, entry, start)
+	})
+	t.answered = true // the outbox posts it, or listPosted answers privately
+}
+
+// listPosted records where a list was posted, or tells the moderator why it
+// was not. It runs once per list, when the outbox is done with it.
+func (b *Bot) listPosted(rec *listRecord, ts string, err error, k commands.Kick, responseURL string, entry AuditEntry, start time.Time) {
+	rec.mu.Lock()
+	if err == nil {
+		rec.ts = ts
+		rec.msg = b.out.threadAt(rec.channel, ts, "")
+	}
 	rec.mu.Unlock()
+	close(rec.posted)
 	if err != nil {
 		b.lists.remove(rec.id)
-		k := commands.Kick{Actor: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference}
-		b.reply(cmd.ResponseURL, commands.RenderCannotPost(k, cannotPostHere(err)))
-		t.answered = true
+		b.reply(responseURL, commands.RenderCannotPost(k, cannotPostHere(err)))
 		entry.Outcome, entry.ErrorKind = "cannot_post", slackErrorCode(err)
 		b.audit.Record(entry)
 		b.metrics.Command("cannot_post")
 		return
 	}
-	t.answered = true
 	entry.Outcome, entry.Duration = "listed", b.now().Sub(start)
 	b.audit.Record(entry)
 	b.metrics.Command("listed")
@@ -70,15 +80,20 @@ func (b *Bot) renderList(rec *listRecord) commands.Message {
 }
 
 // showList replaces a list message after a click: in place for a channel
-// list, through the click's response_url for a private one.
+// list (queued in the outbox, where waiting updates collapse into the
+// latest), through the click's response_url for a private one. It takes
+// rec.mu only to render: no lock is held across a network call.
 func (b *Bot) showList(rec *listRecord, responseURL string) {
+	rec.mu.Lock()
 	m := b.renderList(rec)
+	msg := rec.msg
+	rec.mu.Unlock()
 	if rec.ephemeral {
 		b.replaceReply(responseURL, m)
 		return
 	}
-	if err := b.update(rec.channel, rec.ts, m); err != nil {
-		b.log.Warn().Err(err).Msg("could not update the participant list")
+	if msg != nil {
+		b.out.updateMessage(msg, m)
 	}
 }
 
@@ -92,7 +107,9 @@ func (b *Bot) offerCandidates(k commands.Kick, roster *meeting.Roster, amb []com
 			only[p.ID] = true
 		}
 	}
-	rec := &listRecord{id: newListID(), channel: k.Channel, conference: k.Conference, ephemeral: true,
+	posted := make(chan struct{})
+	close(posted) // nothing to post: it is answered privately
+	rec := &listRecord{id: newListID(), channel: k.Channel, conference: k.Conference, ephemeral: true, posted: posted,
 		intro: commands.RenderAmbiguous(k, amb), only: only, notes: map[string]string{}, created: b.now()}
 	rec.setRoster(roster)
 	b.lists.add(rec)

@@ -13,10 +13,12 @@ import (
 // listRecord is what the bot knows about a participant list it posted. Clicks
 // are checked against it, never against what the button claims.
 type listRecord struct {
-	mu         sync.Mutex // serialises renders and updates of this message
+	mu         sync.Mutex // guards the fields that change; never held across a network call
 	id         string
 	channel    string
-	ts         string
+	posted     chan struct{} // closed when the outbox has posted the list, or given up
+	ts         string        // set before posted is closed; "" if it was not posted
+	msg        *thread       // the posted message, for updates and replies
 	conference string
 	roster     *meeting.Roster
 	page       int

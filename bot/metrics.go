@@ -15,6 +15,9 @@ type Metrics interface {
 	Reconnect()
 	Connected(up bool)
 	Disconnects(result string, n int)
+	OutboxQueued(n int)             // messages waiting for Slack
+	SlackRateLimited(method string) // a 429 (or rate_limited) from Slack
+	OutboxWait(d time.Duration)     // how long a message waited before Slack took it
 }
 
 type nopMetrics struct{}
@@ -26,6 +29,9 @@ func (nopMetrics) QueueDepth(int)           {}
 func (nopMetrics) Reconnect()               {}
 func (nopMetrics) Connected(bool)           {}
 func (nopMetrics) Disconnects(string, int)  {}
+func (nopMetrics) OutboxQueued(int)         {}
+func (nopMetrics) SlackRateLimited(string)  {}
+func (nopMetrics) OutboxWait(time.Duration) {}
 
 // envelopeIDOf pulls envelope_id out of a raw frame slack-go could not parse.
 func envelopeIDOf(raw json.RawMessage) string {

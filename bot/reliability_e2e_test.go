@@ -9,6 +9,7 @@ package bot_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -149,14 +150,22 @@ func relRepliesNaming(h *harness, name string) []slackfake.Message {
 	return out
 }
 
-// relWaitReplies waits until the moderation channel has n thread replies.
-func relWaitReplies(h *harness, n int) []slackfake.Message {
-	h.t.Helper()
-	ms, err := h.slack.WaitMessages(h.ctx(), n, relIsThreadReply)
-	if err != nil {
-		h.t.Fatalf("waiting for %d thread replies: %v\nmessages:%s", n, err, h.dumpMessages())
+// relOutcomes counts the kick outcomes shown in thread replies. When the
+// channel is busy, Slack's posting limit makes kickbot show several
+// outcomes in one reply; each outcome names who requested it once.
+func relOutcomes(h *harness) int {
+	n := 0
+	for _, m := range relReplies(h) {
+		n += strings.Count(allText(m), "Requested by")
 	}
-	return ms
+	return n
+}
+
+// relWaitReplies waits until the moderation channel's thread replies show
+// n kick outcomes.
+func relWaitReplies(h *harness, n int) {
+	h.t.Helper()
+	h.eventually(fmt.Sprintf("%d kick outcomes in thread replies", n), func() bool { return relOutcomes(h) >= n })
 }
 
 // relParents is every parent message of a kick, as it reads now.
@@ -426,10 +435,9 @@ func TestReliabilityMeetingFaults(t *testing.T) {
 		}
 		for wave := 1; wave <= 2; wave++ {
 			h.eventually("a kick of this wave in its hang-up", func() bool {
-				return len(relParents(h)) >= (wave-1)*workers+1 && h.sim.Active() > 0
+				return len(relHangUpsOK(h, relConf)) >= (wave-1)*workers && h.sim.Active() > 0
 			})
 			h.sim.ExpireControlTokens()
-			relWaitReplies(h, wave*workers)
 		}
 		relWaitReplies(h, n)
 		relWaitFinal(h)
@@ -579,8 +587,8 @@ func TestReliabilitySocketDisconnectsAndRedelivery(t *testing.T) {
 			t.Errorf("%s: %d thread replies, want one saying disconnected", p.Name, len(rs))
 		}
 	}
-	if n := len(relParents(h)); n != len(envs)+1 {
-		t.Errorf("%d parent messages, want %d: a redelivered envelope ran again", n, len(envs)+1)
+	if n := relOutcomes(h); n != len(envs)+1 {
+		t.Errorf("%d kick outcomes shown, want %d: a redelivered envelope ran again", n, len(envs)+1)
 	}
 	if perPID[fresh.ID] != 1 {
 		t.Errorf("the command after the redeliveries was not executed once")
@@ -800,24 +808,35 @@ func TestReliabilityShutdownDuringBurst(t *testing.T) {
 		t.Errorf("Run took %v to return with DrainTimeout %v", took, drain)
 	}
 
-	// Run has returned: every accepted command must already show its end.
+	// Run has returned: every accepted command must already show its end,
+	// in the thread or (what Slack would not take in time, and what was
+	// never started) privately.
 	var done, failedThread, failedPrivate int
 	for _, id := range envs {
 		p := pidOf[id]
 		rs := relRepliesNaming(h, p.Name)
 		priv := relPrivate(h, id)
-		switch {
-		case len(rs)+len(priv) != 1:
+		if len(rs)+len(priv) != 1 {
 			t.Errorf("%s: %d thread replies and %d private answers, want exactly one outcome", p.Name, len(rs), len(priv))
-		case len(rs) == 1 && strings.Contains(allText(rs[0]), "Disconnected 1 participant"):
+			continue
+		}
+		where, text := "thread", ""
+		if len(rs) == 1 {
+			text = allText(rs[0])
+		} else {
+			where, text = "private", allText(priv[0])
+		}
+		line := lineWith(text, p.Name)
+		switch {
+		case strings.Contains(line, "— disconnected"):
 			done++
-		case len(rs) == 1 && strings.Contains(allText(rs[0]), "Could not disconnect"):
+		case where == "thread" && strings.Contains(line, "failed"):
 			if failedThread++; failedThread == 1 {
-				t.Logf("moderator saw in the thread: %q", rs[0].Text)
+				t.Logf("moderator saw in the thread: %q", line)
 			}
-		case len(priv) == 1 && strings.Contains(allText(priv[0]), "Nothing was done"):
+		case where == "private" && (strings.Contains(line, "failed") || strings.Contains(text, "Nothing was done")):
 			if failedPrivate++; failedPrivate == 1 {
-				t.Logf("moderator saw privately: %q", priv[0].Text)
+				t.Logf("moderator saw privately: %q", text)
 			}
 		default:
 			t.Errorf("%s: unexpected outcome %s%s", p.Name, h.dumpMessages(), relTexts(priv))
@@ -841,10 +860,10 @@ func TestReliabilityShutdownDuringBurst(t *testing.T) {
 		t.Errorf("meeting disconnected %d participants but %d were reported done", len(relHangUpsOK(h, relConf)), done)
 	}
 
-	// Stopped means stopped: a command sent now is never taken.
+	// Stopped means stopped: no socket is left to take a command.
+	h.eventually("the bot's socket closed", func() bool { return h.slack.Sockets() == 0 })
 	late := relSend(h, ps[n].ID)
-	time.Sleep(300 * time.Millisecond)
-	if h.slack.AckCount(late) != 0 || relCount(relHangUpsOK(h, relConf))[ps[n].ID] != 0 {
+	if h.slack.AckCount(late) != 0 || h.slack.Pending() == 0 {
 		t.Errorf("a command sent after shutdown was taken")
 	}
 	t.Logf("SIGTERM with %d accepted: Run returned nil after %v (DrainTimeout %v); %d done, %d failed visibly in the thread, %d failed visibly in private",
@@ -946,8 +965,8 @@ func TestReliabilitySharedDeduperAcrossReplicas(t *testing.T) {
 			t.Errorf("%s: %d thread replies, want 1", p.Name, len(rs))
 		}
 	}
-	if r := len(relReplies(h)); r != n+1 {
-		t.Errorf("%d thread replies, want %d: a redelivery ran on the second replica", r, n+1)
+	if r := relOutcomes(h); r != n+1 {
+		t.Errorf("%d kick outcomes shown, want %d: a redelivery ran on the second replica", r, n+1)
 	}
 	dd.mu.Lock()
 	calls := dd.calls

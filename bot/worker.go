@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"time"
+
+	"github.com/kickbot/kickbot/commands"
 )
 
 // work runs jobs until the queue is closed and empty. A panic in one job
@@ -11,8 +14,31 @@ import (
 func (b *Bot) work(ctx context.Context) {
 	for j := range b.queue {
 		b.metrics.QueueDepth(len(b.queue))
+		if ctx.Err() != nil {
+			b.skipJob(j)
+			continue
+		}
 		b.runJob(ctx, j)
 	}
+}
+
+// skipJob answers a job the drain deadline left unstarted: nothing was done,
+// and the moderator is told to run it again. The ops channel gets one
+// summary for all of them (Run).
+func (b *Bot) skipJob(j job) {
+	b.notRun.Add(1)
+	url, user, channel := j.slash.ResponseURL, j.slash.UserID, j.slash.ChannelID
+	if j.kind == jobClick {
+		url, user, channel = j.click.ResponseURL, j.click.User.ID, j.click.Channel.ID
+	}
+	// All of them share one deadline, so a Slack that hangs cannot hold
+	// the exit back.
+	ctx, cancel := context.WithDeadline(context.Background(), time.Unix(0, b.skipUntil.Load()))
+	defer cancel()
+	if err := respond(ctx, b.api, url, commands.Message{Text: "⚠️ Not run: kickbot is restarting. Nothing was done — run it again."}, false); err != nil {
+		b.log.Warn().Err(err).Msg("could not tell the moderator their command was not run")
+	}
+	b.audit.Record(AuditEntry{Action: "not_run", User: user, Channel: channel, Conference: j.req.Conference, Outcome: "not_run"})
 }
 
 func (b *Bot) runJob(ctx context.Context, j job) {
@@ -45,16 +71,7 @@ func (b *Bot) runJob(ctx context.Context, j job) {
 // tracker remembers how far a job got, so a panic can still be answered in
 // the right place (the thread if there is one, else privately).
 type tracker struct {
-	channel     string
-	parentTS    string // the parent message this job posted
-	threadTS    string // an existing message to reply under (a list)
+	th          *thread // where the job reports, once it has a place
 	responseURL string
 	answered    bool
-}
-
-func (t *tracker) thread() string {
-	if t.parentTS != "" {
-		return t.parentTS
-	}
-	return t.threadTS
 }

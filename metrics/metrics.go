@@ -31,7 +31,15 @@ type Metrics struct {
 	queueDepth   prometheus.Gauge
 	reconnects   prometheus.Counter
 	slackConnect prometheus.Gauge
+	outQueued    prometheus.Gauge
+	slackLimited *prometheus.CounterVec
+	outWait      prometheus.Histogram
 }
+
+// waitBuckets cover a message's wait in the outbox: none when Slack is idle,
+// about a second per message ahead of it when a channel is busy, and long
+// Retry-Afters.
+var waitBuckets = []float64{0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120}
 
 // New creates the metrics and registers them on reg. It panics if they are
 // already registered there, which is a wiring mistake. A nil reg leaves them
@@ -68,6 +76,15 @@ func New(reg prometheus.Registerer) *Metrics {
 		slackConnect: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "kickbot_slack_connected", Help: "1 while the Socket Mode connection is up.",
 		}),
+		outQueued: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "kickbot_outbox_queued", Help: "Slack messages and updates waiting to be sent (rate limits, thread order).",
+		}),
+		slackLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kickbot_slack_rate_limited_total", Help: "Rate-limit answers (429 or rate_limited) from Slack, by Web API method.",
+		}, []string{"method"}),
+		outWait: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "kickbot_outbox_wait_seconds", Help: "Time a Slack message waited in the outbox before Slack took it.", Buckets: waitBuckets,
+		}),
 	}
 	// Start the cache series at zero so hit ratios are defined from the first scrape.
 	for _, token := range []string{"access", "control"} {
@@ -77,7 +94,7 @@ func New(reg prometheus.Registerer) *Metrics {
 	}
 	if reg != nil {
 		reg.MustRegister(m.commands, m.clicks, m.disconnects, m.apiRequests, m.apiDuration, m.tokenCache,
-			m.ackLatency, m.queueDepth, m.reconnects, m.slackConnect)
+			m.ackLatency, m.queueDepth, m.reconnects, m.slackConnect, m.outQueued, m.slackLimited, m.outWait)
 	}
 	return m
 }
@@ -160,4 +177,25 @@ func (m *Metrics) TokenCache(token string, hit bool) {
 		result = "hit"
 	}
 	m.tokenCache.WithLabelValues(token, result).Inc()
+}
+
+// OutboxQueued sets the number of Slack messages waiting to be sent.
+func (m *Metrics) OutboxQueued(n int) {
+	if m != nil {
+		m.outQueued.Set(float64(n))
+	}
+}
+
+// SlackRateLimited counts one rate-limit answer from Slack for method.
+func (m *Metrics) SlackRateLimited(method string) {
+	if m != nil {
+		m.slackLimited.WithLabelValues(method).Inc()
+	}
+}
+
+// OutboxWait observes how long a message waited before Slack took it.
+func (m *Metrics) OutboxWait(d time.Duration) {
+	if m != nil {
+		m.outWait.Observe(d.Seconds())
+	}
 }

@@ -53,11 +53,11 @@ func errorCases() []errorCase {
 			setup: func(e *env) {
 				e.sim.AddConference("700000002").Subject("Done").Scheduler(e.facts.UserID).Passwords("111111", "222222").Ended()
 			},
-			call: roster("700000002"), kind: meeting.KindNotRunning},
+			call: roster("700000002"), kind: meeting.KindMeetingEnded},
 		{name: "meeting not running on token", setup: fail(epToken, 1, meetingtest.Fault{Status: 400, Code: "MMC.111072005"}),
 			kind: meeting.KindNotRunning, code: "MMC.111072005"},
 		{name: "meeting closed on hang-up", setup: fail(epHangUp, 1, meetingtest.Fault{Status: 400, Code: "MMC.111072006"}),
-			call: kick(), kind: meeting.KindNotRunning, code: "MMC.111072006"},
+			call: kick(), kind: meeting.KindMeetingEnded, code: "MMC.111072006"},
 		{name: "token user is not the scheduler",
 			setup: func(e *env) {
 				e.sim.AddConference("700000003").Subject("Theirs").Scheduler("someone-else").Passwords("111111", "222222").Running()
@@ -69,9 +69,9 @@ func errorCases() []errorCase {
 			kind: meeting.KindUnauthorized, status: 401},
 		{name: "control token refused twice", setup: fail(epRealTime, 2, meetingtest.Fault{Status: 401, Code: "MMC.118000001", Msg: "USER_TOKEN_AUTH_FAILED"}),
 			kind: meeting.KindUnauthorized, status: 401, code: "MMC.118000001"},
-		{name: "forbidden", setup: fail(epRealTime, 1, meetingtest.Fault{Status: 403}),
+		{name: "forbidden twice", setup: fail(epRealTime, 2, meetingtest.Fault{Status: 403}),
 			kind: meeting.KindForbidden, status: 403},
-		{name: "insufficient permissions", setup: fail(epHangUp, 1, meetingtest.Fault{Status: 400, Code: "MMC.111070002"}),
+		{name: "insufficient permissions twice", setup: fail(epHangUp, 2, meetingtest.Fault{Status: 400, Code: "MMC.111070002"}),
 			call: kick(), kind: meeting.KindForbidden, code: "MMC.111070002"},
 		{name: "strict mode unknown pid", opts: envOpt{sim: []meetingtest.Option{meetingtest.WithStrictHangUp(true)}},
 			call: kick("0123456789abcdef0123456789abcdef"), kind: meeting.KindParticipantNotFound, status: 400, code: "MMC.111072008"},

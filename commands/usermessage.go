@@ -9,6 +9,15 @@ import (
 	"github.com/kickbot/kickbot/meeting"
 )
 
+// detailAnswerLost is a kicked participant's detail when the disconnect
+// call's answer was lost (or was a server error) and no roster could be
+// read afterwards: the call may well have worked.
+const detailAnswerLost = "the meeting service's answer to the disconnect was lost, and kickbot could not check whether they left; check the meeting before trying again"
+
+// detailPhoneHidden answers a phone target the roster cannot match because
+// the meeting masks phone numbers.
+const detailPhoneHidden = "this meeting hides phone numbers; use the name or the Disconnect button"
+
 // UserMessage turns a failure into one plain-text sentence a moderator can
 // act on. It is built from the error's kind alone, so it never carries a
 // token, key, password or raw server text. Errors from Service name their

@@ -88,28 +88,6 @@ func plainJSONString(s []byte) bool {
 	return utf8.Valid(s)
 }
 
-// flexStrings reads an array of strings (numbers allowed), or a single string
-// as a one-element list. Anything else reads as empty.
-type flexStrings []string
-
-func (f *flexStrings) UnmarshalJSON(b []byte) error {
-	*f = nil
-	var list []flexString
-	if json.Unmarshal(b, &list) == nil {
-		for _, s := range list {
-			if s != "" {
-				*f = append(*f, string(s))
-			}
-		}
-		return nil
-	}
-	var one flexString
-	if json.Unmarshal(b, &one) == nil && one != "" {
-		*f = flexStrings{string(one)}
-	}
-	return nil
-}
-
 // flexList reads an array of T; a non-array (null, object, string) reads as
 // empty, and elements that are not objects are skipped by T's own tolerance.
 type flexList[T any] []T

@@ -282,15 +282,6 @@ func TestChunkFailureReportsProgress(t *testing.T) {
 	}
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
 func online(e *env, id string) bool {
 	for _, p := range e.sim.Online(e.facts.ConferenceID) {
 		if p.ID == id {

@@ -288,7 +288,12 @@ func (p *pidString) UnmarshalJSON(b []byte) error {
 		return nil // null, a number, an object: not a pid
 	}
 	var s string
-	if json.Unmarshal(b, &s) == nil && s != "" {
+	if len(b) >= 2 && b[len(b)-1] == '"' && plainJSONString(b[1:len(b)-1]) {
+		s = string(b[1 : len(b)-1]) // fast path, as in flexString
+	} else if json.Unmarshal(b, &s) != nil {
+		return nil
+	}
+	if s != "" {
 		*p = pidString{v: s, ok: true}
 	}
 	return nil

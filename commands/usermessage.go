@@ -59,7 +59,7 @@ func UserMessage(err error) string {
 	case meeting.KindLocked:
 		return "Control of " + mtg + " is temporarily locked after failed logins — try again in a few minutes."
 	case meeting.KindMeetingEnded:
-		return atStart + " has ended."
+		return atStart + " is not running: it has ended."
 	case meeting.KindMeetingLocked:
 		return atStart + " is locked, and the meeting service refused the change while it is — unlock it in the meeting and try again."
 	case meeting.KindMalformed:

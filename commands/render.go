@@ -299,7 +299,7 @@ func meetingRef(o Outcome, st style) string {
 // counts is "2 disconnected, 1 not found": the non-zero results.
 func counts(o Outcome) string {
 	var parts []string
-	for _, r := range []Result{ResultGone, ResultUnconfirmed, ResultStillPresent, ResultNotFound, ResultRefused, ResultFailed, ResultAmbiguous} {
+	for _, r := range []Result{ResultGone, ResultUnconfirmed, ResultStillPresent, ResultNotFound, ResultPhoneHidden, ResultRefused, ResultFailed, ResultAmbiguous} {
 		if n := o.count(r); n > 0 {
 			parts = append(parts, strconv.Itoa(n)+" "+resultPhrase[r])
 		}
@@ -318,6 +318,7 @@ var resultPhrase = map[Result]string{
 	ResultFailed:       "failed",
 	ResultAmbiguous:    "ambiguous",
 	ResultUnconfirmed:  "not confirmed",
+	ResultPhoneHidden:  "phone number hidden",
 }
 
 var resultMarker = map[Result]string{
@@ -328,6 +329,7 @@ var resultMarker = map[Result]string{
 	ResultFailed:       "❌",
 	ResultAmbiguous:    "👥",
 	ResultUnconfirmed:  "❔",
+	ResultPhoneHidden:  "📵",
 }
 
 func statusMarker(s Status) string {

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -16,6 +17,10 @@ type Resolution struct {
 	Protected []Match     // host/co-host: refused
 	NotFound  []Target    // matches nobody
 	Ambiguous []Ambiguity // matches several participants: never guessed
+	// PhoneHidden: phone numbers that match nobody in a roster that masks
+	// some numbers ("+99111****815"): the person may be there under a
+	// hidden number, so "not found" would mislead.
+	PhoneHidden []Target
 }
 
 // Match is a target resolved to exactly one participant.
@@ -44,18 +49,33 @@ type Ambiguity struct {
 //     both are candidates and nothing is guessed.
 //
 // One match is kicked, or refused if it is the host or a co-host; several
-// matches are ambiguous; none is not found. A nil roster matches nobody.
+// matches are ambiguous; none is not found — or, for a phone number when the
+// roster masks numbers, "hidden": a masked number is never matched, as it
+// could be several people. A nil roster matches nobody.
 func Resolve(r *meeting.Roster, targets []Target) Resolution {
 	var res Resolution
 	var ps []meeting.Participant
 	if r != nil {
 		ps = r.Participants
 	}
+	masks := -1 // whether ps has a masked phone; computed on first need
 	taken := make(map[string]bool, len(targets))
 	for _, t := range targets {
 		found := matchTarget(ps, t)
 		switch len(found) {
 		case 0:
+			if t.Kind == TargetPhone {
+				if masks < 0 {
+					masks = 0
+					if slices.ContainsFunc(ps, func(p meeting.Participant) bool { return maskedPhone(p.Phone) }) {
+						masks = 1
+					}
+				}
+				if masks == 1 {
+					res.PhoneHidden = append(res.PhoneHidden, t)
+					continue
+				}
+			}
 			res.NotFound = append(res.NotFound, t)
 		case 1:
 			p := found[0]
@@ -194,3 +214,8 @@ func phoneDigits(s string) string {
 func normalizeName(s string) string { return lookalikeUnfolder.Replace(oneLine(s)) }
 
 var lookalikeUnfolder = strings.NewReplacer("\u2217", "*", "\u02cb", "`")
+
+// maskedPhone reports a phone number with hidden digits. Huawei's doc
+// example masks with "*"; the other marks are look-alikes a gateway or a
+// locale might use (the masking policy is undocumented).
+func maskedPhone(s string) bool { return strings.ContainsAny(s, "*＊∗•●") }

@@ -93,3 +93,28 @@ func TestResolveEmptyNameOrPhoneInRosterNeverMatches(t *testing.T) {
 		t.Errorf("blank targets matched a blank participant: %+v", got)
 	}
 }
+
+// TestResolveMaskedPhones: a masked number is never matched (it could be
+// anyone); a phone target that matches no unmasked number is "hidden" only
+// when the roster masks numbers, and an unmasked match still works.
+func TestResolveMaskedPhones(t *testing.T) {
+	masked := meeting.Participant{ID: "40000000000000000000000000000010", Name: "Hidden", Phone: "+86138****011"}
+	withMasked := &meeting.Roster{Participants: []meeting.Participant{alice, jane1, masked}}
+	tests := []struct {
+		name   string
+		roster *meeting.Roster
+		target Target
+		want   Resolution
+	}{
+		{"unmasked match in a masking roster", withMasked, phone("+8613800000003"), Resolution{Kick: []Match{{phone("+8613800000003"), jane1}}}},
+		{"no match in a masking roster", withMasked, phone("+8613800000011"), Resolution{PhoneHidden: []Target{phone("+8613800000011")}}},
+		{"the masked text itself", withMasked, phone("+86138****011"), Resolution{PhoneHidden: []Target{phone("+86138****011")}}},
+		{"no match, nothing masked", sampleRoster(), phone("+8613800000011"), Resolution{NotFound: []Target{phone("+8613800000011")}}},
+		{"a name is still not found", withMasked, name("Nobody"), Resolution{NotFound: []Target{name("Nobody")}}},
+	}
+	for _, tt := range tests {
+		if got := Resolve(tt.roster, []Target{tt.target}); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: got %+v, want %+v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -38,6 +38,7 @@ const (
 	ResultFailed                         // the disconnect call failed
 	ResultAmbiguous                      // the target matched several participants: not guessed
 	ResultUnconfirmed                    // the call was accepted but the roster could not be re-read: they may be gone
+	ResultPhoneHidden                    // a phone number that matched nobody in a roster that masks numbers
 )
 
 var resultNames = map[Result]string{
@@ -48,6 +49,7 @@ var resultNames = map[Result]string{
 	ResultFailed:       "failed",
 	ResultAmbiguous:    "ambiguous",
 	ResultUnconfirmed:  "unconfirmed",
+	ResultPhoneHidden:  "phone_hidden",
 }
 
 // String is a stable snake_case name, fit for metrics labels and logs.
@@ -161,6 +163,9 @@ func (s *Service) Execute(ctx context.Context, k Kick, roster *meeting.Roster, r
 	for _, t := range res.NotFound {
 		o.Targets = append(o.Targets, TargetOutcome{Target: t, Result: ResultNotFound})
 	}
+	for _, t := range res.PhoneHidden {
+		o.Targets = append(o.Targets, TargetOutcome{Target: t, Result: ResultPhoneHidden, Detail: detailPhoneHidden})
+	}
 	for _, a := range res.Ambiguous {
 		o.Targets = append(o.Targets, TargetOutcome{Target: a.Target, Result: ResultAmbiguous,
 			Detail: "matches " + plural(len(a.Candidates), "participant", "participants") + "; use the participant ID"})
@@ -203,14 +208,19 @@ func (s *Service) Execute(ctx context.Context, k Kick, roster *meeting.Roster, r
 }
 
 // kickOutcome reads one kicked participant's fate from the confirming
-// roster. If the call failed and nothing confirms the participant left,
-// it is reported failed, with the reason.
+// roster: gone is disconnected, whatever the call's answer was (the meeting
+// client settles lost and 5xx answers from the roster). Still listed after
+// a failed call is a failure, with the reason. If the call may have been
+// applied and no roster could be read, it is "not confirmed", never failed.
 func kickOutcome(m Match, dr *meeting.DisconnectResult, failure string) TargetOutcome {
 	to := TargetOutcome{Target: m.Target, Participant: participant(m.Participant)}
 	id := m.Participant.ID
 	switch {
 	case dr != nil && slices.Contains(dr.Gone, id):
 		to.Result = ResultGone
+	case dr != nil && slices.Contains(dr.StillPresent, id) && failure != "":
+		to.Result = ResultFailed
+		to.Detail = failure
 	case dr != nil && slices.Contains(dr.StillPresent, id):
 		to.Result = ResultStillPresent
 		to.Detail = "the meeting still lists them after the disconnect call"
@@ -220,6 +230,9 @@ func kickOutcome(m Match, dr *meeting.DisconnectResult, failure string) TargetOu
 		// gone), so say what is known.
 		to.Result = ResultUnconfirmed
 		to.Detail = "the meeting accepted the disconnect, but kickbot could not check whether they left; check the meeting before trying again"
+	case dr != nil && dr.After == nil && dr.MaybeApplied:
+		to.Result = ResultUnconfirmed
+		to.Detail = detailAnswerLost
 	case failure != "":
 		to.Result = ResultFailed
 		to.Detail = failure

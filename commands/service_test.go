@@ -218,6 +218,10 @@ func TestUserMessage(t *testing.T) {
 		{conf(kind(meeting.KindParticipantNotFound)), "The meeting service did not recognise a participant of meeting 914083136 (they may have just left) — run the command again."},
 		{conf(context.Canceled), "The request was cancelled before it finished (kickbot may be restarting) — check meeting 914083136 before trying again."},
 		{&meeting.Error{Kind: meeting.KindCanceled, Err: context.DeadlineExceeded}, "The meeting service took too long to answer — check the meeting before trying again."},
+		{conf(kind(meeting.KindMeetingEnded)), "Meeting 914083136 is not running: it has ended."},
+		{conf(kind(meeting.KindMeetingLocked)), "Meeting 914083136 is locked, and the meeting service refused the change while it is — unlock it in the meeting and try again."},
+		{conf(&meeting.Error{Kind: meeting.KindMalformed, Op: "realTimeInfo"}), "The meeting service sent a participant list of meeting 914083136 that kickbot could not read safely (it cannot tell who the host is or who is still there) — check the meeting before trying again."},
+		{conf(&meeting.Error{Kind: meeting.KindMalformed, Op: "token"}), "The meeting service sent a reply kickbot could not read — try again in a moment, and ask an admin to check kickbot's log if it keeps happening."},
 		{errors.New("boom"), "Something went wrong talking to the meeting service — try again, and ask an admin to check kickbot's log if it keeps happening."},
 	}
 	for _, tt := range tests {
@@ -231,7 +235,7 @@ func TestUserMessage(t *testing.T) {
 // the user's sentence is built from the kind alone.
 func TestUserMessageNeverLeaks(t *testing.T) {
 	secretish := "xoxb-SECRET-TOKEN hostpw=123456 " + strings.Repeat("A", 40)
-	for k := meeting.KindUnknown; k <= meeting.KindCanceled; k++ {
+	for k := meeting.KindUnknown; k <= meeting.KindMalformed; k++ {
 		err := &conferenceError{conference: "914083136", err: &meeting.Error{Kind: k, Op: "hangup", Code: secretish,
 			Message: secretish, RequestID: secretish, Err: errors.New(secretish)}}
 		msg := UserMessage(err)

@@ -9,6 +9,15 @@ import (
 	"github.com/kickbot/kickbot/meeting"
 )
 
+// detailAnswerLost is a kicked participant's detail when the disconnect
+// call's answer was lost (or was a server error) and no roster could be
+// read afterwards: the call may well have worked.
+const detailAnswerLost = "the meeting service's answer to the disconnect was lost, and kickbot could not check whether they left; check the meeting before trying again"
+
+// detailPhoneHidden answers a phone target the roster cannot match because
+// the meeting masks phone numbers.
+const detailPhoneHidden = "this meeting hides phone numbers; use the name or the Disconnect button"
+
 // UserMessage turns a failure into one plain-text sentence a moderator can
 // act on. It is built from the error's kind alone, so it never carries a
 // token, key, password or raw server text. Errors from Service name their
@@ -49,6 +58,15 @@ func UserMessage(err error) string {
 		return "The meeting service rejected the request as invalid — check the meeting ID and participant IDs."
 	case meeting.KindLocked:
 		return "Control of " + mtg + " is temporarily locked after failed logins — try again in a few minutes."
+	case meeting.KindMeetingEnded:
+		return atStart + " is not running: it has ended."
+	case meeting.KindMeetingLocked:
+		return atStart + " is locked, and the meeting service refused the change while it is — unlock it in the meeting and try again."
+	case meeting.KindMalformed:
+		if op := opOf(err); op == "realTimeInfo" {
+			return "The meeting service sent a participant list of " + mtg + " that kickbot could not read safely (it cannot tell who the host is or who is still there) — check the meeting before trying again."
+		}
+		return "The meeting service sent a reply kickbot could not read — try again in a moment, and ask an admin to check kickbot's log if it keeps happening."
 	case meeting.KindCanceled:
 		if errors.Is(err, context.DeadlineExceeded) {
 			return "The meeting service took too long to answer — check " + mtg + " before trying again."
@@ -65,4 +83,13 @@ func retryIn(err error) string {
 		return strconv.Itoa(int(math.Ceil(me.RetryAfter.Seconds()))) + " s"
 	}
 	return "a minute"
+}
+
+// opOf is the meeting operation that failed, "" if err is not a *meeting.Error.
+func opOf(err error) string {
+	var me *meeting.Error
+	if errors.As(err, &me) {
+		return me.Op
+	}
+	return ""
 }

@@ -11,16 +11,29 @@ import (
 // the number after the "MMC." / "USG." prefix: the numbers do not overlap
 // between services, and a gateway that drops the prefix still matches.
 func codeKind(code string) (Kind, bool) {
+	// The API gateway's own codes share numbers with other services, so
+	// they are matched whole. APIG.0308 is its throttling (§14e).
+	switch strings.ToUpper(strings.TrimSpace(code)) {
+	case "APIG.0308", "APIGW.0308":
+		return KindRateLimited, true
+	}
 	switch codeNumber(code) {
 	case "111072065", // CONF_NOT_FOUND_OR_AUTH_FAILED: unknown id or wrong host password
+		"111071091", // CONF_PWD_AUTH_FAILED: host password check failed (§14e: like 111072065)
 		"111070005": // CONF_DATA_NOT_FOUND
 		return KindConferenceNotFound, true
-	case "111072005", // meeting not started (or already ended)
-		"111072006": // meeting has ended
+	case "111072005": // meeting not started (or already ended)
 		return KindNotRunning, true
+	case "111072006", // CONF_IS_CLOSED
+		"111071072", // CONF_CLOSED_RECENTLY
+		"111072003": // CONF_IS_CLOSING
+		return KindMeetingEnded, true
+	case "111072050": // CONF_LOCKED
+		return KindMeetingLocked, true
 	case "206020000", // invalid X-Access-Token
 		"118000001", // USER_TOKEN_AUTH_FAILED
 		"111070111", // REQUEST_TOKEN_IS_NULL
+		"111070004", // CONF_AUTH_FAIL
 		"206010000", // wrong account or password
 		"206010025", // App ID check failed
 		"206010057": // App ID authentication expired
@@ -46,8 +59,14 @@ func msgKind(msg string) (Kind, bool) {
 	switch strings.ToUpper(strings.TrimSpace(msg)) {
 	case "CONF_NOT_FOUND_OR_AUTH_FAILED", "CONF_DATA_NOT_FOUND":
 		return KindConferenceNotFound, true
-	case "USER_TOKEN_AUTH_FAILED":
+	case "USER_TOKEN_AUTH_FAILED", "CONF_AUTH_FAIL", "REQUEST_TOKEN_IS_NULL":
 		return KindUnauthorized, true
+	case "CONF_PWD_AUTH_FAILED":
+		return KindConferenceNotFound, true
+	case "CONF_IS_CLOSED", "CONF_CLOSED_RECENTLY", "CONF_IS_CLOSING":
+		return KindMeetingEnded, true
+	case "CONF_LOCKED":
+		return KindMeetingLocked, true
 	case "CONF_EXCEPTION":
 		return KindServer, true
 	}

@@ -128,7 +128,7 @@ func (c *Client) issueControl(ctx context.Context, conf string) (control, error)
 		tok, exp, err = c.requestControlToken(ctx, conf, d, secret.String{})
 	}
 	if err != nil {
-		if k := KindOf(err); k == KindNotRunning || k == KindConferenceNotFound {
+		if k := KindOf(err); k == KindNotRunning || k == KindConferenceNotFound || k == KindMeetingEnded {
 			c.forgetConference(conf)
 		}
 		return control{}, err
@@ -199,7 +199,7 @@ func (c *Client) hostPassword(ctx context.Context, conf string) (secret.String, 
 		if err == nil {
 			break
 		}
-		if KindOf(err) == KindUnauthorized && attempt == 0 {
+		if k := KindOf(err); (k == KindUnauthorized || k == KindForbidden) && attempt == 0 {
 			c.dropAccessToken(tok)
 			continue
 		}
@@ -214,7 +214,7 @@ func (c *Client) hostPassword(ctx context.Context, conf string) (secret.String, 
 		return secret.String{}, &Error{Kind: KindNotRunning, Op: "confDetail", Status: resp.status,
 			Message: "meeting has not started", RequestID: resp.requestID}
 	case strings.EqualFold(d.State, "Destroyed"):
-		return secret.String{}, &Error{Kind: KindNotRunning, Op: "confDetail", Status: resp.status,
+		return secret.String{}, &Error{Kind: KindMeetingEnded, Op: "confDetail", Status: resp.status,
 			Message: "meeting has ended", RequestID: resp.requestID}
 	case d.ChairPassword == "":
 		return secret.String{}, &Error{Kind: KindForbidden, Op: "confDetail", Status: resp.status,
@@ -274,8 +274,12 @@ func (c *Client) forgetConference(conf string) {
 	delete(c.confs, conf)
 }
 
-// controlCall sends a control API request with conf's control token. A 401
-// means the token was dropped server-side: fetch a new one and retry once.
+// controlCall sends a control API request with conf's control token. Huawei
+// does not document how an expired, unknown or foreign control token is
+// refused (meeting-api.md §14e), so every auth-shaped answer — 401, 403, and
+// the 4xx auth codes classify maps to Unauthorized, Forbidden or
+// ConferenceNotFound — gets one retry with a fresh token. A refused request
+// was not applied, so repeating a hang-up is safe.
 func (c *Client) controlCall(ctx context.Context, conf string, call apiCall, body []byte) (*apiResponse, control, error) {
 	for attempt := 0; ; attempt++ {
 		ct, err := c.controlToken(ctx, conf)
@@ -292,15 +296,25 @@ func (c *Client) controlCall(ctx context.Context, conf string, call apiCall, bod
 		if err == nil {
 			return resp, ct, nil
 		}
-		switch KindOf(err) {
-		case KindUnauthorized:
-			if attempt == 0 {
+		k := KindOf(err)
+		if attempt == 0 && authShaped(k) {
+			if k == KindConferenceNotFound {
+				// CONF_NOT_FOUND_OR_AUTH_FAILED and the password codes may
+				// mean the host password changed: look it up again too.
+				c.forgetConference(conf)
+			} else {
 				c.dropControlToken(conf, tok)
-				continue
 			}
-		case KindNotRunning, KindConferenceNotFound:
+			continue
+		}
+		if k == KindNotRunning || k == KindConferenceNotFound || k == KindMeetingEnded {
 			c.forgetConference(conf)
 		}
 		return nil, control{}, err
 	}
+}
+
+// authShaped says whether a control call's failure may be our token's fault.
+func authShaped(k Kind) bool {
+	return k == KindUnauthorized || k == KindForbidden || k == KindConferenceNotFound
 }

@@ -88,28 +88,6 @@ func plainJSONString(s []byte) bool {
 	return utf8.Valid(s)
 }
 
-// flexStrings reads an array of strings (numbers allowed), or a single string
-// as a one-element list. Anything else reads as empty.
-type flexStrings []string
-
-func (f *flexStrings) UnmarshalJSON(b []byte) error {
-	*f = nil
-	var list []flexString
-	if json.Unmarshal(b, &list) == nil {
-		for _, s := range list {
-			if s != "" {
-				*f = append(*f, string(s))
-			}
-		}
-		return nil
-	}
-	var one flexString
-	if json.Unmarshal(b, &one) == nil && one != "" {
-		*f = flexStrings{string(one)}
-	}
-	return nil
-}
-
 // flexList reads an array of T; a non-array (null, object, string) reads as
 // empty, and elements that are not objects are skipped by T's own tolerance.
 type flexList[T any] []T
@@ -293,8 +271,36 @@ func decodeControlToken(body []byte) (controlToken, error) {
 
 // --- realTimeInfo ----------------------------------------------------------------
 
+// The roster decides who may be disconnected and, read again afterwards,
+// who is gone, so its decoder is the strict exception (meeting-api.md §14e,
+// issue 11): what cannot be read safely is an error, never an empty list.
+
+// pidString is a participant's pid: set only by a non-empty JSON string.
+type pidString struct {
+	v  string
+	ok bool
+}
+
+func (p *pidString) UnmarshalJSON(b []byte) error {
+	*p = pidString{}
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || b[0] != '"' {
+		return nil // null, a number, an object: not a pid
+	}
+	var s string
+	if len(b) >= 2 && b[len(b)-1] == '"' && plainJSONString(b[1:len(b)-1]) {
+		s = string(b[1 : len(b)-1]) // fast path, as in flexString
+	} else if json.Unmarshal(b, &s) != nil {
+		return nil
+	}
+	if s != "" {
+		*p = pidString{v: s, ok: true}
+	}
+	return nil
+}
+
 type realTimeParticipant struct {
-	PID   flexString `json:"pid"`
+	PID   pidString  `json:"pid"`
 	Name  flexString `json:"name"`
 	Phone flexString `json:"phone"`
 	State flexInt    `json:"state"`
@@ -304,48 +310,61 @@ type realTimeParticipant struct {
 }
 
 type realTimeReply struct {
-	// Raw, so that a reply that is not a realTimeInfo reply at all ({} or
-	// some gateway's object) is told apart from an empty meeting: reading
-	// "nobody is online" from it would make Disconnect report everyone gone.
 	Participants json.RawMessage `json:"participants"`
-	Attendees    json.RawMessage `json:"attendees"`
-	ConfInfo     *struct {
-		ChairID flexString  `json:"chairID"`
-		CoHosts flexStrings `json:"coHosts"`
-	} `json:"confInfo"`
+	ConfInfo     json.RawMessage `json:"confInfo"`
 }
 
+type confInfoReply struct {
+	ChairID json.RawMessage `json:"chairID"`
+	CoHosts json.RawMessage `json:"coHosts"`
+}
+
+// Errors of decodeRealTimeInfo: each means the roster cannot be trusted.
+var (
+	errNoConfInfo           = errors.New("no confInfo: the host cannot be told")
+	errChairIDType          = errors.New("confInfo.chairID is not a string")
+	errCoHostsType          = errors.New("confInfo.coHosts is not an array of strings")
+	errParticipantsType     = errors.New("participants is not an array of objects")
+	errParticipantWithoutID = errors.New("a participant has no string pid")
+)
+
 // decodeRealTimeInfo reads a realTimeInfo reply into participants (without
-// ConferenceID/Subject/ReadAt, which the caller fills in). The reply must
-// have at least one of participants, confInfo or attendees; a missing or
-// null participants list then means nobody is online (serializers often omit
-// empty lists). Entries without a pid are skipped (they cannot be kicked or
-// told apart), as are repeated pids.
+// ConferenceID/Subject/ReadAt, which the caller fills in).
+//
+// confInfo must be an object: without it nobody can be proved the host.
+// chairID must be a string (or null/absent: the host is not online), coHosts
+// an array of strings (or null/absent). participants null or absent is an
+// empty meeting; any other non-array, or an entry that is not an object with
+// a non-empty string pid, makes the whole roster unreadable: a participant
+// we cannot name might be the host, or the very person a re-read is asked
+// about. Other per-participant fields stay tolerant. Repeated pids collapse.
 func decodeRealTimeInfo(body []byte) ([]Participant, error) {
 	var r realTimeReply
 	if err := decodeObject(body, &r); err != nil {
 		return nil, err
 	}
-	if r.Participants == nil && r.ConfInfo == nil && r.Attendees == nil {
-		return nil, errors.New("no participants")
+	chair, coHosts, err := decodeConfInfo(r.ConfInfo)
+	if err != nil {
+		return nil, err
 	}
-	var list flexList[realTimeParticipant]
-	if r.Participants != nil {
-		_ = list.UnmarshalJSON(r.Participants) // never fails: tolerant
-	}
-	var chair string
-	var coHosts []string
-	if r.ConfInfo != nil {
-		chair = string(r.ConfInfo.ChairID)
-		coHosts = r.ConfInfo.CoHosts
+	var list []realTimeParticipant
+	if !isNull(r.Participants) {
+		if firstByte(r.Participants) != '[' {
+			return nil, errParticipantsType
+		}
+		// Entries that are not objects fail here (null entries are caught
+		// by their missing pid below).
+		if json.Unmarshal(r.Participants, &list) != nil {
+			return nil, errParticipantsType
+		}
 	}
 	out := make([]Participant, 0, len(list))
 	seen := make(map[string]struct{}, len(list))
 	for _, p := range list {
-		id := string(p.PID)
-		if id == "" {
-			continue
+		if !p.PID.ok {
+			return nil, errParticipantWithoutID
 		}
+		id := p.PID.v
 		if _, dup := seen[id]; dup {
 			continue
 		}
@@ -363,4 +382,53 @@ func decodeRealTimeInfo(body []byte) ([]Participant, error) {
 		})
 	}
 	return out, nil
+}
+
+// decodeConfInfo reads confInfo strictly; see decodeRealTimeInfo.
+func decodeConfInfo(raw json.RawMessage) (chair string, coHosts []string, err error) {
+	if isNull(raw) || firstByte(raw) != '{' {
+		return "", nil, errNoConfInfo
+	}
+	var ci confInfoReply
+	if json.Unmarshal(raw, &ci) != nil {
+		return "", nil, errNoConfInfo
+	}
+	if !isNull(ci.ChairID) {
+		if firstByte(ci.ChairID) != '"' || json.Unmarshal(ci.ChairID, &chair) != nil {
+			return "", nil, errChairIDType
+		}
+	}
+	if !isNull(ci.CoHosts) {
+		if firstByte(ci.CoHosts) != '[' {
+			return "", nil, errCoHostsType
+		}
+		var ids []*string
+		if json.Unmarshal(ci.CoHosts, &ids) != nil {
+			return "", nil, errCoHostsType
+		}
+		for _, id := range ids {
+			if id == nil {
+				return "", nil, errCoHostsType
+			}
+			if *id != "" {
+				coHosts = append(coHosts, *id)
+			}
+		}
+	}
+	return chair, coHosts, nil
+}
+
+// isNull reports an absent (nil) or JSON null value.
+func isNull(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) == 0 || string(raw) == "null"
+}
+
+// firstByte is raw's first non-space byte (0 if none).
+func firstByte(raw json.RawMessage) byte {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return 0
+	}
+	return raw[0]
 }

@@ -24,6 +24,9 @@ const (
 	KindBadRequest               // the request itself was malformed
 	KindLocked                   // control login locked after failures; retry later
 	KindCanceled                 // the caller's context ended
+	KindMeetingEnded             // the meeting has ended or is ending
+	KindMeetingLocked            // the meeting is locked (MMC.111072050)
+	KindMalformed                // a 2xx reply we cannot use safely (e.g. a roster that cannot prove who the host is)
 )
 
 var kindNames = map[Kind]string{
@@ -39,6 +42,9 @@ var kindNames = map[Kind]string{
 	KindBadRequest:          "bad_request",
 	KindLocked:              "locked",
 	KindCanceled:            "canceled",
+	KindMeetingEnded:        "meeting_ended",
+	KindMeetingLocked:       "meeting_locked",
+	KindMalformed:           "malformed",
 }
 
 // String is a stable snake_case name, fit for metrics labels and logs.

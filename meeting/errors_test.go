@@ -2,6 +2,7 @@ package meeting_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -53,11 +54,11 @@ func errorCases() []errorCase {
 			setup: func(e *env) {
 				e.sim.AddConference("700000002").Subject("Done").Scheduler(e.facts.UserID).Passwords("111111", "222222").Ended()
 			},
-			call: roster("700000002"), kind: meeting.KindNotRunning},
+			call: roster("700000002"), kind: meeting.KindMeetingEnded},
 		{name: "meeting not running on token", setup: fail(epToken, 1, meetingtest.Fault{Status: 400, Code: "MMC.111072005"}),
 			kind: meeting.KindNotRunning, code: "MMC.111072005"},
 		{name: "meeting closed on hang-up", setup: fail(epHangUp, 1, meetingtest.Fault{Status: 400, Code: "MMC.111072006"}),
-			call: kick(), kind: meeting.KindNotRunning, code: "MMC.111072006"},
+			call: kick(), kind: meeting.KindMeetingEnded, code: "MMC.111072006"},
 		{name: "token user is not the scheduler",
 			setup: func(e *env) {
 				e.sim.AddConference("700000003").Subject("Theirs").Scheduler("someone-else").Passwords("111111", "222222").Running()
@@ -69,12 +70,10 @@ func errorCases() []errorCase {
 			kind: meeting.KindUnauthorized, status: 401},
 		{name: "control token refused twice", setup: fail(epRealTime, 2, meetingtest.Fault{Status: 401, Code: "MMC.118000001", Msg: "USER_TOKEN_AUTH_FAILED"}),
 			kind: meeting.KindUnauthorized, status: 401, code: "MMC.118000001"},
-		{name: "forbidden", setup: fail(epRealTime, 1, meetingtest.Fault{Status: 403}),
+		{name: "forbidden twice", setup: fail(epRealTime, 2, meetingtest.Fault{Status: 403}),
 			kind: meeting.KindForbidden, status: 403},
-		{name: "insufficient permissions", setup: fail(epHangUp, 1, meetingtest.Fault{Status: 400, Code: "MMC.111070002"}),
+		{name: "insufficient permissions twice", setup: fail(epHangUp, 2, meetingtest.Fault{Status: 400, Code: "MMC.111070002"}),
 			call: kick(), kind: meeting.KindForbidden, code: "MMC.111070002"},
-		{name: "strict mode unknown pid", opts: envOpt{sim: []meetingtest.Option{meetingtest.WithStrictHangUp(true)}},
-			call: kick("0123456789abcdef0123456789abcdef"), kind: meeting.KindParticipantNotFound, status: 400, code: "MMC.111072008"},
 		{name: "rate limited", setup: fail(epRealTime, 10, meetingtest.Fault{Status: 429, Code: "100000429"}),
 			kind: meeting.KindRateLimited, status: 429, code: "100000429"},
 		{name: "control login locked", setup: fail(epToken, 1, meetingtest.Fault{Status: 400, Code: "MMC.111072064"}),
@@ -156,20 +155,22 @@ func TestNotRunningSkipsToken(t *testing.T) {
 	}
 }
 
+// TestStrictMode: a strict server refuses the whole hang-up when one pid is
+// not online (someone left between the roster read and the click). The
+// client hangs up, once more, whoever is still online, and reports the one
+// who left as gone: they are.
 func TestStrictMode(t *testing.T) {
 	e := newEnv(t, envOpt{sim: []meetingtest.Option{meetingtest.WithStrictHangUp(true)}})
-	known := e.others(0)
-	_, err := e.client.Disconnect(ctxT(t), e.facts.ConferenceID, []string{known, "0123456789abcdef0123456789abcdef"})
-	if meeting.KindOf(err) != meeting.KindParticipantNotFound {
-		t.Fatalf("err = %v, want participant_not_found", err)
+	known, left := e.others(0), "0123456789abcdef0123456789abcdef"
+	res, err := e.client.Disconnect(ctxT(t), e.facts.ConferenceID, []string{known, left})
+	if err != nil {
+		t.Fatalf("Disconnect: %v", err)
 	}
-	if !online(e, known) {
-		t.Error("strict mode rejected the request but the known participant is gone")
+	if !slices.Equal(res.Gone, []string{known, left}) || len(res.StillPresent) != 0 || online(e, known) {
+		t.Errorf("Gone %v StillPresent %v, want both gone", res.Gone, res.StillPresent)
 	}
-	// Known ids alone succeed.
-	res, err := e.client.Disconnect(ctxT(t), e.facts.ConferenceID, []string{known})
-	if err != nil || len(res.Gone) != 1 {
-		t.Fatalf("Disconnect(known) = %+v, %v; want it gone", res, err)
+	if got := e.sim.HangUpIDs(e.facts.ConferenceID); !slices.Equal(got, []string{known, left, known}) {
+		t.Errorf("hang-up ids sent %v, want [known left] refused, then [known] alone", got)
 	}
 }
 
@@ -259,35 +260,26 @@ func TestChunking(t *testing.T) {
 	}
 }
 
-// TestChunkFailureReportsProgress: when a later chunk fails, the caller still
-// learns who is already gone.
+// TestChunkFailureReportsProgress: when a later chunk is refused, the
+// caller still learns who is already gone.
 func TestChunkFailureReportsProgress(t *testing.T) {
-	e := newEnv(t, envOpt{
-		sim: []meetingtest.Option{meetingtest.WithStrictHangUp(true)},
-		cfg: func(c *meeting.Config) { c.MaxPerHangUp = 1 },
-	})
-	a, b := e.others(0), e.others(1)
-	// Chunk 1 (a) succeeds; chunk 2 (an unknown pid) is refused in strict
-	// mode; b in chunk 3 is never sent.
-	res, err := e.client.Disconnect(ctxT(t), e.facts.ConferenceID, []string{a, "0123456789abcdef0123456789abcdef", b})
-	if meeting.KindOf(err) != meeting.KindParticipantNotFound {
-		t.Fatalf("err = %v, want participant_not_found", err)
+	e := newEnv(t, envOpt{cfg: func(c *meeting.Config) { c.MaxPerHangUp = 1 }})
+	a, b, c := e.others(0), e.others(1), e.others(2)
+	// Chunk 1 (a) goes through; chunk 2 (b) is refused; c in chunk 3 is
+	// never sent.
+	e.sim.FailNext(epHangUp, 1, meetingtest.Fault{})
+	e.sim.FailNext(epHangUp, 1, meetingtest.Fault{Status: 400, Code: "MMC.111070001"})
+	res, err := e.client.Disconnect(ctxT(t), e.facts.ConferenceID, []string{a, b, c})
+	if meeting.KindOf(err) != meeting.KindBadRequest {
+		t.Fatalf("err = %v, want bad_request", err)
 	}
-	if res == nil || len(res.RequestIDs) != 1 || res.After == nil || !contains(res.Gone, a) || !contains(res.StillPresent, b) {
-		t.Errorf("partial result = %+v, want a gone, b still present, one request id", res)
+	if res == nil || len(res.RequestIDs) != 1 || res.After == nil || !slices.Equal(res.Gone, []string{a}) ||
+		!slices.Equal(res.StillPresent, []string{b, c}) {
+		t.Errorf("partial result = %+v, want a gone, b and c still present, one request id", res)
 	}
 	if got := e.sim.CallCount(epHangUp); got != 2 {
 		t.Errorf("hang-up calls = %d, want 2 (stop at the failed chunk)", got)
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func online(e *env, id string) bool {

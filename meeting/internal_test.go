@@ -47,7 +47,7 @@ func TestClassify(t *testing.T) {
 		{400, "MMC.111070005", "CONF_DATA_NOT_FOUND", KindConferenceNotFound},
 		{400, "", "CONF_DATA_NOT_FOUND", KindConferenceNotFound},
 		{400, "MMC.111072005", "", KindNotRunning},
-		{409, "MMC.111072006", "", KindNotRunning},
+		{409, "MMC.111072006", "", KindMeetingEnded},
 		{401, "", "", KindUnauthorized},
 		{401, "USG.206020000", "", KindUnauthorized},
 		{400, "USG.206020000", "", KindUnauthorized},
@@ -56,6 +56,16 @@ func TestClassify(t *testing.T) {
 		{400, "MMC.111070002", "", KindForbidden},
 		{400, "MMC.111070010", "", KindForbidden},
 		{400, "MMC.111072008", "", KindParticipantNotFound},
+		{400, "MMC.111072006", "", KindMeetingEnded},
+		{400, "MMC.111071072", "", KindMeetingEnded},
+		{400, "MMC.111072003", "", KindMeetingEnded},
+		{400, "", "CONF_IS_CLOSING", KindMeetingEnded},
+		{400, "MMC.111072050", "", KindMeetingLocked},
+		{400, "MMC.111070004", "", KindUnauthorized},
+		{400, "MMC.111070111", "", KindUnauthorized},
+		{400, "MMC.111071091", "", KindConferenceNotFound},
+		{429, "APIG.0308", "", KindRateLimited},
+		{400, "XYZ.0308", "", KindBadRequest},
 		{429, "", "", KindRateLimited},
 		{429, "100000429", "", KindRateLimited},
 		{400, "100000429", "", KindRateLimited},
@@ -166,10 +176,8 @@ func TestDecodeRealTimeInfo(t *testing.T) {
 	body := `{"participants":[
 		{"pid":"p1","name":"Alice","phone":"+861","state":0,"video":1,"mute":0,"hand":0,"extra":{"x":1}},
 		{"pid":"p2","name":"Bob","state":"1","video":"0","mute":true,"hand":"1"},
-		{"pid":"","name":"no id"},
 		{"pid":"p1","name":"dup"},
-		"garbage",
-		{"pid":12345,"name":null,"state":2.0}
+		{"pid":"p3","name":null,"state":2.0}
 	],"confInfo":{"chairID":"p1","coHosts":["p2"]},"attendees":[{"name":"x"}]}`
 	got, err := decodeRealTimeInfo([]byte(body))
 	if err != nil {
@@ -178,24 +186,56 @@ func TestDecodeRealTimeInfo(t *testing.T) {
 	want := []Participant{
 		{ID: "p1", Name: "Alice", Phone: "+861", State: StateInMeeting, Video: true, Host: true},
 		{ID: "p2", Name: "Bob", State: StateCalling, Muted: true, HandRaised: true, CoHost: true},
-		{ID: "12345", State: StateJoining},
+		{ID: "p3", State: StateJoining},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("decodeRealTimeInfo =\n%+v\nwant\n%+v", got, want)
 	}
 
-	for _, bad := range []string{``, `[]`, `null`, `{}`, `{"error_code":"x"}`, `<html>`} {
-		if ps, err := decodeRealTimeInfo([]byte(bad)); err == nil {
-			t.Errorf("decodeRealTimeInfo(%q) = %v, nil; want an error (no participants key)", bad, ps)
-		}
-	}
-	for _, empty := range []string{`{"participants":null}`, `{"participants":[]}`, `{"confInfo":{"chairID":"x"}}`, `{"attendees":[]}`} {
+	// Empty meetings: null or absent participants, with a readable confInfo.
+	for _, empty := range []string{
+		`{"participants":null,"confInfo":{"chairID":"","coHosts":[]}}`,
+		`{"participants":[],"confInfo":{}}`,
+		`{"confInfo":{"chairID":"x"}}`,
+		`{"confInfo":{"chairID":null,"coHosts":null}}`,
+		` { "participants" : null , "confInfo" : { "chairID" : "" } } `,
+	} {
 		if ps, err := decodeRealTimeInfo([]byte(empty)); err != nil || len(ps) != 0 {
 			t.Errorf("decodeRealTimeInfo(%s) = %v, %v; want empty, nil", empty, ps, err)
 		}
 	}
-	if ps, err := decodeRealTimeInfo([]byte(`{"participants":[{"pid":"a"}],"confInfo":{"coHosts":"a"}}`)); err != nil || len(ps) != 1 || !ps[0].CoHost {
-		t.Errorf("decodeRealTimeInfo(coHosts as string) = %+v, %v; want one co-host", ps, err)
+
+	// Unreadable: not a roster at all, no proof of the host, or a
+	// participant list that cannot say who is there.
+	ok := `"participants":[{"pid":"a"}]`
+	for _, bad := range []string{
+		``, `[]`, `null`, `{}`, `{"error_code":"x"}`, `<html>`, `{"attendees":[]}`,
+		`{` + ok + `}`,
+		`{` + ok + `,"confInfo":null}`,
+		`{` + ok + `,"confInfo":[]}`,
+		`{` + ok + `,"confInfo":"a"}`,
+		`{` + ok + `,"confInfo":{"chairID":12345}}`,
+		`{` + ok + `,"confInfo":{"chairID":{"pid":"a"}}}`,
+		`{` + ok + `,"confInfo":{"chairID":["a"]}}`,
+		`{` + ok + `,"confInfo":{"chairID":true}}`,
+		`{` + ok + `,"confInfo":{"coHosts":"a"}}`,
+		`{` + ok + `,"confInfo":{"coHosts":[1,2]}}`,
+		`{` + ok + `,"confInfo":{"coHosts":["a",null]}}`,
+		`{` + ok + `,"confInfo":{"coHosts":{"a":1}}}`,
+		`{"participants":{"a":{"pid":"a"}},"confInfo":{}}`,
+		`{"participants":"a,b","confInfo":{}}`,
+		`{"participants":0,"confInfo":{}}`,
+		`{"participants":[{"pid":"a"},"garbage"],"confInfo":{}}`,
+		`{"participants":[{"pid":"a"},null],"confInfo":{}}`,
+		`{"participants":[{"pid":"a"},{"name":"no pid"}],"confInfo":{}}`,
+		`{"participants":[{"pid":"a"},{"pid":""}],"confInfo":{}}`,
+		`{"participants":[{"pid":"a"},{"pid":12345}],"confInfo":{}}`,
+		`{"participants":[{"pid":"a"},{"pid":null}],"confInfo":{}}`,
+		`{"participants":[{"pid":"a"},[]],"confInfo":{}}`,
+	} {
+		if ps, err := decodeRealTimeInfo([]byte(bad)); err == nil {
+			t.Errorf("decodeRealTimeInfo(%s) = %+v, nil; want an error", bad, ps)
+		}
 	}
 }
 

@@ -26,7 +26,6 @@ func TestRetriesStopAtTheirBound(t *testing.T) {
 		{"connection drops forever", epRealTime, meetingtest.Fault{CloseConn: true}, 100, 0, 4, meeting.KindNetwork},
 		{"two 500s then success", epRealTime, meetingtest.Fault{Status: 500}, 2, 0, 3, meeting.KindUnknown},
 		{"400 is not retried", epRealTime, meetingtest.Fault{Status: 400, Code: "MMC.111070001"}, 100, 0, 1, meeting.KindBadRequest},
-		{"403 is not retried", epRealTime, meetingtest.Fault{Status: 403}, 100, 0, 1, meeting.KindForbidden},
 		// Hang-up is retried: a pid already gone is ignored by the server,
 		// and the roster re-read says who is really gone.
 		{"hang-up 502 then success", epHangUp, meetingtest.Fault{Status: 502}, 1, 0, 2, meeting.KindUnknown},

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
 	"time"
@@ -68,6 +69,13 @@ func (c *Client) do(ctx context.Context, call apiCall) (*apiResponse, error) {
 			return nil, err
 		}
 		wait := min(bo.NextBackOff(), c.cfg.RetryMaxDelay)
+		if err.Kind == KindRateLimited && err.RetryAfter == 0 {
+			// Throttled without a Retry-After (APIG.0308, 100000429): the
+			// gateway counts per second, so a retry 100 ms later is
+			// throttled again. Wait a jittered quarter to three quarters of
+			// RetryMaxDelay at least, so replicas do not retry in step.
+			wait = max(wait, throttleWait(c.cfg.RetryMaxDelay))
+		}
 		if err.RetryAfter > 0 {
 			if err.RetryAfter > maxRetryAfterWait {
 				return nil, err
@@ -85,6 +93,15 @@ func (c *Client) do(ctx context.Context, call apiCall) (*apiResponse, error) {
 			return nil, canceledError(ctx, call.op, serr)
 		}
 	}
+}
+
+// throttleWait is a random wait in [max/4, 3·max/4).
+func throttleWait(maxDelay time.Duration) time.Duration {
+	half := maxDelay / 2
+	if half <= 0 {
+		return maxDelay
+	}
+	return half/2 + mrand.N(half)
 }
 
 // retryable says which failures are worth the same request again. HangUp is
@@ -203,10 +220,12 @@ func randomHex() string {
 	return hex.EncodeToString(b[:])
 }
 
-// malformed is the error for a 2xx reply we cannot use.
+// malformed is the error for a 2xx reply we cannot use. It is not retried:
+// a reply of the wrong shape is unlikely to change a moment later, and a
+// roster that cannot prove who the host is must stop the kick, not delay it.
 func malformed(op string, resp *apiResponse, what string) *Error {
 	return &Error{
-		Kind:      KindServer,
+		Kind:      KindMalformed,
 		Op:        op,
 		Status:    resp.status,
 		Message:   "malformed response",

@@ -74,5 +74,9 @@ type DisconnectResult struct {
 	Gone         []string // absent from the roster read after the call
 	StillPresent []string // still in that roster
 	RequestIDs   []string // X-Request-ID of each hang-up call (one per chunk)
-	After        *Roster  // the confirming roster read
+	After        *Roster  // the confirming roster read; nil when it failed
+	// MaybeApplied: some hang-up was accepted, or failed in a way that may
+	// still have disconnected people (see Disconnect). With After nil, the
+	// requested participants may be gone: "not confirmed", never "failed".
+	MaybeApplied bool
 }

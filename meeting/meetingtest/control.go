@@ -159,7 +159,7 @@ func (s *Server) controlAuth(r *http.Request) (*conference, *apiError) {
 		return nil, fail(s.ctlFail)
 	}
 	if c.state != stateRunning {
-		return nil, fail(errClosed)
+		return nil, fail(s.endedFail)
 	}
 	if !s.clock.Now().Before(ct.expires) {
 		return nil, fail(s.ctlFail)

@@ -9,6 +9,14 @@
 // AddConference(...).Host(...), Sample) rather than fixture files, and can be
 // changed while requests run (Join, Leave, End, FailNext, RateLimit...).
 //
+// Where Huawei's docs are silent, each plausible behaviour has a switch, so
+// clients are tested against all of them: strict or lenient hang-up of an
+// unknown pid (WithStrictHangUp), how a bad or stale control token is
+// refused (WithControlAuthFailure, WithEndedFailure), a call applied whose
+// reply is then lost or spoiled (Fault.Applied), malformed rosters
+// (Fault.Roster), masked phone numbers (WithMaskedPhones) and gateway
+// throttling without Retry-After (Throttle).
+//
 // The simulator never logs and never records a secret: Call records hold no
 // token, password, app key or Authorization value, and the bodies of the two
 // authentication calls are dropped.

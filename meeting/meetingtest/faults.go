@@ -13,12 +13,21 @@ import (
 // RetryAfter is set, a Retry-After header. A Fault with only Delay slows the
 // call down and then lets it proceed normally. (Through Handler() without a
 // real connection, CloseConn aborts with http.ErrAbortHandler instead.)
+//
+// With Applied, the call first takes effect as normal (a hang-up removes its
+// participants) and only then does the fault spoil the reply: CloseConn then
+// models a reply lost after the server acted, Status a 5xx sent after the
+// change was made, Delay a reply so late the caller gives up. Roster
+// (realTimeInfo only) rewrites an otherwise good roster into a malformed one;
+// it implies Applied.
 type Fault struct {
 	Status     int
 	Code, Msg  string
 	RetryAfter time.Duration
 	CloseConn  bool
 	Delay      time.Duration
+	Applied    bool
+	Roster     RosterFault
 }
 
 type pendingFault struct {
@@ -44,6 +53,7 @@ func (s *Server) ClearFaults() {
 	clear(s.faults)
 	clear(s.latency)
 	clear(s.limits)
+	clear(s.throttles)
 }
 
 func (s *Server) takeFault(e Endpoint) (Fault, bool) {
@@ -147,4 +157,37 @@ func (s *Server) rateCheck(e Endpoint, h http.Header) (limited bool, retry time.
 	rw.used++
 	h.Set("X-APIG-Ratelimit-Api", fmt.Sprintf("remain:%d,limit:%d,time:1 minute", rw.limit-rw.used, rw.limit))
 	return false, 0
+}
+
+// Throttle allows perSecond calls to e per second of the server clock, like
+// Huawei's API gateway ("time: 1 second"). Beyond it a call gets 429 with
+// error_code APIG.0308 and, as documented, no Retry-After. perSecond <= 0
+// removes the throttle.
+func (s *Server) Throttle(e Endpoint, perSecond int) {
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
+	if perSecond <= 0 {
+		delete(s.throttles, e)
+		return
+	}
+	s.throttles[e] = &rateWindow{limit: perSecond}
+}
+
+// throttleCheck counts a call against e's per-second throttle.
+func (s *Server) throttleCheck(e Endpoint) (limit int, throttled bool) {
+	now := s.clock.Now()
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
+	rw, ok := s.throttles[e]
+	if !ok {
+		return 0, false
+	}
+	if rw.start.IsZero() || !now.Before(rw.start.Add(time.Second)) {
+		rw.start, rw.used = now, 0
+	}
+	if rw.used >= rw.limit {
+		return rw.limit, true
+	}
+	rw.used++
+	return rw.limit, false
 }

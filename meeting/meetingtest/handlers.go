@@ -139,6 +139,14 @@ func (s *Server) handleRealTimeInfo(w http.ResponseWriter, r *http.Request, _ []
 		}
 	}
 	s.mu.Unlock()
+	if s.maskPhones {
+		for i := range roster {
+			roster[i].Phone = MaskPhone(roster[i].Phone)
+		}
+		for i := range invited {
+			invited[i].phone = MaskPhone(invited[i].phone)
+		}
+	}
 
 	size := 96 + 64*len(coHosts)
 	for _, a := range invited {

@@ -53,3 +53,17 @@ func WithKeepAliveNewToken(fresh bool) Option { return func(s *Server) { s.keepA
 func WithControlLockout(n int, d time.Duration) Option {
 	return func(s *Server) { s.lockoutAfter, s.lockoutFor = n, d }
 }
+
+// WithEndedFailure sets the reply to a control call (realTimeInfo, HangUp)
+// made with a token issued before the meeting ended. Default 400
+// MMC.111072006 CONF_IS_CLOSED; Huawei's client table also lists
+// MMC.111071072 CONF_CLOSED_RECENTLY and MMC.111072003 CONF_IS_CLOSING, and
+// which one the server sends is undocumented.
+func WithEndedFailure(status int, code, msg string) Option {
+	return func(s *Server) { s.endedFail = apiError{status: status, code: code, msg: msg} }
+}
+
+// WithMaskedPhones makes realTimeInfo mask the middle digits of every phone
+// number the way Huawei's doc example does ("+99111****815"). Whether and
+// when the real service masks is undocumented, so clients must survive both.
+func WithMaskedPhones(masked bool) Option { return func(s *Server) { s.maskPhones = masked } }

@@ -66,6 +66,8 @@ type Server struct {
 	keepAliveNew bool
 	lockoutAfter int
 	lockoutFor   time.Duration
+	endedFail    apiError
+	maskPhones   bool
 
 	mu           sync.Mutex // guards the meeting state below
 	apps         map[string]app
@@ -76,10 +78,11 @@ type Server struct {
 	ctlTokens    map[string]*controlToken
 	ctlIssued    int // issues since the last prune of expired control tokens
 
-	faultMu sync.Mutex // guards fault injection and rate limits
-	faults  map[Endpoint][]pendingFault
-	latency map[Endpoint]time.Duration
-	limits  map[Endpoint]*rateWindow
+	faultMu   sync.Mutex // guards fault injection and rate limits
+	faults    map[Endpoint][]pendingFault
+	latency   map[Endpoint]time.Duration
+	limits    map[Endpoint]*rateWindow
+	throttles map[Endpoint]*rateWindow
 
 	recMu   sync.Mutex // guards the call records
 	calls   []Call
@@ -98,6 +101,8 @@ func NewServer(opts ...Option) *Server {
 		hostHangUp:   true,
 		keepAliveNew: true,
 		ctlFail:      apiError{http.StatusUnauthorized, CodeUserTokenAuthFailed, "USER_TOKEN_AUTH_FAILED"},
+		endedFail:    errClosed,
+		throttles:    map[Endpoint]*rateWindow{},
 		apps:         map[string]app{},
 		accounts:     map[string]account{},
 		confs:        map[string]*conference{},
@@ -209,6 +214,9 @@ func (s *Server) handle(bw *bufferedWriter, r *http.Request, rt route, known boo
 		}
 	}
 	if f, ok := s.takeFault(rt.endpoint); ok {
+		if f.Applied || f.Roster != RosterIntact {
+			return s.applyThenFault(bw, r, rt, body, bodyErr, f)
+		}
 		if f.Delay > 0 {
 			if o, ok := s.wait(r, f.Delay); !ok {
 				return o
@@ -227,7 +235,36 @@ func (s *Server) handle(bw *bufferedWriter, r *http.Request, rt route, known boo
 		writeError(bw, apiError{http.StatusTooManyRequests, CodeRateLimited, "SERVER_FLOW_CONTROL"})
 		return outcomeReply
 	}
+	if limit, throttled := s.throttleCheck(rt.endpoint); throttled {
+		// Huawei's gateway documents no Retry-After for its throttling.
+		writeError(bw, apiError{http.StatusTooManyRequests, CodeGatewayThrottled,
+			"The throttling threshold has been reached: policy user over ratelimit,limit:" + strconv.Itoa(limit) + ",time:1 second"})
+		return outcomeReply
+	}
 	rt.handle(s, bw, r, body, bodyErr)
+	return outcomeReply
+}
+
+// applyThenFault runs the endpoint, so the call takes effect, and then lets
+// f spoil the reply: a rewritten roster, a delay, a dropped connection or an
+// error status in place of the real answer.
+func (s *Server) applyThenFault(bw *bufferedWriter, r *http.Request, rt route, body []byte, bodyErr error, f Fault) outcome {
+	rt.handle(s, bw, r, body, bodyErr)
+	if f.Roster != RosterIntact && rt.endpoint == EndpointRealTimeInfo && bw.status == http.StatusOK {
+		bw.buf = spoilRoster(bw.buf, f.Roster)
+	}
+	if f.Delay > 0 {
+		if o, ok := s.wait(r, f.Delay); !ok {
+			return o
+		}
+	}
+	if f.CloseConn {
+		return outcomeDrop
+	}
+	if f.Status != 0 {
+		bw.reset()
+		s.writeFault(bw, rt.endpoint, f)
+	}
 	return outcomeReply
 }
 

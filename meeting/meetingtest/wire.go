@@ -25,7 +25,14 @@ const (
 	CodeAppIDCheckFailed         = "USG.206010025" // App ID check failed (bad signature, unknown app, bad fields)
 	CodeAppIDAuthExpired         = "USG.206010057" // App ID signature expired (expireTime in the past)
 	CodeAccessTokenInvalid       = "USG.206020000" // missing, unknown or expired X-Access-Token
+	CodeConfAuthFail             = "MMC.111070004" // CONF_AUTH_FAIL: meeting authentication failed (auth-shaped)
+	CodeRequestTokenNull         = "MMC.111070111" // REQUEST_TOKEN_IS_NULL: token missing (auth-shaped)
+	CodeConfPwdAuthFailed        = "MMC.111071091" // CONF_PWD_AUTH_FAILED: host password check failed
+	CodeConfClosedRecently       = "MMC.111071072" // CONF_CLOSED_RECENTLY: the meeting has just ended
+	CodeConfIsClosing            = "MMC.111072003" // CONF_IS_CLOSING: the meeting is ending
+	CodeConfLocked               = "MMC.111072050" // CONF_LOCKED: the meeting is locked
 	CodeRateLimited              = "100000429"     // server flow control
+	CodeGatewayThrottled         = "APIG.0308"     // the API gateway's throttling (HTTP 429, no Retry-After documented)
 	CodeAPINotFound              = "APIGW.0101"    // the API gateway's "no such API" (unknown path or method)
 )
 

@@ -21,10 +21,22 @@ func (b *Bot) onInteraction(ctx context.Context, envelopeID string, cb slack.Int
 	}
 	// One click carries one action; take the first and ignore any others.
 	a := cb.ActionCallback.BlockActions[0]
-	b.enqueue(ctx, envelopeID, job{kind: jobClick, click: cb, action: *a}, func() {
+	b.enqueue(ctx, envelopeID, clickIdentity(cb, a), job{kind: jobClick, click: cb, action: *a}, func() {
 		b.metrics.Click("busy")
 		b.audit.Record(AuditEntry{Action: "busy", User: cb.User.ID, Channel: cb.Channel.ID, Outcome: "queue_full"})
 	})
+}
+
+// clickIdentity names one press of one button: its trigger_id when Slack
+// gave one, else the action's timestamp, user and button.
+func clickIdentity(cb slack.InteractionCallback, a *slack.BlockAction) string {
+	if cb.TriggerID != "" {
+		return "click:" + cb.TriggerID
+	}
+	if a.ActionTs == "" {
+		return "click:" // unidentifiable: only the envelope check applies
+	}
+	return "click:" + a.ActionTs + "/" + cb.User.ID + "/" + a.ActionID + "/" + a.BlockID
 }
 
 // runClick handles one button press or search on a participant list.

@@ -37,13 +37,14 @@ const (
 // slack-go socketmode client against slackfake over a WebSocket, and the
 // real meeting client against meetingtest over HTTP.
 type harness struct {
-	t     *testing.T
-	slack *slackfake.Server
-	sim   *meetingtest.Server
-	facts meetingtest.SampleFacts
-	mc    *meeting.Client
-	bot   *bot.Bot
-	logs  *syncBuffer
+	t      *testing.T
+	slack  *slackfake.Server
+	sim    *meetingtest.Server
+	facts  meetingtest.SampleFacts
+	mc     *meeting.Client
+	bot    *bot.Bot
+	claims *commands.Claims
+	logs   *syncBuffer
 
 	cancel context.CancelFunc
 	done   chan error
@@ -106,7 +107,8 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	api := slack.New(slackfake.DefaultBotToken, slack.OptionAPIURL(h.slack.APIURL()),
 		slack.OptionAppLevelToken(slackfake.DefaultAppToken))
 	sm := socketmode.New(api)
-	h.bot = bot.New(cfg, sm, &commands.Service{Meeting: mc}, log, o.botOpts...)
+	h.claims = commands.NewClaims()
+	h.bot = bot.New(cfg, sm, &commands.Service{Meeting: mc, Claims: h.claims}, log, o.botOpts...)
 	if !o.noStart {
 		h.start()
 	}

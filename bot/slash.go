@@ -57,7 +57,7 @@ func (b *Bot) onSlashCommand(ctx context.Context, envelopeID string, cmd slack.S
 	if req.Kind == commands.KindList {
 		kind = jobList
 	}
-	b.enqueue(ctx, envelopeID, job{kind: kind, slash: cmd, req: req},
+	b.enqueue(ctx, envelopeID, "trigger:"+cmd.TriggerID, job{kind: kind, slash: cmd, req: req},
 		func() {
 			b.metrics.Command("busy")
 			b.audit.Record(AuditEntry{Action: "busy", User: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference, Outcome: "queue_full"})
@@ -67,13 +67,22 @@ func (b *Bot) onSlashCommand(ctx context.Context, envelopeID string, cmd slack.S
 // enqueue acks and queues j, or, when the queue is full, acks with a "busy"
 // answer so the user knows to retry. The event loop is the queue's only
 // producer, so a free slot seen here is still free after the ack.
-func (b *Bot) enqueue(ctx context.Context, envelopeID string, j job, onBusy func()) {
+//
+// identity names the request itself ("trigger:<trigger_id>"): Slack has
+// been seen redelivering a command under a new envelope ID, which the
+// envelope check cannot catch. It is checked after the ack, which never
+// waits for anything.
+func (b *Bot) enqueue(ctx context.Context, envelopeID, identity string, j job, onBusy func()) {
 	if len(b.queue) >= cap(b.queue) {
 		b.ack(ctx, envelopeID, ephemeral(commands.Message{Text: "kickbot is busy right now and did not run this. Please try again in a minute."}))
 		onBusy()
 		return
 	}
 	b.ack(ctx, envelopeID, nil)
+	if !strings.HasSuffix(identity, ":") && !b.dedupe.FirstTime(identity) {
+		b.log.Info().Str("envelope_id", envelopeID).Msg("the same request redelivered under a new envelope ID: not run again")
+		return
+	}
 	b.queue <- j
 	b.metrics.QueueDepth(len(b.queue))
 }

@@ -249,18 +249,20 @@ func RenderOutcomeText(o Outcome) string {
 
 // style renders the same sentence as mrkdwn or as plain text.
 type style struct {
-	esc  func(string) string
-	bold func(string) string
-	code func(string) string
+	esc     func(string) string
+	bold    func(string) string
+	code    func(string) string
+	mention func(string) string // a Slack user ID
 }
 
 var (
 	mrkdwnStyle = style{
-		esc:  escapeText, // text in these sentences comes from outsiders: see oneLine
-		bold: func(s string) string { return "*" + s + "*" },
-		code: func(s string) string { return "`" + s + "`" },
+		esc:     escapeText, // text in these sentences comes from outsiders: see oneLine
+		bold:    func(s string) string { return "*" + s + "*" },
+		code:    func(s string) string { return "`" + s + "`" },
+		mention: userMention,
 	}
-	plainStyle = style{esc: oneLine, bold: identity, code: identity}
+	plainStyle = style{esc: oneLine, bold: identity, code: identity, mention: func(id string) string { return "@" + oneLine(id) }}
 )
 
 func identity(s string) string { return s }
@@ -367,6 +369,9 @@ func outcomeLine(t TargetOutcome, st style) string {
 		phrase = "not found in the meeting"
 	}
 	line := marker + " " + label + " — " + phrase
+	if t.By != "" {
+		line += " (by " + st.mention(t.By) + ", at the same moment)"
+	}
 	if t.Detail != "" {
 		line += ": " + st.esc(t.Detail)
 	}

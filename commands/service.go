@@ -68,6 +68,7 @@ type TargetOutcome struct {
 	Participant *meeting.Participant
 	Result      Result
 	Detail      string
+	By          string // Slack user ID of whoever's request disconnected them, when not this one's
 }
 
 // Status summarises a whole command.
@@ -126,6 +127,7 @@ func (o Outcome) count(r Result) int {
 // Service runs the kick use case against a meeting service.
 type Service struct {
 	Meeting Meeting
+	Claims  *Claims          // nil: no claims (each kick calls the meeting for all its targets)
 	Now     func() time.Time // nil: time.Now
 }
 
@@ -177,18 +179,31 @@ func (s *Service) Execute(ctx context.Context, k Kick, roster *meeting.Roster, r
 		o.Finished = s.now()
 		return o
 	}
-	ids := make([]string, len(res.Kick))
-	for i, m := range res.Kick {
-		ids[i] = m.Participant.ID
+	own, theirs, waits := res.Kick, []Match(nil), []*claim(nil)
+	if s.Claims != nil {
+		own, theirs, waits = s.Claims.partition(k.Conference, k.Actor, res.Kick)
 	}
-	dr, err := s.Meeting.Disconnect(ctx, k.Conference, ids)
-	if err != nil {
-		o.Err = &conferenceError{conference: k.Conference, err: err}
-		o.UserMessage = UserMessage(o.Err)
+	if len(own) > 0 {
+		ids := make([]string, len(own))
+		for i, m := range own {
+			ids[i] = m.Participant.ID
+		}
+		dr, err := s.Meeting.Disconnect(ctx, k.Conference, ids)
+		if err != nil {
+			o.Err = &conferenceError{conference: k.Conference, err: err}
+			o.UserMessage = UserMessage(o.Err)
+		}
+		o.RequestIDs = requestIDs(dr, err)
+		first := len(o.Targets)
+		for _, m := range own {
+			o.Targets = append(o.Targets, kickOutcome(m, dr, o.UserMessage))
+		}
+		if s.Claims != nil {
+			s.Claims.release(k.Conference, own, o.Targets[first:])
+		}
 	}
-	o.RequestIDs = requestIDs(dr, err)
-	for _, m := range res.Kick {
-		o.Targets = append(o.Targets, kickOutcome(m, dr, o.UserMessage))
+	for i, m := range theirs {
+		o.Targets = append(o.Targets, s.Claims.sharedOutcome(ctx, m, waits[i]))
 	}
 	o.Targets = inTypedOrder(k.Targets, o.Targets)
 

@@ -126,7 +126,7 @@ func serveOn(ctx context.Context, cfg config.Config, log zerolog.Logger, ln net.
 		UserRateLimit: cfg.UserRate,
 		DrainTimeout:  cfg.DrainTimeout,
 		ListMaxAge:    cfg.ListMaxAge,
-	}, sm, &commands.Service{Meeting: mc}, log, bot.WithMetrics(m), bot.WithAuditor(aud))
+	}, sm, &commands.Service{Meeting: mc, Claims: commands.NewClaims()}, log, bot.WithMetrics(m), bot.WithAuditor(aud))
 
 	httpDone := make(chan error, 1)
 	hctx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))

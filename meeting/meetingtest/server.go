@@ -79,6 +79,8 @@ type Server struct {
 	ctlIssued    int // issues since the last prune of expired control tokens
 
 	faultMu   sync.Mutex // guards fault injection and rate limits
+	gatesMu   sync.Mutex
+	gates     map[Endpoint]*gate // Hold
 	faults    map[Endpoint][]pendingFault
 	latency   map[Endpoint]time.Duration
 	limits    map[Endpoint]*rateWindow
@@ -110,6 +112,7 @@ func NewServer(opts ...Option) *Server {
 		userTokens:   map[string][]string{},
 		ctlTokens:    map[string]*controlToken{},
 		faults:       map[Endpoint][]pendingFault{},
+		gates:        map[Endpoint]*gate{},
 		latency:      map[Endpoint]time.Duration{},
 		limits:       map[Endpoint]*rateWindow{},
 		counts:       map[Endpoint]int{},
@@ -207,6 +210,9 @@ func (s *Server) handle(bw *bufferedWriter, r *http.Request, rt route, known boo
 	if !known {
 		writeError(bw, errNotFound)
 		return outcomeReply
+	}
+	if o, ok := s.passGate(r, rt.endpoint); !ok {
+		return o
 	}
 	if d := s.latencyOf(rt.endpoint); d > 0 {
 		if o, ok := s.wait(r, d); !ok {

@@ -34,6 +34,9 @@ type Config struct {
 	DrainTimeout      time.Duration // default 25s: inside Kubernetes' 30s grace period
 	ListMaxAge        time.Duration // default 10m: older lists refuse to act
 	DedupeTTL         time.Duration // default 1h
+	UserNavRateLimit  int           // page/search/refresh clicks per user per minute, default 120: a 3,000-person list stays browsable
+	MaxLists          int           // participant lists remembered, default 2000; past it the oldest are forgotten
+	MaxListBytes      int           // and at most about this many bytes of them, default 64 MiB
 	Outbox            OutboxConfig  // pacing of Slack posts and updates
 }
 
@@ -42,6 +45,9 @@ func (c *Config) setDefaults() {
 	defInt(&c.QueueSize, 1000)
 	defInt(&c.MaxTargets, 50)
 	defInt(&c.UserRateLimit, 30)
+	defInt(&c.UserNavRateLimit, 120)
+	defInt(&c.MaxLists, 2000)
+	defInt(&c.MaxListBytes, 64<<20)
 	defDur(&c.AckTimeout, 2*time.Second)
 	defDur(&c.UsergroupCacheTTL, time.Minute)
 	defDur(&c.DrainTimeout, 25*time.Second)
@@ -78,13 +84,14 @@ type Bot struct {
 	audit   Auditor
 	now     func() time.Time
 
-	out     *outbox
-	dedupe  Deduper
-	limiter *userLimiter
-	groups  *groupCache
-	lists   *listStore
-	clicks  *clickGuard
-	queue   chan job
+	out        *outbox
+	dedupe     Deduper
+	limiter    *userLimiter // commands and clicks that act
+	navLimiter *userLimiter // page, search and refresh clicks
+	groups     *groupCache
+	lists      *listStore
+	clicks     *clickGuard
+	queue      chan job
 
 	notRun    atomic.Int64 // queued jobs answered "not run" at the drain deadline
 	skipUntil atomic.Int64 // unix ns: the deadline of those answers
@@ -141,7 +148,8 @@ func New(cfg Config, sm *socketmode.Client, svc *commands.Service, log zerolog.L
 	b.limiter = newUserLimiter(cfg.UserRateLimit, b.now)
 	b.out = newOutbox(b.api, log, b.metrics, cfg.OpsChannel, cfg.Outbox)
 	b.groups = newGroupCache(b.api, cfg.UsergroupCacheTTL, b.now, func() { b.metrics.SlackRateLimited("usergroups.users.list") })
-	b.lists = newListStore(b.now)
+	b.lists = newListStore(b.now, cfg.MaxLists, cfg.MaxListBytes)
+	b.navLimiter = newUserLimiter(cfg.UserNavRateLimit, b.now)
 	b.clicks = newClickGuard()
 	return b
 }

@@ -56,6 +56,17 @@ func (b *Bot) runClick(ctx context.Context, j job, t *tracker) {
 		b.metrics.Click(outcome)
 	}
 
+	// A click that acts counts against the same per-user limit as
+	// commands; paging, search and refresh have a separate, generous one.
+	lim, what := b.navLimiter, "clicking through lists"
+	if a.ActionID == commands.ActionDisconnect {
+		lim, what = b.limiter, "sending commands"
+	}
+	if !lim.Allow(user) {
+		refuse("rate_limited", "You are "+what+" too fast. Wait a minute and try again; nothing was done.")
+		return
+	}
+
 	value, err := commands.ParseAction(a.ActionID, a.BlockID, a.Value)
 	if err != nil {
 		refuse("invalid", "That button is not one kickbot recognises; nothing was done.")
@@ -158,6 +169,7 @@ func (b *Bot) clickNavigate(ctx context.Context, j job, t *tracker, rec *listRec
 			b.metrics.Click("failed")
 			return
 		}
+		b.lists.resized(rec, roster)
 		rec.mu.Lock()
 		rec.setRoster(roster)
 		// Keep the record of who was disconnected from this list, except

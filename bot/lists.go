@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"container/list"
 	"crypto/rand"
 	"encoding/hex"
 	"sync"
@@ -25,6 +26,7 @@ type listRecord struct {
 	query      string
 	notes      map[string]string // pid → "disconnected by <@U…>"
 	created    time.Time
+	bytes      int // listStore's estimate of what it holds
 
 	// A private list (the candidates for an ambiguous name) has no ts: it
 	// is answered and updated through the response_url of each click, and
@@ -55,14 +57,24 @@ func (rec *listRecord) setRoster(r *meeting.Roster) {
 // "run /kick again". Staleness for acting is the shorter ListMaxAge.
 const listRetention = 24 * time.Hour
 
+// listStore remembers posted lists, bounded by count and by an estimate of
+// their bytes: past either bound the oldest are forgotten (a click on one
+// gets the "no longer active" answer). Lists are kept in the order they were
+// made, so expiry and eviction take from the front: O(1) per list, never a
+// scan of the store.
 type listStore struct {
-	mu    sync.Mutex
-	now   func() time.Time
-	lists map[string]*listRecord
+	mu       sync.Mutex
+	now      func() time.Time
+	maxLists int
+	maxBytes int
+	lists    map[string]*list.Element // of *listRecord
+	order    *list.List               // oldest first
+	bytes    int
 }
 
-func newListStore(now func() time.Time) *listStore {
-	return &listStore{now: now, lists: make(map[string]*listRecord)}
+func newListStore(now func() time.Time, maxLists, maxBytes int) *listStore {
+	return &listStore{now: now, maxLists: maxLists, maxBytes: maxBytes,
+		lists: make(map[string]*list.Element), order: list.New()}
 }
 
 func newListID() string {
@@ -71,29 +83,87 @@ func newListID() string {
 	return hex.EncodeToString(b[:])
 }
 
+// rosterBytes estimates what a list record holds in memory.
+func rosterBytes(r *meeting.Roster) int {
+	const perParticipant = 160 // struct, map and slice overhead, roughly
+	if r == nil {
+		return 0
+	}
+	n := 512
+	for _, p := range r.Participants {
+		n += perParticipant + len(p.ID) + len(p.Name) + len(p.Phone)
+	}
+	return n
+}
+
 func (s *listStore) add(r *listRecord) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.now()
-	for id, old := range s.lists {
-		if now.Sub(old.created) > listRetention {
-			delete(s.lists, id)
-		}
+	r.bytes = rosterBytes(r.roster)
+	s.lists[r.id] = s.order.PushBack(r)
+	s.bytes += r.bytes
+	s.expireLocked()
+}
+
+// resized records that r's roster was replaced (a Refresh).
+func (s *listStore) resized(r *listRecord, roster *meeting.Roster) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.lists[r.id]; !ok {
+		return
 	}
-	s.lists[r.id] = r
+	n := rosterBytes(roster)
+	s.bytes += n - r.bytes
+	r.bytes = n
+	s.expireLocked()
+}
+
+// expireLocked forgets lists past their retention, then the oldest while
+// the store is over a bound (never the newest one).
+func (s *listStore) expireLocked() {
+	now := s.now()
+	for e := s.order.Front(); e != nil && s.order.Len() > 1; e = s.order.Front() {
+		r := e.Value.(*listRecord)
+		if now.Sub(r.created) <= listRetention && s.order.Len() <= s.maxLists && s.bytes <= s.maxBytes {
+			return
+		}
+		s.removeLocked(r.id)
+	}
+}
+
+func (s *listStore) removeLocked(id string) {
+	e, ok := s.lists[id]
+	if !ok {
+		return
+	}
+	r := e.Value.(*listRecord)
+	s.order.Remove(e)
+	delete(s.lists, id)
+	s.bytes -= r.bytes
 }
 
 // remove forgets a list whose message could not be posted.
 func (s *listStore) remove(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.lists, id)
+	s.removeLocked(id)
 }
 
 func (s *listStore) get(id string) *listRecord {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.lists[id]
+	s.expireLocked()
+	if e, ok := s.lists[id]; ok {
+		return e.Value.(*listRecord)
+	}
+	return nil
+}
+
+// size is how many lists and roughly how many bytes the store holds.
+func (s *listStore) size() (lists, bytes int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.order.Len(), s.bytes
 }
 
 // clickGuard makes each participant's disconnect happen once however many
@@ -101,12 +171,20 @@ func (s *listStore) get(id string) *listRecord {
 type clickGuard struct {
 	mu     sync.Mutex
 	claims map[string]claim
+	// ages lists (key, at) as claims are made or finished, oldest first, so
+	// expiry takes from the front instead of scanning every claim.
+	ages []claimAge
 }
 
 type claim struct {
 	user string
 	done bool
 	at   time.Time
+}
+
+type claimAge struct {
+	key string
+	at  time.Time
 }
 
 func newClickGuard() *clickGuard { return &clickGuard{claims: make(map[string]claim)} }
@@ -119,16 +197,29 @@ func newClickGuard() *clickGuard { return &clickGuard{claims: make(map[string]cl
 func (g *clickGuard) claim(key, user string, readAt, now time.Time) (claim, bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	for k, c := range g.claims {
-		if now.Sub(c.at) > listRetention {
-			delete(g.claims, k)
-		}
-	}
+	g.expireLocked(now)
 	if c, ok := g.claims[key]; ok && !(c.done && readAt.After(c.at)) {
 		return c, false
 	}
-	g.claims[key] = claim{user: user, at: now}
+	g.setLocked(key, claim{user: user, at: now})
 	return claim{}, true
+}
+
+func (g *clickGuard) setLocked(key string, c claim) {
+	g.claims[key] = c
+	g.ages = append(g.ages, claimAge{key: key, at: c.at})
+}
+
+// expireLocked drops claims older than listRetention. An age entry whose
+// claim was renewed since is stale and just dropped.
+func (g *clickGuard) expireLocked(now time.Time) {
+	i := 0
+	for ; i < len(g.ages) && now.Sub(g.ages[i].at) > listRetention; i++ {
+		if c, ok := g.claims[g.ages[i].key]; ok && c.at.Equal(g.ages[i].at) {
+			delete(g.claims, g.ages[i].key)
+		}
+	}
+	g.ages = g.ages[i:]
 }
 
 // finish marks key done, or releases it when the attempt failed so someone
@@ -142,5 +233,5 @@ func (g *clickGuard) finish(key string, ok bool, now time.Time) {
 	}
 	c := g.claims[key]
 	c.done, c.at = true, now
-	g.claims[key] = c
+	g.setLocked(key, c)
 }

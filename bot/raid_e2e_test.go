@@ -194,3 +194,31 @@ func relOutcomesIn(h *harness, channel string) int {
 	}
 	return n
 }
+
+// TestRaidClicksThatActShareTheUserLimit: a Disconnect click counts against
+// the moderator's command limit (answered privately when over it, nothing
+// done), while Refresh has a limit of its own and keeps working.
+func TestRaidClicksThatActShareTheUserLimit(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{cfg: bot.Config{UserRateLimit: 1}})
+	v := h.openList(moderator2, h.facts.ConferenceID)
+
+	h.press(moderator, v, v.disconnect("Carlos Mendes"))
+	h.eventually("Carlos disconnected", func() bool { return len(h.hangUps()) == 1 })
+	id := h.press(moderator, v, v.disconnect("Wang Wei"))
+	p := h.private(id)
+	if !strings.Contains(allText(p), "too fast") || !strings.Contains(allText(p), "nothing was done") {
+		t.Errorf("second Disconnect click answered %q, want a private 'too fast … nothing was done'", allText(p))
+	}
+	after := h.navigate(moderator, v, v.mustNav(commands.ActionRefresh))
+	if !after.hasRow("Wang Wei") {
+		t.Errorf("Refresh did not work for a moderator over their command limit")
+	}
+	h.drain()
+	if got := h.hangUps(); !slices.Equal(got, []string{meetingtest.SampleCarlosPID}) {
+		t.Errorf("hang-up IDs = %v, want only Carlos", got)
+	}
+	if a := h.auditLines("click"); !slices.ContainsFunc(a, func(r auditRecord) bool { return r.Outcome == "rate_limited" }) {
+		t.Errorf("the refused click was not audited: %+v", a)
+	}
+}

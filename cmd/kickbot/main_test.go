@@ -381,7 +381,7 @@ func TestConsoleConfigErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cleanEnv(t)
 			setenv(t, tc.env)
-			r := runKickbot(t, "/kick 914083136\nquit\n", "console")
+			r := runKickbot(t, "/kick 914083136\nquit\n", "console", "--real")
 			if r.code != exitConfig || !strings.Contains(r.stderr, tc.want) {
 				t.Errorf("want exit 2 and %q on stderr, got %s", tc.want, r)
 			}

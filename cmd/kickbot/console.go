@@ -283,7 +283,7 @@ func (s *terminalSession) allows(conference string, list bool) bool {
 	if list {
 		action = "list"
 	}
-	s.record(audit.Entry{Action: "denied", Conference: conference, Reason: action + ": conference not allowed", Outcome: "conference_not_allowed"})
+	s.record(audit.Entry{Action: "denied", Conference: conference, Reason: action + ": meeting not in KICK_CONFERENCES", Outcome: commands.DeniedConference})
 	return false
 }
 

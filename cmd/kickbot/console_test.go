@@ -154,7 +154,9 @@ func TestConsoleBadInputGetsClearMessages(t *testing.T) {
 		{`/kick ` + conf + ` "Jane Doe"`, `"Jane Doe" matches 2 participants`},
 		{`/kick ` + conf + ` "Nobody Here"`, `"Nobody Here" — not found in the meeting`},
 		{`/kick ` + conf + ` ` + meetingtest.SampleHostPID, "Alice Chen · +8613800000001 — refused: the host is never disconnected"},
-		{`/kick 99999999 ` + meetingtest.SampleCarlosPID, "Meeting 99999999 was not found"},
+		// No host password exists here: the message must not blame one.
+		{`/kick 99999999 ` + meetingtest.SampleCarlosPID, "Meeting 99999999 was not found — check the meeting ID."},
+		{`/kick 99999999`, "Nothing was done in meeting 99999999. The meeting was not found — check the meeting ID."},
 		{`/kick ` + strings.Repeat("9", 5000), "⚠️"},
 		{`/kick ` + conf + ` -- just a reason`, `⚠️ Name at least one participant before "--"`},
 	}
@@ -165,6 +167,9 @@ func TestConsoleBadInputGetsClearMessages(t *testing.T) {
 		}
 		if strings.Contains(got, "Disconnected") {
 			t.Errorf("%.60s: something was disconnected:\n%s", tt.line, got)
+		}
+		if strings.Contains(got, "password") {
+			t.Errorf("%.60s: the answer names a host password, which the console never uses:\n%s", tt.line, got)
 		}
 	}
 	// The ambiguous name and the host were refused, nothing else happened:

@@ -46,6 +46,7 @@ Usage:
   kickbot console --real the same against the real meeting API (MEETING_*), every action audited
   kickbot version        print the version
   kickbot healthcheck    exit 0 if the bot on HTTP_ADDR answers /healthz, else 1
+                         (0 as well when HTTP_ADDR is empty: the health server is off on purpose)
   kickbot help           this text (also -h, --help; "kickbot COMMAND --help" for one command)
 
 Configuration is read from the environment; see .env.example and the README.
@@ -75,7 +76,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintln(stdout, "kickbot", version)
 		return exitOK
 	case "healthcheck":
-		return runHealthcheck(ctx, stderr)
+		return runHealthcheck(ctx, stdout, stderr)
 	case "help", "-h", "--help", "help:help", "help:run", "help:version", "help:healthcheck":
 		fmt.Fprint(stdout, usage)
 		return exitOK

@@ -155,3 +155,19 @@ func TestLoadSmokeCountsRefusals(t *testing.T) {
 		}
 	}
 }
+
+// The report's header describes the scenarios that ran, and only those
+// (issue 16: -mode small printed the other scenarios' rate and meeting size).
+func TestHeaderDescribesOnlyTheScenariosRun(t *testing.T) {
+	l := &load{opt: options{n: 20, rate: 200, participants: 120, perUser: 20}}
+	small := l.describe([]*result{{proc: "floor", scenario: "small"}, {proc: "kickbot", scenario: "small"}})
+	if small != "small: one at a time, a 10-person meeting that each target joins just before its command" {
+		t.Errorf("-mode small: %q", small)
+	}
+	all := l.describe([]*result{{scenario: "sequential"}, {scenario: "burst"}, {scenario: "steady"}})
+	for _, want := range []string{"sequential: one at a time, a 122-person meeting", "burst: all at once, a 122-person meeting", "steady: 200/s, a 122-person meeting"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("header %q lacks %q", all, want)
+		}
+	}
+}

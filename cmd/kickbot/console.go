@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/kickbot/kickbot/audit"
 	"github.com/kickbot/kickbot/commands"
@@ -203,8 +204,10 @@ func (s *terminalSession) handle(ctx context.Context, l consoleLine) bool {
 		return true
 	}
 	line := strings.TrimSpace(l.text)
-	word, rest, _ := strings.Cut(line, " ")
-	rest = strings.TrimSpace(rest)
+	word, rest := line, ""
+	if i := strings.IndexFunc(line, unicode.IsSpace); i >= 0 {
+		word, rest = line[:i], strings.TrimSpace(line[i:])
+	}
 	switch strings.ToLower(word) {
 	case "":
 	case "quit", "exit":

@@ -356,7 +356,7 @@ func TestConsoleTyposRunNothing(t *testing.T) {
 	if got := s.send("kik 3"); !strings.Contains(got, `Unknown command "kik": type /kick <meeting ID>`) {
 		t.Errorf("kik 3: got %q", got)
 	}
-	if list := s.send("/KICK " + conf); !strings.Contains(list, ": 10 participants") {
+	if list := s.send("/KICK\t" + conf); !strings.Contains(list, ": 10 participants") {
 		t.Errorf("/KICK is /kick, and the typos must not have changed the meeting:\n%s", list)
 	}
 	if got := s.send("KICK 8"); !strings.Contains(got, "Priya Patel") || !strings.Contains(got, "Disconnected 1 participant") {

@@ -127,6 +127,7 @@ $(run uptime)
 \`\`\`
 TEXT
 } > "$tmp"
+chmod 0644 "$tmp" # mktemp makes it private; the document is not
 mv "$tmp" "$out"
 trap - EXIT
 echo "wrote $out" >&2

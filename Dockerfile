@@ -6,6 +6,8 @@
 # Secrets can be mounted as files instead: SLACK_BOT_TOKEN_FILE=/run/secrets/slack_bot_token, etc.
 
 # ---- build ----
+# Pin both base images by digest for reproducible builds (README,
+# "Containers"): FROM golang:1.26@sha256:… and …:nonroot@sha256:….
 FROM golang:1.26 AS build
 WORKDIR /src
 
@@ -34,9 +36,11 @@ USER nonroot:nonroot
 # Socket Mode: nothing else needs to be exposed.
 EXPOSE 8080
 # No curl in distroless: the binary probes its own /healthz on HTTP_ADDR.
+# With HTTP_ADDR empty (health server off) the probe passes and says so.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 CMD ["/kickbot", "healthcheck"]
 
 # SIGTERM drains in-flight kicks (KICK_DRAIN_TIMEOUT, 25 s by default);
-# give `docker stop` more than that: docker stop -t 30.
+# Docker waits only 10 s by default, so stop it with docker stop -t 30
+# (docker run --stop-timeout 30; README, "Containers").
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/kickbot"]

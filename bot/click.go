@@ -88,7 +88,7 @@ func (b *Bot) runClick(ctx context.Context, j job, t *tracker) {
 		rec.mu.Unlock()
 	}
 	if rec == nil || rec.channel != channel || (!rec.ephemeral && (recTS == "" || (cb.Container.MessageTs != "" && recTS != cb.Container.MessageTs))) {
-		refuse("unknown_list", "This list is no longer active (it expired or kickbot restarted). Run `/kick <conference>` for a fresh one.")
+		refuse("unknown_list", "This list is no longer active (it expired or kickbot restarted). Run `/kick &lt;meeting ID&gt;` for a fresh one.") // escaped: Slack reads <…> as a link
 		return
 	}
 	entry.Conference = rec.conference

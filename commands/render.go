@@ -21,28 +21,30 @@ const (
 	maxTargetRunes     = 100 // a target as typed, echoed back
 )
 
-// usage is valid both as plain text and as mrkdwn: it has no & < >.
+// usage is plain text; Slack gets it through Escape (its <meeting ID> would
+// otherwise read as a link). Backticks mark code in Slack and are dropped by
+// the console.
 const usage = "Usage:\n" +
-	"• `/kick MEETING TARGET [TARGET …] [-- REASON]` — disconnect participants\n" +
-	"• `/kick MEETING` — list the participants, with a Disconnect button beside each\n" +
+	"• `/kick <meeting ID> <participant> [<participant> …] [-- <reason>]` — disconnect participants\n" +
+	"• `/kick <meeting ID>` — list the participants, with a Disconnect button beside each\n" +
 	"• `/kick help` — show this help\n" +
-	"MEETING is the meeting ID (letters and digits; dashes are ignored, so 914-083-136 works).\n" +
-	"A TARGET is one of:\n" +
+	"The meeting ID is letters and digits; dashes are ignored, so 914-083-136 works.\n" +
+	"A participant is one of:\n" +
 	"• a participant ID: 8–128 letters, digits, - or _, with at least one digit (the ID from the list)\n" +
 	"• a phone number: + and 5–20 digits, or 7–20 digits without +; dashes between digits are ignored\n" +
 	"• a display name in double quotes: \"Jane Doe\" (straight or curly quotes; write \\\" for a quote inside a name; case and extra spaces don't matter)\n" +
-	"Separate targets with spaces or commas; repeats are ignored; at most 50 per command by default. " +
-	"Everything after -- (or —) is the reason, at most 500 characters.\n" +
+	"Separate participants with spaces or commas; repeats are ignored; at most 50 per command by default. " +
+	"Everything after -- (or —) is the reason, at most 500 characters. A command is at most 2,000 characters.\n" +
 	"The host and co-hosts are never disconnected, and a name that matches several participants is never guessed.\n" +
 	"Example: `/kick 914083136 ba9acb1e216d11eabc5165c2b91ad427 \"Jane Doe\" +8613800000000 -- spamming`"
 
-// Usage is the /kick grammar for people. It reads the same as plain text
-// (console) and as Slack mrkdwn.
+// Usage is the /kick grammar for people, as plain text.
 func Usage() string { return usage }
 
 // RenderHelp is the reply to "/kick" and "/kick help".
 func RenderHelp() Message {
-	return Message{Text: usage, Blocks: []slack.Block{section(usage)}}
+	u := Escape(usage)
+	return Message{Text: u, Blocks: []slack.Block{section(u)}}
 }
 
 // RenderInputError says what was wrong with the command, then shows usage.
@@ -53,7 +55,7 @@ func RenderInputError(err error) Message {
 		msg = capitalize(ie.Msg) // error strings are lower case; a message to a person starts a sentence
 	}
 	line := "⚠️ " + Escape(msg)
-	return Message{Text: line, Blocks: []slack.Block{section(line), section(usage)}}
+	return Message{Text: line, Blocks: []slack.Block{section(line), section(Escape(usage))}}
 }
 
 func capitalize(s string) string {

@@ -83,11 +83,20 @@ func TestEscape(t *testing.T) {
 	}
 }
 
-func TestUsageIsSafeMrkdwn(t *testing.T) {
-	if strings.ContainsAny(Usage(), "&<>") {
-		t.Errorf("Usage() must read the same as plain text and mrkdwn; it contains & < or >")
+// Users read "meeting ID" everywhere (issue 16); in Slack the placeholders
+// are escaped, or <meeting ID> would be taken for a link.
+func TestUsageSaysMeetingIDAndIsSafeMrkdwn(t *testing.T) {
+	mustContain(t, Usage(), "/kick <meeting ID> <participant>", `"Jane Doe"`, "-- <reason>", "+ and 5–20 digits", "at most 2,000 characters")
+	for _, m := range []Message{RenderHelp(), RenderInputError(inputErrorf("x"))} {
+		if strings.Contains(m.Text, "<meeting ID>") || !strings.Contains(RenderHelp().Text, "/kick &lt;meeting ID&gt;") {
+			t.Errorf("the usage in Slack is not escaped:\n%s", m.Text)
+		}
+		for _, w := range []string{"MEETING", "TARGET", "conference"} {
+			if strings.Contains(Usage(), w) {
+				t.Errorf("the usage says %q; users read \"meeting ID\" and \"participant\"", w)
+			}
+		}
 	}
-	mustContain(t, Usage(), "/kick MEETING TARGET", `"Jane Doe"`, "-- REASON", "+ and 5–20 digits")
 	checkSlackLimits(t, RenderHelp())
 }
 

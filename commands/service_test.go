@@ -187,7 +187,7 @@ func TestServicePlanFails(t *testing.T) {
 	if err == nil {
 		t.Fatal("Plan succeeded, want the roster error")
 	}
-	want := "Meeting 914083136 was not found, or the host password is wrong."
+	want := "Meeting 914083136 was not found — check the meeting ID."
 	if got := UserMessage(err); got != want {
 		t.Errorf("UserMessage(Plan error) = %q, want %q", got, want)
 	}
@@ -204,8 +204,10 @@ func TestUserMessage(t *testing.T) {
 		want string
 	}{
 		{nil, ""},
-		{conf(kind(meeting.KindConferenceNotFound)), "Meeting 914083136 was not found, or the host password is wrong."},
-		{kind(meeting.KindConferenceNotFound), "The meeting was not found, or the host password is wrong."},
+		// The host password is named only where it is used: the control token.
+		{conf(kind(meeting.KindConferenceNotFound)), "Meeting 914083136 was not found — check the meeting ID."},
+		{kind(meeting.KindConferenceNotFound), "The meeting was not found — check the meeting ID."},
+		{conf(&meeting.Error{Kind: meeting.KindConferenceNotFound, Op: "token"}), "Meeting 914083136 was not found, or the meeting service refused the host password kickbot looked up — check the meeting ID, then ask an admin to check MEETING_USER_ID."},
 		{conf(kind(meeting.KindNotRunning)), "Meeting 914083136 is not running: it has not started yet or has already ended."},
 		{conf(kind(meeting.KindUnauthorized)), "The meeting service refused kickbot's credentials — ask an admin to check the MEETING_* settings."},
 		{conf(kind(meeting.KindForbidden)), "The meeting service does not let kickbot's account control meeting 914083136 — ask an admin to check its permissions."},

@@ -39,7 +39,14 @@ func UserMessage(err error) string {
 	}
 	switch kind {
 	case meeting.KindConferenceNotFound:
-		return atStart + " was not found, or the host password is wrong."
+		// Huawei answers a wrong host password as it answers an unknown
+		// meeting, but only when a control token is asked for; kickbot looks
+		// the password up itself, so name that cause only there.
+		var me *meeting.Error
+		if errors.As(err, &me) && me.Op == "token" {
+			return atStart + " was not found, or the meeting service refused the host password kickbot looked up — check the meeting ID, then ask an admin to check MEETING_USER_ID."
+		}
+		return atStart + " was not found — check the meeting ID."
 	case meeting.KindNotRunning:
 		return atStart + " is not running: it has not started yet or has already ended."
 	case meeting.KindUnauthorized:

@@ -66,9 +66,11 @@ type Config struct {
 	LogFormat string `envconfig:"LOG_FORMAT" default:"json"` // json|console
 }
 
-// consoleVars is the subset `kickbot console` reads, so that a bad Slack or
-// limit setting in a shared .env cannot stop a local session. The tags must
-// match Config's.
+// consoleVars is the subset `kickbot console --real` reads, so that a bad
+// Slack or worker setting in a shared .env cannot stop a local session. It
+// keeps the rules that mean something without Slack: the targets cap, the
+// conferences KICK_CONFERENCES allows, the audit file. The tags must match
+// Config's.
 type consoleVars struct {
 	MeetingAPIURL       string        `envconfig:"MEETING_API_URL" default:"https://api.meeting.huaweicloud.com"`
 	MeetingAppID        string        `envconfig:"MEETING_APP_ID"`
@@ -78,6 +80,9 @@ type consoleVars struct {
 	MeetingPassword     secret.String `envconfig:"MEETING_PASSWORD"`
 	MeetingTimeout      time.Duration `envconfig:"MEETING_TIMEOUT" default:"10s"`
 	MeetingMaxPerHangUp int           `envconfig:"MEETING_MAX_PER_HANGUP" default:"0"`
+	KickConferences     ConferenceMap `envconfig:"KICK_CONFERENCES"`
+	MaxTargets          int           `envconfig:"KICK_MAX_TARGETS" default:"50"`
+	AuditFile           string        `envconfig:"AUDIT_FILE"`
 	LogLevel            string        `envconfig:"LOG_LEVEL" default:"info"`
 	LogFormat           string        `envconfig:"LOG_FORMAT" default:"json"`
 }
@@ -98,11 +103,11 @@ func FromEnvironment() (Config, error) {
 	return c, nil
 }
 
-// ConsoleFromEnvironment loads only what `kickbot console` needs: meeting
-// and log settings. No Slack token or KICK_CHANNELS is required, and no
-// meeting credentials at all is fine (MeetingConfigured reports false and
-// the console uses its embedded simulator); half-set credentials are still
-// an error.
+// ConsoleFromEnvironment loads only what `kickbot console --real` needs:
+// meeting, KICK_CONFERENCES, KICK_MAX_TARGETS, AUDIT_FILE and log settings.
+// No Slack token or KICK_CHANNELS is required. No meeting credentials at all
+// passes here (MeetingConfigured reports false; the console refuses --real
+// then); half-set credentials are an error.
 func ConsoleFromEnvironment() (Config, error) {
 	var v consoleVars
 	if err := envconfig.Process("", &v); err != nil {
@@ -117,6 +122,9 @@ func ConsoleFromEnvironment() (Config, error) {
 		MeetingPassword:     v.MeetingPassword,
 		MeetingTimeout:      v.MeetingTimeout,
 		MeetingMaxPerHangUp: v.MeetingMaxPerHangUp,
+		KickConferences:     v.KickConferences,
+		MaxTargets:          v.MaxTargets,
+		AuditFile:           v.AuditFile,
 		LogLevel:            v.LogLevel,
 		LogFormat:           v.LogFormat,
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -228,6 +229,9 @@ func TestErrors(t *testing.T) {
 		{"conferences twice", with(validEnv(), "KICK_CONFERENCES", "C0123ABCD:1;C0123ABCD:2"), []string{"KICK_CONFERENCES", "listed twice"}},
 		{"conferences channel not allowed", with(validEnv(), "KICK_CONFERENCES", "C0999:1"), []string{"KICK_CONFERENCES: channel C0999 is not in KICK_CHANNELS"}},
 		{"conferences bad channel", with(validEnv(), "KICK_CONFERENCES", "general:1"), []string{`KICK_CONFERENCES: "general" is not a channel ID`}},
+		// docker --env-file keeps the quotes a shell-sourced .env needs (issue 16).
+		{"conferences quoted", with(validEnv(), "KICK_CONFERENCES", `"C0123ABCD:111"`), []string{"KICK_CONFERENCES", "remove the quotes"}},
+		{"channels quoted", with(validEnv(), "KICK_CHANNELS", `'C0123ABCD C0123ABCE'`), []string{"KICK_CHANNELS", "remove the quotes"}},
 		{"ops channel name", with(validEnv(), "OPS_CHANNEL", "#ops"), []string{`OPS_CHANNEL: "#ops" is not a channel ID`}},
 		{"max targets not a number", with(validEnv(), "KICK_MAX_TARGETS", "fifty"), []string{`KICK_MAX_TARGETS: "fifty" is not a whole number`}},
 		{"max targets empty", with(validEnv(), "KICK_MAX_TARGETS", ""), []string{"KICK_MAX_TARGETS is set but empty"}},
@@ -380,6 +384,8 @@ func TestConsole(t *testing.T) {
 		{"half-set account", map[string]string{"MEETING_PASSWORD": password}, false, "MEETING_PASSWORD is set but MEETING_ACCOUNT is missing"},
 		{"bad timeout", map[string]string{"MEETING_TIMEOUT": "soon"}, false, "MEETING_TIMEOUT"},
 		{"bad log level", map[string]string{"LOG_LEVEL": "loud"}, false, "LOG_LEVEL"},
+		{"bad targets cap", map[string]string{"KICK_MAX_TARGETS": "0"}, false, "KICK_MAX_TARGETS"},
+		{"quoted conferences", map[string]string{"KICK_CONFERENCES": `"C1:111"`}, false, "remove the quotes"},
 		{"secret file", map[string]string{"MEETING_APP_ID": "a", "MEETING_APP_KEY_FILE": filepath.Join(t.TempDir(), "nope")}, false, "MEETING_APP_KEY_FILE"},
 	}
 	for _, tt := range tests {
@@ -399,10 +405,25 @@ func TestConsole(t *testing.T) {
 			if got := c.MeetingConfigured(); got != tt.wantConfigured {
 				t.Errorf("MeetingConfigured() = %v, want %v", got, tt.wantConfigured)
 			}
-			if c.MeetingAPIURL != "https://api.meeting.huaweicloud.com" || c.LogLevel != "info" || c.MeetingTimeout != 10*time.Second {
+			if c.MeetingAPIURL != "https://api.meeting.huaweicloud.com" || c.LogLevel != "info" || c.MeetingTimeout != 10*time.Second || c.MaxTargets != 50 {
 				t.Errorf("console defaults: url=%q level=%q timeout=%v, want the defaults", c.MeetingAPIURL, c.LogLevel, c.MeetingTimeout)
 			}
 		})
+	}
+}
+
+// The console keeps the KICK_* rules that mean something without Slack.
+func TestConsoleReadsLocalRules(t *testing.T) {
+	setEnv(t, map[string]string{"KICK_CONFERENCES": "C1:111 222;C2:333,111", "KICK_MAX_TARGETS": "3", "AUDIT_FILE": "/var/log/kick.jsonl"})
+	c, err := ConsoleFromEnvironment()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.KickConferences.Conferences(); !slices.Equal(got, []string{"111", "222", "333"}) {
+		t.Errorf("conferences = %v, want [111 222 333]", got)
+	}
+	if c.MaxTargets != 3 || c.AuditFile != "/var/log/kick.jsonl" {
+		t.Errorf("max targets %d, audit file %q; want 3 and /var/log/kick.jsonl", c.MaxTargets, c.AuditFile)
 	}
 }
 

@@ -12,7 +12,20 @@ type IDList []string
 
 // Decode implements envconfig.Decoder.
 func (l *IDList) Decode(v string) error {
+	if err := unquoted(v); err != nil {
+		return err
+	}
 	*l = splitIDs(v)
+	return nil
+}
+
+// unquoted refuses a value with quote marks in it. No list value needs one,
+// and `docker --env-file` and Compose's env_file keep the quotes a shell
+// would remove, so they are the likely cause: the error says what to do.
+func unquoted(v string) error {
+	if strings.ContainsAny(v, "\"'") {
+		return fmt.Errorf("%q contains quote marks: remove the quotes (docker --env-file and env_file keep them; only a shell removes them)", v)
+	}
 	return nil
 }
 
@@ -29,6 +42,15 @@ func splitIDs(v string) []string {
 	return out
 }
 
+// Conferences is every conference ID listed, in order, without repeats.
+func (m ConferenceMap) Conferences() []string {
+	var all []string
+	for _, ch := range sortedKeys(m) {
+		all = append(all, m[ch]...)
+	}
+	return splitIDs(strings.Join(all, " "))
+}
+
 // ConferenceMap maps a channel ID to the conference IDs allowed in it.
 // Format: "C123:914083136 914083137;C456:111" (see Config.KickConferences).
 type ConferenceMap map[string][]string
@@ -40,6 +62,9 @@ var conferenceIDPattern = regexp.MustCompile(`^[A-Za-z0-9]{1,64}$`)
 // Decode implements envconfig.Decoder. It checks the syntax; Config.validate
 // checks the channel IDs against KICK_CHANNELS.
 func (m *ConferenceMap) Decode(v string) error {
+	if err := unquoted(v); err != nil {
+		return err
+	}
 	out := ConferenceMap{}
 	for entry := range strings.SplitSeq(v, ";") {
 		entry = strings.TrimSpace(entry)

@@ -2,6 +2,7 @@ package meeting_test
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -159,13 +160,22 @@ func TestFailedFetchNotCached(t *testing.T) {
 func TestCanceledCallerDoesNotPoisonFetch(t *testing.T) {
 	e := newEnv(t, envOpt{})
 	e.sim.SetLatency(epAppAuth, 300*time.Millisecond)
-	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	short, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var wg sync.WaitGroup
 	var errShort, errLong error
 	wg.Go(func() { _, errShort = e.client.Roster(short, e.facts.ConferenceID) })
-	time.Sleep(10 * time.Millisecond) // the short caller starts the fetch
+	// The short caller's appauth request reaching the simulator is the sign
+	// that it started the fetch; it gives up while the fetch is in flight.
+	wait := ctxT(t)
+	for e.sim.Active() == 0 {
+		if wait.Err() != nil {
+			t.Fatal("the first caller's token fetch never reached the simulator")
+		}
+		runtime.Gosched()
+	}
 	wg.Go(func() { _, errLong = e.client.Roster(ctxT(t), e.facts.ConferenceID) })
+	cancel()
 	wg.Wait()
 	if meeting.KindOf(errShort) != meeting.KindCanceled {
 		t.Errorf("short caller: %v, want canceled", errShort)

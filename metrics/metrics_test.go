@@ -9,23 +9,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
-// The interfaces the bot and the meeting client declare; asserting them here
-// catches a signature drift without importing those packages.
-var (
-	_ interface {
-		Command(outcome string)
-		Click(outcome string)
-		AckLatency(d time.Duration)
-		QueueDepth(n int)
-		Reconnect()
-		Disconnects(result string, n int)
-	} = (*Metrics)(nil)
-	_ interface {
-		APICall(endpoint string, status int, d time.Duration)
-		TokenCache(token string, hit bool)
-	} = (*Metrics)(nil)
-)
-
 func TestCounters(t *testing.T) {
 	m := New(prometheus.NewRegistry())
 	m.Command("ok")

@@ -1,13 +1,18 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"os/user"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
+	"unicode"
 
+	"github.com/kickbot/kickbot/audit"
 	"github.com/kickbot/kickbot/commands"
 	"github.com/kickbot/kickbot/config"
 	"github.com/kickbot/kickbot/meeting"
@@ -17,48 +22,103 @@ import (
 
 const consoleUsage = `kickbot console — the /kick command in a terminal.
 
-With no MEETING_* credentials set, it starts an embedded meeting simulator with a sample running
-meeting, so it works on any machine. With MEETING_APP_ID/MEETING_APP_KEY (or MEETING_ACCOUNT/
-MEETING_PASSWORD) set, it talks to the real meeting API at MEETING_API_URL.
+Usage:
+  kickbot console          against an embedded meeting simulator with a sample running meeting:
+                           no credentials, nothing real is touched (MEETING_* settings are ignored)
+  kickbot console --real   against the meeting API that MEETING_API_URL and the MEETING_*
+                           credentials name: it acts on real meetings. KICK_CONFERENCES (the
+                           meeting IDs listed in it), KICK_MAX_TARGETS and AUDIT_FILE apply, and
+                           every action is audited as user "console:<your local user name>".
 
 At the prompt:
-  /kick <conference>                           list the live participants, numbered
-  /kick <conference> <target> … [-- reason]    disconnect participants (ID, phone, or "Quoted Name")
-  kick <n> [<n> …]                             disconnect participants by their number in the last list
-  help                                         the /kick grammar
+  /kick <meeting ID>                           list the live participants, numbered
+  /kick <meeting ID> <participant> … [-- reason]
+                                               disconnect participants (ID, phone, or "Quoted Name")
+  kick <row> [<row> …]                         disconnect rows of the last list (the list's buttons)
+  help                                         this grammar
   quit                                         leave (or Ctrl-D)
+Anything else is refused with a hint, and nothing runs. A command is at most 2,000 characters.
 `
 
-// consoleActor stands for the person at the terminal in messages and logs.
-const consoleActor = "console"
+// consoleHelp is what "help" prints at the prompt: the words the console
+// takes for the buttons it cannot show, then the /kick grammar.
+const consoleHelp = `At this prompt:
+  /kick <meeting ID>         list the live participants, numbered
+  /kick <meeting ID> <participant> … [-- reason]
+                             disconnect participants
+  kick <row> [<row> …]       disconnect rows of the last list (instead of its Disconnect buttons)
+  help                       this text
+  quit                       leave (or Ctrl-D)
+Anything else is refused with a hint, and nothing runs. A command is at most 2,000 characters.
+`
 
-// console is one terminal session: the commands core, the last list shown,
-// and where to write.
-type console struct {
-	svc   *commands.Service
-	out   io.Writer
-	last  *meeting.Roster
-	lastN []meeting.Participant // the numbered rows of the last list
+// maxConsoleLine is the longest line kept in full: far above a command's
+// 2,000 characters (each up to 4 bytes), so a longer line is refused for
+// its length without being held in memory.
+const maxConsoleLine = 64 << 10
+
+// terminalSession is what one session acts on and how it records it.
+type terminalSession struct {
+	svc        *commands.Service
+	out        io.Writer
+	audit      *audit.Logger // nil with the simulator: nothing real happens
+	actor      string        // "console:<local user name>"
+	maxTargets int
+	allowed    []string // meeting IDs KICK_CONFERENCES lists; nil: any
+	last       *meeting.Roster
+	lastN      []meeting.Participant // the numbered rows of the last list
 }
 
-func runConsole(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) int {
-	cfg, err := config.ConsoleFromEnvironment()
-	if err != nil {
-		fmt.Fprintln(stderr, "kickbot:", err)
-		return exitConfig
+func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	useReal := false
+	for _, a := range args {
+		switch a {
+		case "--real", "-real":
+			useReal = true
+		default:
+			fmt.Fprintf(stderr, "kickbot console: unexpected argument %q\n\n%s", a, consoleUsage)
+			return exitConfig
+		}
 	}
-	log := newLogger(cfg.LogLevel, "console", stderr)
-
+	s := &terminalSession{out: stdout, actor: "console:" + localUserName(), maxTargets: commands.DefaultMaxTargets}
 	var mcfg meeting.Config
-	if cfg.MeetingConfigured() {
+	if useReal {
+		cfg, err := config.ConsoleFromEnvironment()
+		if err != nil {
+			fmt.Fprintln(stderr, "kickbot console --real:", err)
+			return exitConfig
+		}
+		if !cfg.MeetingConfigured() {
+			fmt.Fprintln(stderr, "kickbot console --real: no meeting credentials: set MEETING_APP_ID and MEETING_APP_KEY (or MEETING_ACCOUNT and MEETING_PASSWORD); without --real the console uses its simulator")
+			return exitConfig
+		}
+		log := newLogger(cfg.LogLevel, cfg.LogFormat, stderr)
+		aud, err := audit.New(log, cfg.AuditFile)
+		if err != nil {
+			fmt.Fprintln(stderr, "kickbot console --real: AUDIT_FILE:", err)
+			return exitConfig
+		}
+		defer aud.Close()
+		s.audit, s.maxTargets = aud, cfg.MaxTargets
+		s.allowed = cfg.KickConferences.Conferences()
 		mcfg = meetingConfig(cfg, log)
-		fmt.Fprintf(stdout, "Using the meeting API at %s.\n", cfg.MeetingAPIURL)
+		// Said before the first action, so nobody acts on real meetings
+		// unawares.
+		fmt.Fprintf(stdout, "REAL MEETINGS: acting through the meeting API at %s.\nEvery action is audited as user %q", cfg.MeetingAPIURL, s.actor)
+		if cfg.AuditFile != "" {
+			fmt.Fprintf(stdout, " (log and %s)", cfg.AuditFile)
+		}
+		fmt.Fprintln(stdout, ".")
+		if len(s.allowed) > 0 {
+			fmt.Fprintf(stdout, "KICK_CONFERENCES allows only meeting IDs %s.\n", strings.Join(s.allowed, ", "))
+		}
 	} else {
+		log := newLogger(os.Getenv("LOG_LEVEL"), "console", stderr)
 		sim := meetingtest.NewServer()
 		defer sim.Close()
 		facts := sim.Sample()
 		mcfg = meeting.Config{BaseURL: sim.URL(), AppID: facts.AppID, AppKey: secret.New(facts.AppKey), UserID: facts.UserID, Logger: log}
-		fmt.Fprintf(stdout, "No MEETING_* credentials set: using the embedded meeting simulator.\n"+
+		fmt.Fprintf(stdout, "Using the embedded meeting simulator: no real meeting is touched (kickbot console --real acts on real ones).\n"+
 			"Sample meeting %s is running. Try:\n  /kick %s\n  /kick %s \"Jane Doe\"\n  /kick %s +8613800000000 -- spamming\n  kick 3\n",
 			facts.ConferenceID, facts.ConferenceID, facts.ConferenceID, facts.ConferenceID)
 	}
@@ -67,128 +127,253 @@ func runConsole(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) 
 		fmt.Fprintln(stderr, "kickbot:", err)
 		return exitConfig
 	}
-	c := &console{svc: &commands.Service{Meeting: client}, out: stdout}
-	fmt.Fprintln(stdout, `Type "help" for the grammar, "quit" to leave.`)
+	defer client.CloseIdleConnections()
+	s.svc = &commands.Service{Meeting: client}
+	fmt.Fprintln(stdout, `Type "help" for what you can type, "quit" to leave.`)
 
-	// Lines are read on their own goroutine so that Ctrl-C (ctx) ends the
-	// session at the prompt: a blocked Scan used to hold it until Enter. The
-	// reader stays blocked on stdin until EOF; the process exits anyway.
-	lines, done := make(chan string), make(chan struct{})
+	in := newLineSource(stdin, stdout)
+	defer in.close()
+	// Lines are read on their own goroutine so that Ctrl-C or SIGTERM (ctx)
+	// ends the session at the prompt: a blocked read used to hold it until
+	// Enter. The reader prompts only when asked (want), so a prompt never
+	// comes before the previous answer. It may stay blocked on stdin after
+	// the session ends; the process exits anyway.
+	want, lines, done := make(chan struct{}, 1), make(chan consoleLine), make(chan struct{})
 	defer close(done)
-	go readLines(stdin, lines, done)
+	go readLines(in, want, lines, done)
 	for {
-		fmt.Fprint(stdout, "kickbot> ")
-		var line string
+		want <- struct{}{}
+		var l consoleLine
 		var ok bool
 		select {
 		case <-ctx.Done():
-		case line, ok = <-lines:
+		case l, ok = <-lines:
 		}
 		if !ok || ctx.Err() != nil {
 			fmt.Fprintln(stdout)
 			return exitOK
 		}
-		if !c.handle(ctx, strings.TrimSpace(line)) {
+		if !s.handle(ctx, l) {
 			return exitOK
 		}
 	}
 }
 
-// readLines sends each line of r to out until EOF, a read error (a line
-// longer than 64 KiB included) or done, then closes out.
-func readLines(r io.Reader, out chan<- string, done <-chan struct{}) {
+// localUserName names the person at the terminal in audit lines.
+func localUserName() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	for _, v := range []string{"USER", "USERNAME", "LOGNAME"} {
+		if n := os.Getenv(v); n != "" {
+			return n
+		}
+	}
+	return "unknown"
+}
+
+// readLines reads a line from in each time want has a request and sends it
+// to out, until EOF, a read error or done; then it closes out. A panic in
+// the line editor ends the session like EOF.
+func readLines(in lineSource, want <-chan struct{}, out chan<- consoleLine, done <-chan struct{}) {
 	defer close(out)
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 64*1024)
-	for sc.Scan() {
+	defer func() { _ = recover() }()
+	for {
 		select {
-		case out <- sc.Text():
+		case <-want:
+		case <-done:
+			return
+		}
+		l, err := in.next()
+		if err != nil {
+			return
+		}
+		select {
+		case out <- l:
 		case <-done:
 			return
 		}
 	}
 }
 
-// handle runs one line and reports whether to keep going.
-func (c *console) handle(ctx context.Context, line string) bool {
-	switch {
-	case line == "":
-	case line == "quit" || line == "exit":
+// handle runs one line and reports whether to keep going. Only the words
+// listed by help run anything: a typo must never become a meeting ID.
+func (s *terminalSession) handle(ctx context.Context, l consoleLine) bool {
+	if l.dropped > 0 {
+		fmt.Fprintf(s.out, "⚠️ That line is %d bytes long; a command is at most 2,000 characters. Nothing was done.\n", l.dropped+len(l.text))
+		return true
+	}
+	line := strings.TrimSpace(l.text)
+	word, rest := line, ""
+	if i := strings.IndexFunc(line, unicode.IsSpace); i >= 0 {
+		word, rest = line[:i], strings.TrimSpace(line[i:])
+	}
+	switch strings.ToLower(word) {
+	case "":
+	case "quit", "exit":
 		return false
-	case line == "help" || line == "?":
-		c.help()
-	case strings.HasPrefix(line, "kick ") && !strings.HasPrefix(line, "kick /"):
-		c.kickNumbers(ctx, strings.Fields(line)[1:])
+	case "help", "?":
+		s.help()
+	case "/kick":
+		s.slash(ctx, rest)
+	case "kick":
+		s.kickRows(ctx, strings.Fields(rest))
 	default:
-		text := strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(line, "/kick"), "kick"))
-		c.slash(ctx, text)
+		hint := `type /kick <meeting ID> to list a meeting, kick <row> to disconnect a row of that list, help or quit`
+		if strings.HasPrefix(strings.ToLower(word), "/kick") {
+			hint = `put a space after /kick: /kick <meeting ID> …`
+		}
+		fmt.Fprintf(s.out, "⚠️ Unknown command %s: %s. Nothing was done.\n", strconv.Quote(clipRunes(word, 40)), hint)
 	}
 	return true
 }
 
-// help is the Slack usage without its mrkdwn, plus what differs here: no
-// buttons, rows are kicked by number.
-func (c *console) help() {
-	fmt.Fprintln(c.out, strings.ReplaceAll(commands.Usage(), "`", ""))
-	fmt.Fprintln(c.out, "In this console there are no buttons: after /kick MEETING, type kick N (or kick N M …) to disconnect rows of that list. quit leaves.")
+func clipRunes(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
+
+// help is the console's own words, then the Slack usage without its mrkdwn.
+func (s *terminalSession) help() {
+	fmt.Fprint(s.out, consoleHelp)
+	fmt.Fprintln(s.out, strings.ReplaceAll(commands.Usage(), "`", ""))
 }
 
 // slash runs the text of a /kick command.
-func (c *console) slash(ctx context.Context, text string) {
-	req, err := commands.Parse(text, commands.DefaultMaxTargets)
+func (s *terminalSession) slash(ctx context.Context, text string) {
+	req, err := commands.Parse(text, s.maxTargets)
 	if err != nil {
-		fmt.Fprintln(c.out, commands.RenderInputError(err).Text)
+		fmt.Fprintln(s.out, commands.RenderInputError(err).Text)
+		s.record(audit.Entry{Action: "invalid", Outcome: "invalid_input", Reason: err.Error()})
+		return
+	}
+	if req.Kind == commands.KindHelp {
+		s.help()
+		return
+	}
+	if !s.allows(req.Conference, req.Kind == commands.KindList) {
 		return
 	}
 	switch req.Kind {
-	case commands.KindHelp:
-		c.help()
 	case commands.KindList:
-		roster, err := c.svc.Meeting.Roster(ctx, req.Conference)
+		start := time.Now()
+		entry := audit.Entry{Action: "list", Conference: req.Conference}
+		roster, err := s.svc.Meeting.Roster(ctx, req.Conference)
 		if err != nil {
-			fmt.Fprintln(c.out, commands.UserMessage(err))
+			fmt.Fprintln(s.out, commands.RenderFailure(commands.Kick{Actor: s.actor, Conference: req.Conference}, err).Text)
+			entry.Outcome, entry.ErrorKind, entry.Duration = "failed", meeting.KindOf(err).String(), time.Since(start)
+			s.record(entry)
 			return
 		}
-		c.show(roster)
+		s.show(roster)
+		entry.Outcome, entry.Duration = "listed", time.Since(start)
+		s.record(entry)
 	case commands.KindKick:
-		c.kick(ctx, commands.Kick{Actor: consoleActor, Conference: req.Conference, Reason: req.Reason, Targets: req.Targets})
+		s.kick(ctx, commands.Kick{Actor: s.actor, Conference: req.Conference, Reason: req.Reason, Targets: req.Targets})
 	}
 }
 
-func (c *console) show(r *meeting.Roster) {
-	c.last = r
-	c.lastN = commands.NumberedRows(r)
-	fmt.Fprintln(c.out, commands.RenderRosterText(r, commands.ListOptions{}))
+// allows applies KICK_CONFERENCES: outside the meeting IDs it lists nothing
+// runs, and the refusal is audited like the bot's.
+func (s *terminalSession) allows(conference string, list bool) bool {
+	if len(s.allowed) == 0 || slices.Contains(s.allowed, conference) {
+		return true
+	}
+	fmt.Fprintf(s.out, "⛔ Meeting %s is not one KICK_CONFERENCES allows (%s). Nothing was done.\n", conference, strings.Join(s.allowed, ", "))
+	action := "kick"
+	if list {
+		action = "list"
+	}
+	s.record(audit.Entry{Action: "denied", Conference: conference, Reason: action + ": meeting not in KICK_CONFERENCES", Outcome: commands.DeniedConference})
+	return false
 }
 
-// kickNumbers disconnects rows of the last list by number.
-func (c *console) kickNumbers(ctx context.Context, nums []string) {
-	if c.last == nil {
-		fmt.Fprintln(c.out, "No list yet: run /kick <conference> first.")
+func (s *terminalSession) show(r *meeting.Roster) {
+	s.last = r
+	s.lastN = commands.NumberedRows(r)
+	fmt.Fprintln(s.out, commands.RenderRosterText(r, commands.ListOptions{}))
+}
+
+// kickRows disconnects rows of the last list by number.
+func (s *terminalSession) kickRows(ctx context.Context, rows []string) {
+	if s.last == nil {
+		fmt.Fprintln(s.out, "No list yet: run /kick <meeting ID> first. Nothing was done.")
+		return
+	}
+	if len(rows) == 0 {
+		fmt.Fprintln(s.out, "Which rows? Type kick <row> [<row> …], e.g. kick 3. Nothing was done.")
 		return
 	}
 	var targets []commands.Target
-	for _, s := range nums {
-		n, err := strconv.Atoi(strings.TrimSuffix(s, ","))
-		if err != nil || n < 1 || n > len(c.lastN) {
-			fmt.Fprintf(c.out, "%q is not a row number of the last list (1–%d). Nothing was done.\n", s, len(c.lastN))
+	for _, r := range rows {
+		n, err := strconv.Atoi(strings.TrimSuffix(r, ","))
+		if err != nil || n < 1 || n > len(s.lastN) {
+			fmt.Fprintf(s.out, "%s is not a row number of the last list (1–%d). Nothing was done.\n", strconv.Quote(clipRunes(r, 40)), len(s.lastN))
 			return
 		}
-		targets = append(targets, commands.Target{Kind: commands.TargetID, Value: c.lastN[n-1].ID})
+		targets = append(targets, commands.Target{Kind: commands.TargetID, Value: s.lastN[n-1].ID})
 	}
-	c.kick(ctx, commands.Kick{Actor: consoleActor, Conference: c.last.ConferenceID, Targets: targets})
+	s.kick(ctx, commands.Kick{Actor: s.actor, Conference: s.last.ConferenceID, Targets: targets})
 }
 
-func (c *console) kick(ctx context.Context, k commands.Kick) {
-	roster, res, err := c.svc.Plan(ctx, k)
+func (s *terminalSession) kick(ctx context.Context, k commands.Kick) {
+	start := time.Now()
+	entry := audit.Entry{Action: "kick", Conference: k.Conference, Targets: targetStrings(k.Targets), Reason: k.Reason}
+	roster, res, err := s.svc.Plan(ctx, k)
 	if err != nil {
-		fmt.Fprintln(c.out, commands.UserMessage(err))
+		fmt.Fprintln(s.out, commands.RenderFailure(k, err).Text)
+		entry.Outcome, entry.ErrorKind, entry.Duration = "failed", meeting.KindOf(err).String(), time.Since(start)
+		s.record(entry)
 		return
 	}
 	if len(res.Ambiguous) > 0 {
-		fmt.Fprintln(c.out, commands.RenderAmbiguousText(k, res.Ambiguous))
+		fmt.Fprintln(s.out, commands.RenderAmbiguousText(k, res.Ambiguous))
+		entry.Outcome, entry.Duration = "ambiguous", time.Since(start)
+		s.record(entry)
 		return
 	}
-	o := c.svc.Execute(ctx, k, roster, res)
-	fmt.Fprintln(c.out, commands.RenderOutcomeText(o))
+	o := s.svc.Execute(ctx, k, roster, res)
+	s.nameLeavers(&o)
+	fmt.Fprintln(s.out, commands.RenderOutcomeText(o))
+	entry.Outcome, entry.RequestIDs, entry.Duration = o.Status.String(), o.RequestIDs, time.Since(start)
+	if o.Err != nil {
+		entry.ErrorKind = meeting.KindOf(o.Err).String()
+	}
+	s.record(entry)
+}
+
+// nameLeavers names, from the last list, a row that was no longer in the
+// meeting: the person typed a row of that list, not an ID.
+func (s *terminalSession) nameLeavers(o *commands.Outcome) {
+	for i, t := range o.Targets {
+		if t.Participant != nil || t.Target.Kind != commands.TargetID {
+			continue
+		}
+		for _, p := range s.lastN {
+			if p.ID == t.Target.Value {
+				o.Targets[i].Participant = &p
+				break
+			}
+		}
+	}
+}
+
+// record audits e with the session's actor, when the session acts on real
+// meetings.
+func (s *terminalSession) record(e audit.Entry) {
+	if s.audit == nil {
+		return
+	}
+	e.User = s.actor
+	s.audit.Record(e)
+}
+
+func targetStrings(ts []commands.Target) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.String()
+	}
+	return out
 }

@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -28,12 +32,12 @@ type consoleSession struct {
 	ended  bool
 }
 
-func startConsole(t *testing.T) *consoleSession {
+func startConsole(t *testing.T, args ...string) *consoleSession {
 	t.Helper()
 	pr, pw := io.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &consoleSession{t: t, in: pw, out: &syncBuffer{}, errOut: &syncBuffer{}, cancel: cancel, done: make(chan int, 1)}
-	go func() { s.done <- run(ctx, []string{"console"}, pr, s.out, s.errOut) }()
+	go func() { s.done <- run(ctx, append([]string{"console"}, args...), pr, s.out, s.errOut) }()
 	t.Cleanup(func() {
 		pw.Close() // EOF: ends the console if the test did not, and its reader
 		cancel()
@@ -99,12 +103,12 @@ func rowOf(t *testing.T, list, name string) string {
 func TestConsoleUsesSimulatorAndKicksByRowNumber(t *testing.T) {
 	cleanEnv(t) // no MEETING_*: the embedded simulator
 	s := startConsole(t)
-	if banner := s.out.String(); !strings.Contains(banner, "No MEETING_* credentials set: using the embedded meeting simulator") ||
+	if banner := s.out.String(); !strings.Contains(banner, "Using the embedded meeting simulator: no real meeting is touched") ||
 		!strings.Contains(banner, "Sample meeting "+meetingtest.SampleConferenceID+" is running") {
 		t.Fatalf("the banner does not say the simulator is used:\n%s", banner)
 	}
 
-	if got := s.send("kick 1"); !strings.Contains(got, "No list yet: run /kick <conference> first.") {
+	if got := s.send("kick 1"); !strings.Contains(got, "No list yet: run /kick <meeting ID> first. Nothing was done.") {
 		t.Errorf("kick <n> before any list: got %q", got)
 	}
 
@@ -150,7 +154,9 @@ func TestConsoleBadInputGetsClearMessages(t *testing.T) {
 		{`/kick ` + conf + ` "Jane Doe"`, `"Jane Doe" matches 2 participants`},
 		{`/kick ` + conf + ` "Nobody Here"`, `"Nobody Here" — not found in the meeting`},
 		{`/kick ` + conf + ` ` + meetingtest.SampleHostPID, "Alice Chen · +8613800000001 — refused: the host is never disconnected"},
-		{`/kick 99999999 ` + meetingtest.SampleCarlosPID, "Meeting 99999999 was not found"},
+		// No host password exists here: the message must not blame one.
+		{`/kick 99999999 ` + meetingtest.SampleCarlosPID, "Meeting 99999999 was not found — check the meeting ID."},
+		{`/kick 99999999`, "Nothing was done in meeting 99999999. The meeting was not found — check the meeting ID."},
 		{`/kick ` + strings.Repeat("9", 5000), "⚠️"},
 		{`/kick ` + conf + ` -- just a reason`, `⚠️ Name at least one participant before "--"`},
 	}
@@ -162,14 +168,17 @@ func TestConsoleBadInputGetsClearMessages(t *testing.T) {
 		if strings.Contains(got, "Disconnected") {
 			t.Errorf("%.60s: something was disconnected:\n%s", tt.line, got)
 		}
+		if strings.Contains(got, "password") {
+			t.Errorf("%.60s: the answer names a host password, which the console never uses:\n%s", tt.line, got)
+		}
 	}
 	// The ambiguous name and the host were refused, nothing else happened:
 	// every participant is still listed.
 	if list := s.send("/kick " + conf); !strings.Contains(list, ": 10 participants") {
 		t.Errorf("bad input changed the meeting:\n%s", list)
 	}
-	if help := s.send("help"); !strings.Contains(help, "kick N") || strings.Contains(help, "`") {
-		t.Errorf("console help must explain kick N and show no mrkdwn:\n%s", help)
+	if help := s.send("help"); !strings.Contains(help, "kick <row>") || !strings.Contains(help, "at most 2,000 characters") || strings.Contains(help, "`") {
+		t.Errorf("console help must explain kick <row> and the length limit, and show no mrkdwn:\n%s", help)
 	}
 	s.in.Close() // Ctrl-D
 	if code := s.wait(); code != exitOK {
@@ -188,29 +197,76 @@ func TestConsoleCtrlCAtPromptExits(t *testing.T) {
 	}
 }
 
-// With MEETING_* set, the console talks to that meeting API instead of its
-// simulator: here, a meetingtest server standing in for Huawei, which
-// records what it was asked. Both auth methods; no secret is printed.
-func TestConsoleUsesConfiguredMeetingAPI(t *testing.T) {
+// realMeeting is a meetingtest server standing in for Huawei's meeting API,
+// with credentials for it in the environment, as after `set -a; . ./.env`.
+func realMeeting(t *testing.T, auth string, more map[string]string) (*meetingtest.Server, meetingtest.SampleFacts) {
+	t.Helper()
+	cleanEnv(t)
+	sim := meetingtest.NewServer()
+	t.Cleanup(sim.Close)
+	facts := sim.Sample()
+	env := map[string]string{"MEETING_API_URL": sim.URL() + "/", "LOG_LEVEL": "debug"}
+	if auth == "app id" {
+		sim.AddApp("cmd-app", testAppKey, facts.UserID)
+		env["MEETING_APP_ID"], env["MEETING_APP_KEY"], env["MEETING_USER_ID"] = "cmd-app", testAppKey, facts.UserID
+	} else {
+		sim.AddAccount("cmd@example.com", testPassword, facts.UserID)
+		env["MEETING_ACCOUNT"], env["MEETING_PASSWORD"] = "cmd@example.com", testPassword
+	}
+	for k, v := range more {
+		env[k] = v
+	}
+	setenv(t, env)
+	return sim, facts
+}
+
+// auditLines are the audit events (JSON lines with "event":"audit") in s.
+func auditLines(t *testing.T, s string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for line := range strings.SplitSeq(s, "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) == nil && m["event"] == "audit" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Issue 16: credentials in the environment (a sourced .env) must not make
+// the console act on real meetings; only --real does.
+func TestConsoleIgnoresCredentialsWithoutReal(t *testing.T) {
+	sim, _ := realMeeting(t, "app id", nil)
+	s := startConsole(t)
+	if banner := s.out.String(); !strings.Contains(banner, "Using the embedded meeting simulator") || strings.Contains(banner, sim.URL()) {
+		t.Fatalf("without --real the console must say it uses its simulator:\n%s", banner)
+	}
+	got := s.send("/kick " + meetingtest.SampleConferenceID + " " + meetingtest.SampleCarlosPID)
+	if !strings.Contains(got, "Disconnected 1 participant") {
+		t.Fatalf("kick in the simulator: %s", got)
+	}
+	if calls := sim.Calls(); len(calls) != 0 {
+		t.Errorf("the configured meeting API received %d calls without --real", len(calls))
+	}
+	s.quit()
+}
+
+// With --real, the console talks to the configured meeting API, says so
+// before the first action, and audits every action as console:<user>,
+// also into AUDIT_FILE. Both auth methods; no secret is printed.
+func TestConsoleRealUsesConfiguredMeetingAPIAndAudits(t *testing.T) {
 	for _, auth := range []string{"app id", "account"} {
 		t.Run(auth, func(t *testing.T) {
-			cleanEnv(t)
-			sim := meetingtest.NewServer()
-			t.Cleanup(sim.Close)
-			facts := sim.Sample()
-			env := map[string]string{"MEETING_API_URL": sim.URL() + "/", "LOG_LEVEL": "debug"}
-			if auth == "app id" {
-				sim.AddApp("cmd-app", testAppKey, facts.UserID)
-				env["MEETING_APP_ID"], env["MEETING_APP_KEY"], env["MEETING_USER_ID"] = "cmd-app", testAppKey, facts.UserID
-			} else {
-				sim.AddAccount("cmd@example.com", testPassword, facts.UserID)
-				env["MEETING_ACCOUNT"], env["MEETING_PASSWORD"] = "cmd@example.com", testPassword
+			auditFile := filepath.Join(t.TempDir(), "audit.jsonl")
+			sim, facts := realMeeting(t, auth, map[string]string{"AUDIT_FILE": auditFile})
+			s := startConsole(t, "--real")
+			banner := s.out.String()
+			if !strings.Contains(banner, "REAL MEETINGS: acting through the meeting API at "+sim.URL()+".") ||
+				!strings.Contains(banner, `audited as user "console:`+localUserName()+`"`) || strings.Contains(banner, "simulator") {
+				t.Fatalf("the banner does not name the configured meeting API and the audit user:\n%s", banner)
 			}
-			setenv(t, env)
-
-			s := startConsole(t)
-			if banner := s.out.String(); !strings.Contains(banner, "Using the meeting API at "+sim.URL()+".") || strings.Contains(banner, "simulator") {
-				t.Fatalf("the banner does not name the configured meeting API:\n%s", banner)
+			if len(sim.Calls()) != 0 {
+				t.Errorf("the meeting API was called before the first command")
 			}
 			got := s.send("/kick " + facts.ConferenceID + " " + meetingtest.SampleCarlosPID + " -- testing the console")
 			if !strings.Contains(got, "Disconnected 1 participant") {
@@ -219,10 +275,125 @@ func TestConsoleUsesConfiguredMeetingAPI(t *testing.T) {
 			if ids := sim.HangUpIDs(facts.ConferenceID); !slices.Equal(ids, []string{meetingtest.SampleCarlosPID}) {
 				t.Errorf("the configured meeting API received hang-ups %v, want only Carlos", ids)
 			}
+			s.send("/kick " + facts.ConferenceID)
+			s.send("/kick " + facts.ConferenceID + ` "unbalanced`)
 			if code := s.quit(); code != exitOK {
 				t.Errorf("exit %d, want 0", code)
 			}
-			assertNoSecrets(t, "console output and logs", s.out.String()+s.errOut.String())
+			b, err := os.ReadFile(auditFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for where, text := range map[string]string{"log": s.errOut.String(), "AUDIT_FILE": string(b)} {
+				lines := auditLines(t, text)
+				var got []string
+				for _, l := range lines {
+					if l["user"] != "console:"+localUserName() {
+						t.Errorf("%s: audit line with user %v, want console:%s", where, l["user"], localUserName())
+					}
+					got = append(got, fmt.Sprint(l["action"], "/", l["outcome"]))
+				}
+				if want := []string{"kick/done", "list/listed", "invalid/invalid_input"}; !slices.Equal(got, want) {
+					t.Errorf("%s: audit actions %v, want %v", where, got, want)
+				}
+				if len(lines) > 0 && (lines[0]["conference"] != facts.ConferenceID || lines[0]["reason"] != "testing the console") {
+					t.Errorf("%s: kick audit line %v", where, lines[0])
+				}
+			}
+			assertNoSecrets(t, "console output and logs", s.out.String()+s.errOut.String()+string(b))
 		})
 	}
+}
+
+// --real without credentials refuses to start: it must not fall back to the
+// simulator silently, nor to anything else.
+func TestConsoleRealNeedsCredentials(t *testing.T) {
+	cleanEnv(t)
+	r := runKickbot(t, "/kick 914083136\nquit\n", "console", "--real")
+	if r.code != exitConfig || !strings.Contains(r.stderr, "no meeting credentials") || strings.Contains(r.stdout, prompt) {
+		t.Errorf("console --real with no credentials: want exit 2 and a message, got %s", r)
+	}
+	r = runKickbot(t, "quit\n", "console", "--rael")
+	if r.code != exitConfig || !strings.Contains(r.stderr, `unexpected argument "--rael"`) {
+		t.Errorf("console with a typo'd flag: want exit 2, got %s", r)
+	}
+}
+
+// KICK_CONFERENCES and KICK_MAX_TARGETS apply with --real: a meeting it does
+// not list is refused (and audited), and so is one target too many.
+func TestConsoleRealAppliesLocalRules(t *testing.T) {
+	sim, facts := realMeeting(t, "app id", map[string]string{
+		"KICK_CONFERENCES": "C1:" + meetingtest.SampleConferenceID + ";C2:111", "KICK_MAX_TARGETS": "1", "LOG_LEVEL": "info"})
+	s := startConsole(t, "--real")
+	if got := s.send("/kick 222 " + meetingtest.SampleCarlosPID); !strings.Contains(got, "Meeting 222 is not one KICK_CONFERENCES allows (914083136, 111). Nothing was done.") {
+		t.Errorf("an unlisted meeting: got %q", got)
+	}
+	if got := s.send("/kick " + facts.ConferenceID + " " + meetingtest.SampleCarlosPID + " +8613800000007"); !strings.Contains(got, "at most 1 per command") {
+		t.Errorf("two targets with KICK_MAX_TARGETS=1: got %q", got)
+	}
+	s.quit()
+	if n := len(sim.HangUpIDs(facts.ConferenceID)); n != 0 {
+		t.Errorf("%d participants were disconnected", n)
+	}
+	lines := auditLines(t, s.errOut.String())
+	if len(lines) != 2 || lines[0]["action"] != "denied" || lines[0]["conference"] != "222" || lines[1]["action"] != "invalid" {
+		t.Errorf("audit lines %v, want a denied one for 222, then an invalid one", lines)
+	}
+}
+
+// Issue 16: only /kick (any case), kick <row>, help and quit run anything;
+// a typo gets a hint and the meeting is untouched.
+func TestConsoleTyposRunNothing(t *testing.T) {
+	cleanEnv(t)
+	s := startConsole(t)
+	conf := meetingtest.SampleConferenceID
+	for _, line := range []string{"kik 3", conf + " +8613800000007", "/kick" + conf, "lsit", "kick"} {
+		got := s.send(line)
+		if !strings.Contains(got, "Nothing was done.") || strings.Contains(got, "Disconnected") {
+			t.Errorf("%q: got %q, want a hint and nothing done", line, got)
+		}
+	}
+	if got := s.send("kik 3"); !strings.Contains(got, `Unknown command "kik": type /kick <meeting ID>`) {
+		t.Errorf("kik 3: got %q", got)
+	}
+	if list := s.send("/KICK\t" + conf); !strings.Contains(list, ": 10 participants") {
+		t.Errorf("/KICK is /kick, and the typos must not have changed the meeting:\n%s", list)
+	}
+	if got := s.send("KICK 8"); !strings.Contains(got, "Priya Patel") || !strings.Contains(got, "Disconnected 1 participant") {
+		t.Errorf("KICK 8 (Priya's row): got %q", got)
+	}
+	s.quit()
+}
+
+// Issue 16: no line length ends the console; each gets a clear answer and
+// the next line still runs.
+func TestConsoleLongLines(t *testing.T) {
+	cleanEnv(t)
+	s := startConsole(t)
+	conf := meetingtest.SampleConferenceID
+	huge := "/kick " + conf + " " + strings.Repeat("9", 200<<10)
+	if got := s.send(huge); !strings.Contains(got, fmt.Sprintf("That line is %d bytes long; a command is at most 2,000 characters. Nothing was done.", len(huge))) {
+		t.Errorf("a 200 KiB line: got %.200q", got)
+	}
+	if got := s.send("/kick " + conf + " " + strings.Repeat("9", 2500)); !strings.Contains(got, "The command is too long (2510 characters; at most 2000)") {
+		t.Errorf("a 2,516-character command: got %.200q", got)
+	}
+	if list := s.send("/kick " + conf); !strings.Contains(list, ": 10 participants") {
+		t.Errorf("the line after the long ones did not run:\n%s", list)
+	}
+	s.quit()
+}
+
+// Issue 16: kick <row> for someone who left since the list names them from
+// the list, not by a raw ID.
+func TestConsoleRowOfSomeoneWhoLeftIsNamed(t *testing.T) {
+	sim, facts := realMeeting(t, "app id", nil)
+	s := startConsole(t, "--real")
+	carlos := rowOf(t, s.send("/kick "+facts.ConferenceID), "Carlos Mendes")
+	sim.Leave(facts.ConferenceID, meetingtest.SampleCarlosPID)
+	got := s.send("kick " + carlos)
+	if !strings.Contains(got, "Carlos Mendes · +8613800000004 — not found in the meeting") || strings.Contains(got, meetingtest.SampleCarlosPID) {
+		t.Errorf("kick %s after Carlos left: got\n%s", carlos, got)
+	}
+	s.quit()
 }

@@ -2,7 +2,8 @@
 // participants from a running Huawei Cloud Meeting.
 //
 //	kickbot              run the bot (Socket Mode)
-//	kickbot console      the same commands in a terminal, no credentials needed
+//	kickbot console      the same commands in a terminal against a simulator, no credentials needed
+//	kickbot console --real  the same against the real meeting API, audited
 //	kickbot version      print the version
 //	kickbot healthcheck  probe a running bot's /healthz (for container HEALTHCHECK)
 package main
@@ -40,10 +41,12 @@ const usage = `kickbot — disconnect participants from Huawei Cloud Meetings fr
 
 Usage:
   kickbot [run]          run the bot over Slack Socket Mode (configured by environment variables)
-  kickbot console        type /kick commands in a terminal against an embedded meeting simulator
-                         (or a real meeting API when MEETING_* credentials are set); no Slack needed
+  kickbot console        type /kick commands in a terminal against an embedded meeting simulator;
+                         no Slack and no credentials needed
+  kickbot console --real the same against the real meeting API (MEETING_*), every action audited
   kickbot version        print the version
   kickbot healthcheck    exit 0 if the bot on HTTP_ADDR answers /healthz, else 1
+                         (0 as well when HTTP_ADDR is empty: the health server is off on purpose)
   kickbot help           this text (also -h, --help; "kickbot COMMAND --help" for one command)
 
 Configuration is read from the environment; see .env.example and the README.
@@ -58,7 +61,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	if wantsHelp(args) {
 		cmd = "help:" + cmd
-	} else if len(args) > 0 && (cmd == "run" || cmd == "console" || cmd == "version" || cmd == "--version" || cmd == "healthcheck") {
+	} else if len(args) > 0 && (cmd == "run" || cmd == "version" || cmd == "--version" || cmd == "healthcheck") {
 		// None takes arguments; ignoring one (a typo'd flag) would silently
 		// do something other than what was asked.
 		fmt.Fprintf(stderr, "kickbot %s: unexpected argument %q (configuration is read from the environment)\n\n%s", cmd, args[0], usage)
@@ -68,12 +71,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "run":
 		return runBot(ctx, stderr)
 	case "console":
-		return runConsole(ctx, stdin, stdout, stderr)
+		return runConsole(ctx, args, stdin, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "kickbot", version)
 		return exitOK
 	case "healthcheck":
-		return runHealthcheck(ctx, stderr)
+		return runHealthcheck(ctx, stdout, stderr)
 	case "help", "-h", "--help", "help:help", "help:run", "help:version", "help:healthcheck":
 		fmt.Fprint(stdout, usage)
 		return exitOK

@@ -133,10 +133,11 @@ func TestHelpForEverySubcommand(t *testing.T) {
 		{[]string{"run", "-h"}, "kickbot [run]"},
 		{[]string{"version", "--help"}, "kickbot version"},
 		{[]string{"healthcheck", "--help"}, "kickbot healthcheck"},
-		{[]string{"console", "--help"}, "kick <n> [<n> …]"},
-		{[]string{"console", "-h"}, "kick <n> [<n> …]"},
-		{[]string{"console", "help"}, "kick <n> [<n> …]"},
+		{[]string{"console", "--help"}, "kick <row> [<row> …]"},
+		{[]string{"console", "-h"}, "kick <row> [<row> …]"},
+		{[]string{"console", "help"}, "kick <row> [<row> …]"},
 		{[]string{"help", "--help"}, "kickbot healthcheck"},
+		{[]string{"console", "--real", "--help"}, "kickbot console --real"},
 	}
 	for _, tt := range tests {
 		r := runKickbot(t, "/kick 914083136\nquit\n", tt.args...)
@@ -381,7 +382,7 @@ func TestConsoleConfigErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cleanEnv(t)
 			setenv(t, tc.env)
-			r := runKickbot(t, "/kick 914083136\nquit\n", "console")
+			r := runKickbot(t, "/kick 914083136\nquit\n", "console", "--real")
 			if r.code != exitConfig || !strings.Contains(r.stderr, tc.want) {
 				t.Errorf("want exit 2 and %q on stderr, got %s", tc.want, r)
 			}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mattn/go-isatty"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/rs/zerolog"
@@ -201,21 +202,36 @@ func newLogger(level, format string, w io.Writer) zerolog.Logger {
 		lvl = zerolog.InfoLevel
 	}
 	if format == "console" {
-		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.Kitchen}
+		noColor := !useColor(isTerminal(w), os.Getenv("NO_COLOR"))
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.Kitchen, NoColor: noColor}
 	}
 	return zerolog.New(w).Level(lvl).With().Timestamp().Str("service", "kickbot").Logger()
 }
 
+// useColor: colour codes only on a terminal (in a file or a log collector
+// they are noise), and never when NO_COLOR is set to anything (no-color.org).
+func useColor(terminal bool, noColorEnv string) bool {
+	return terminal && noColorEnv == ""
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && isatty.IsTerminal(f.Fd())
+}
+
 // runHealthcheck probes /healthz of a bot on HTTP_ADDR (default :8080); the
 // container image has no curl.
-func runHealthcheck(ctx context.Context, stderr io.Writer) int {
+func runHealthcheck(ctx context.Context, stdout, stderr io.Writer) int {
 	addr, set := os.LookupEnv("HTTP_ADDR")
 	switch {
 	case set && addr == "":
-		// HTTP_ADDR= disables the health server (config): probing the
-		// default port instead could find some other process there.
-		fmt.Fprintln(stderr, "kickbot healthcheck: HTTP_ADDR is empty, so the health server is disabled; nothing to probe")
-		return exitError
+		// HTTP_ADDR= turns the health server off on purpose (config). Probing
+		// the default port instead could find some other process there, and
+		// failing would mark every such container unhealthy for ever (and get
+		// it restarted in a loop by an orchestrator that acts on health): the
+		// image's HEALTHCHECK passes and says why.
+		fmt.Fprintln(stdout, "kickbot healthcheck: HTTP_ADDR is empty, so the health server is off on purpose; nothing to probe (reported healthy)")
+		return exitOK
 	case !set:
 		addr = ":8080"
 	}

@@ -566,7 +566,8 @@ func TestHealthcheck(t *testing.T) {
 		{"nothing listening", closed, exitError, "connection refused"},
 		{"nothing listening, port only", ":" + portOf(closed), exitError, "connection refused"},
 		{"not 200", sln.Addr().String(), exitError, "/healthz answered 500"},
-		{"health server disabled", "", exitError, "HTTP_ADDR is empty"},
+		// Off on purpose: the image's HEALTHCHECK must not fail for ever.
+		{"health server disabled", "", exitOK, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cleanEnv(t)
@@ -574,6 +575,9 @@ func TestHealthcheck(t *testing.T) {
 			r := runKickbot(t, "", "healthcheck")
 			if r.code != tt.code || !strings.Contains(r.stderr, tt.want) || (tt.code == exitOK) != (r.stderr == "") {
 				t.Errorf("HTTP_ADDR=%q: want exit %d (Docker: 1 = unhealthy) and %q on stderr, got %s", tt.addr, tt.code, tt.want, r)
+			}
+			if tt.addr == "" && !strings.Contains(r.stdout, "HTTP_ADDR is empty, so the health server is off on purpose") {
+				t.Errorf("HTTP_ADDR empty: the probe must say why it passes, got %s", r)
 			}
 		})
 	}
@@ -844,4 +848,33 @@ func TestReadyzFlipsWhileReconnectHangs(t *testing.T) {
 		t.Fatalf("the reconnect finished before readiness flipped; the test proves nothing (connections %d)", s.f.slack.Connections())
 	}
 	s.f.slack.SetLatency("apps.connections.open", 0)
+}
+
+// Issue 16: LOG_FORMAT=console writes colour codes only to a terminal, and
+// NO_COLOR turns them off there too.
+func TestConsoleLogColourOnlyOnATerminal(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	log := newLogger("info", "console", w)
+	log.Warn().Str("component", "test").Msg("hello")
+	w.Close()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "hello") || strings.Contains(string(b), "\x1b[") {
+		t.Errorf("console log into a pipe: %q, want the message and no escape codes", b)
+	}
+	for _, tc := range []struct {
+		terminal bool
+		noColor  string
+		want     bool
+	}{{true, "", true}, {true, "1", false}, {false, "", false}, {false, "1", false}} {
+		if got := useColor(tc.terminal, tc.noColor); got != tc.want {
+			t.Errorf("useColor(terminal=%v, NO_COLOR=%q) = %v, want %v", tc.terminal, tc.noColor, got, tc.want)
+		}
+	}
 }

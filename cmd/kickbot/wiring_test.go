@@ -10,9 +10,18 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/kickbot/kickbot/bot"
 	"github.com/kickbot/kickbot/config"
 	"github.com/kickbot/kickbot/meeting"
+	"github.com/kickbot/kickbot/metrics"
 	"github.com/kickbot/kickbot/secret"
+)
+
+// The metrics serve wires in satisfy the interfaces the bot and the meeting
+// client declare themselves (not a copy of them, which could go stale).
+var (
+	_ bot.Metrics      = (*metrics.Metrics)(nil)
+	_ meeting.Observer = (*metrics.Metrics)(nil)
 )
 
 // The meeting client as serve wires it must not follow a redirect: it

@@ -196,10 +196,8 @@ func (l *load) main(ctx context.Context, scenarios []scenario) (int, error) {
 	if bin == "" {
 		bin = filepath.Join(l.tmp, "kickbot")
 		fmt.Fprintln(l.out, "building ./cmd/kickbot …")
-		b := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", bin, "github.com/kickbot/kickbot/cmd/kickbot")
-		b.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := b.CombinedOutput(); err != nil {
-			return 2, fmt.Errorf("go build ./cmd/kickbot (run kickload inside the repository, or pass -bin): %v\n%s", err, out)
+		if err := buildKickbot(ctx, bin); err != nil {
+			return 2, err
 		}
 	}
 
@@ -430,7 +428,7 @@ func (l *load) stop(p *proc) {
 
 // warmUp kicks warmupPerConf spare participants of every scenario's meeting
 // at once, waits for their outcomes and records the goroutine baseline: from
-// here on, token caches and connection pools are warm.
+// here on, token caches are warm.
 func (l *load) warmUp(ctx context.Context, kb *proc, scenarios []scenario, people map[string][]meetingtest.P, users []string) error {
 	posts := kb.fake.Calls("chat.postMessage")
 	var ids []string
@@ -457,8 +455,7 @@ func (l *load) warmUp(ctx context.Context, kb *proc, scenarios []scenario, peopl
 	if !pollUntil(wctx, 5*time.Millisecond, func() bool { return kb.fake.Calls("chat.postMessage") >= want }) {
 		return fmt.Errorf("warm-up: kickbot posted %d of %d messages in 30 s (log: %s)", kb.fake.Calls("chat.postMessage")-posts, want-posts, kb.logPath)
 	}
-	time.Sleep(500 * time.Millisecond)
-	g, err := goroutines(ctx, kb.httpAddr)
+	g, err := l.baseline(ctx, kb)
 	if err != nil {
 		return err
 	}
@@ -478,6 +475,16 @@ func (l *load) callCounts() map[meetingtest.Endpoint]int {
 var endpoints = []meetingtest.Endpoint{
 	meetingtest.EndpointHangUp, meetingtest.EndpointRealTimeInfo, meetingtest.EndpointControlToken,
 	meetingtest.EndpointConfDetail, meetingtest.EndpointAppAuth, meetingtest.EndpointAccountAuth,
+}
+
+// buildKickbot builds ./cmd/kickbot as the Dockerfile does (no cgo) into bin.
+func buildKickbot(ctx context.Context, bin string) error {
+	b := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", bin, "github.com/kickbot/kickbot/cmd/kickbot")
+	b.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := b.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build ./cmd/kickbot (run kickload inside the repository, or pass -bin): %v\n%s", err, out)
+	}
+	return nil
 }
 
 func freeAddr() (string, error) {

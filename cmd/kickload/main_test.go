@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -84,8 +85,20 @@ func TestCommandsNameEachTargetOnceAndRespectThePerUserLimit(t *testing.T) {
 	}
 }
 
-// TestLoadSmoke runs the whole tool on a small load: the real kickbot binary
-// (built by the tool), the floor, every scenario. It checks that every
+// kickbotBinary builds kickbot for a smoke test. It runs before the test's
+// own deadline starts: a cold build takes minutes on a busy 2-core machine,
+// and that must not eat the time the load itself is given.
+func kickbotBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "kickbot")
+	if err := buildKickbot(t.Context(), bin); err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+// TestLoadSmoke runs the whole tool on a small load: the real kickbot binary,
+// the floor, every scenario. It checks that every
 // promise was kept, which the tool decides from counts (acks, outcomes,
 // hang-up IDs), not from timing beyond Slack's 3 s ack deadline.
 func TestLoadSmoke(t *testing.T) {
@@ -93,10 +106,11 @@ func TestLoadSmoke(t *testing.T) {
 		t.Skip("builds and runs kickbot")
 	}
 	defer goleak.VerifyNone(t)
+	bin := kickbotBinary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var out, errOut bytes.Buffer
-	code := run(ctx, []string{"-n", "30", "-rate", "100", "-timeout", "60s"}, &out, &errOut)
+	code := run(ctx, []string{"-bin", bin, "-n", "30", "-rate", "100", "-timeout", "60s"}, &out, &errOut)
 	if code != 0 {
 		t.Fatalf("kickload exited %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
 	}
@@ -123,10 +137,11 @@ func TestLoadSmokeCountsRefusals(t *testing.T) {
 		t.Skip("builds and runs kickbot")
 	}
 	defer goleak.VerifyNone(t)
+	bin := kickbotBinary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var out, errOut bytes.Buffer
-	code := run(ctx, []string{"-n", "40", "-per-user", "10", "-mode", "burst", "-floor=false", "-timeout", "60s",
+	code := run(ctx, []string{"-bin", bin, "-n", "40", "-per-user", "10", "-mode", "burst", "-floor=false", "-timeout", "60s",
 		"-env", "KICK_QUEUE_SIZE=5", "-env", "KICK_USER_RATE=5"}, &out, &errOut)
 	if code != 0 {
 		t.Fatalf("kickload exited %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
@@ -137,6 +152,22 @@ func TestLoadSmokeCountsRefusals(t *testing.T) {
 	for _, want := range []string{"RESULT: every promise kept", "20 refused in the ack: You are sending commands too fast"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+// The report's header describes the scenarios that ran, and only those
+// (issue 16: -mode small printed the other scenarios' rate and meeting size).
+func TestHeaderDescribesOnlyTheScenariosRun(t *testing.T) {
+	l := &load{opt: options{n: 20, rate: 200, participants: 120, perUser: 20}}
+	small := l.describe([]*result{{proc: "floor", scenario: "small"}, {proc: "kickbot", scenario: "small"}})
+	if small != "small: one at a time, a 10-person meeting that each target joins just before its command" {
+		t.Errorf("-mode small: %q", small)
+	}
+	all := l.describe([]*result{{scenario: "sequential"}, {scenario: "burst"}, {scenario: "steady"}})
+	for _, want := range []string{"sequential: one at a time, a 122-person meeting", "burst: all at once, a 122-person meeting", "steady: 200/s, a 122-person meeting"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("header %q lacks %q", all, want)
 		}
 	}
 }

@@ -48,12 +48,35 @@ func perKick(n, kicks int) string {
 	return fmt.Sprintf("%.2f", float64(n)/float64(kicks))
 }
 
+// describe says what the scenarios that ran were, and only those: a header
+// about scenarios that did not run misleads (issue 16).
+func (l *load) describe(results []*result) string {
+	var parts []string
+	seen := map[string]bool{}
+	for _, r := range results {
+		if seen[r.scenario] {
+			continue
+		}
+		seen[r.scenario] = true
+		switch r.scenario {
+		case "small":
+			parts = append(parts, "small: one at a time, a 10-person meeting that each target joins just before its command")
+		case "steady":
+			parts = append(parts, fmt.Sprintf("steady: %.0f/s, a %d-person meeting", l.opt.rate, l.opt.participants+2))
+		case "burst":
+			parts = append(parts, fmt.Sprintf("burst: all at once, a %d-person meeting", l.opt.participants+2))
+		default:
+			parts = append(parts, fmt.Sprintf("%s: one at a time, a %d-person meeting", r.scenario, l.opt.participants+2))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
 // report prints the figures of every scenario side by side, then the issue 7
 // targets with met / missed.
 func (l *load) report(results []*result, kb, fl *proc) {
 	w := l.out
-	fmt.Fprintf(w, "\nkickload: %d commands per scenario, steady rate %.0f/s, %d participants per meeting, %d commands per moderator\n",
-		l.opt.n, l.opt.rate, l.opt.participants+2, l.opt.perUser)
+	fmt.Fprintf(w, "\nkickload: %d commands per scenario, %d per moderator; %s\n", l.opt.n, l.opt.perUser, l.describe(results))
 
 	floorOf := map[string]*result{}
 	for _, r := range results {

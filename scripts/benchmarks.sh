@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Regenerates BENCHMARKS.md from the checked-out commit. Everything in the
+# document is printed by this script: its prose is below, and every figure
+# is the output of a command it runs, shown after "$ " with its exit status.
+# Nothing is added by hand afterwards.
+#
+#   scripts/benchmarks.sh                 # writes BENCHMARKS.md (takes a few minutes)
+#   scripts/benchmarks.sh /tmp/bench.md   # somewhere else
+#   KICKLOAD_ARGS="-n 100" scripts/benchmarks.sh /tmp/quick.md   # a quick try
+#
+# Linux only (kickload reads /proc). Run it on a quiet machine if you can:
+# the load average is printed around every run because it moves the figures.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+out="${1:-BENCHMARKS.md}"
+kickload_args="${KICKLOAD_ARGS:-}"
+bench_pkgs="./commands ./meeting ./bot"
+tmp="$(mktemp)"
+trap 'rm -f "$tmp"' EXIT
+
+# run shows a command, its output (stdout and stderr) and its exit status.
+run() {
+  printf '$ %s\n' "$*"
+  bash -c "$*" 2>&1
+  printf '(exit status %d)\n' "$?"
+}
+
+commit="$(git rev-parse --short HEAD)"
+if [ -n "$(git status --porcelain -- ':!'"$out")" ]; then
+  commit="$commit with uncommitted changes"
+  echo "warning: the working tree has uncommitted changes; the document will say so" >&2
+fi
+
+{
+cat <<TEXT
+# Benchmarks
+
+kickbot's speed and cost, measured by commands in this repository (issues 5 and 7).
+**This file is generated**: \`scripts/benchmarks.sh\` wrote all of it at commit \`$commit\`.
+Each block shows the commands the script ran (after \`\$ \`), their output as printed, and the
+exit status. Re-run the script to get your own machine's figures; earlier figures and the
+before/after measurements of past optimisations are in this file's git history.
+
+## Machine
+
+\`\`\`
+$(run 'nproc; grep -m1 "model name" /proc/cpuinfo; grep MemTotal /proc/meminfo; uname -srm; go version; date -u; uptime')
+\`\`\`
+
+The fakes (Slack and the meeting simulator) run inside \`kickload\`, on the same cores as the bot
+under test, as issue 7 asks. Other work on the machine (see the load average printed around each
+run) slows every figure: runs in this file's history measured the same benchmark 2–3× slower under load.
+
+## How to run each measurement
+
+| Measurement | Command |
+|---|---|
+| Hot-path benchmarks (grammar, policy, resolution of 3,000, Block Kit page of 3,000, kick use case warm against the simulator, roster decoding, one /kick end to end in process) | \`go test -bench . -benchmem -run '^\$' $bench_pkgs\` |
+| End-to-end load against the real binary, with the floor, every scenario and the issue 7 targets | \`go run ./cmd/kickload\` |
+| One scenario only (\`sequential\`, \`burst\`, \`steady\`, \`small\`) | \`go run ./cmd/kickload -mode burst\` (also \`-n 2000\`, \`-rate 300\`, \`-bin ./kickbot\`) |
+| A CPU profile of a kick | \`go test -bench 'SlashKick/roster_1000' -run '^\$' -cpuprofile cpu.out ./bot && go tool pprof -top -cum bot.test cpu.out\` |
+| This whole document | \`scripts/benchmarks.sh\` |
+
+\`go run ./cmd/kickload\` exits 1 if a promise of issue 5 is broken (a command not acked, acked
+twice or after 3 s; an accepted command with no outcome or two; a participant ID the meeting
+should not have received, or received twice; kickbot's goroutines not back to their baseline
+within 60 s of a scenario, counted with idle keep-alive connections closed; kickbot not exiting 0
+on SIGTERM), 2 if it could not set up, 0 otherwise. Missed performance targets are reported as
+MISSED, not as a failure. \`go test ./cmd/kickload\` runs the whole tool on 30 commands per
+scenario.
+
+### What kickload does and how it measures
+
+In one process, it starts \`bot/slackfake\` (Socket Mode + Web API) and \`meeting/meetingtest\` with
+one meeting per scenario (host, co-host and \`n+100\` generated participants, all distinct), builds
+\`./cmd/kickbot\` (or takes \`-bin\`) and runs it as a child process configured only through its
+environment (the log going to a file). Commands are spread over moderators, 20 each, so kickbot's
+default limit of 30 commands per user per minute is kept, not raised. Each command disconnects
+one participant, named by ID, by quoted name or by phone in turn, and carries a tag in its reason
+so its messages can be found. Before anything is measured, a warm-up kicks 8 spare participants
+of every meeting at once, so token caches are warm.
+
+Scenarios, \`-n\` commands each (1,000 by default):
+
+- **sequential**: one at a time on an idle bot — the next is sent once the previous one's last
+  message (the ops notice) is posted. The meeting shrinks as people are kicked.
+- **burst**: all queued at once.
+- **steady**: 200 per second.
+- **small**: like sequential, but the meeting holds only 10 people (each target joins just before
+  its command), the size of the sample meeting — kickbot's own cost apart from roster size.
+
+The **floor** (\`kickload floor\`, the tool re-executing itself) is a program that only connects
+with slack-go's socketmode client and acks every envelope bare. It gets the same commands, from
+its own fake Slack, in the same run; kickbot's ack latencies are shown as ratios to its.
+
+| Figure | Source |
+|---|---|
+| ack latency | fake Slack: ack frame received − envelope written to the socket (\`slackfake.Ack.Latency\`) |
+| envelope→outcome | the thread reply's arrival at the fake − the envelope's write |
+| lost / doubled / not done | thread replies per accepted command (must be exactly 1, saying "Disconnected 1 participant") |
+| hang-up IDs | \`meetingtest.HangUpIDs\`: every pid the meeting was asked to disconnect, compared with the commands' targets |
+| meeting calls per kick | \`meetingtest.CallCount\` per endpoint during the scenario ÷ participants kicked |
+| bot CPU per command (seq.) | sum of \`/proc/<pid>/task/*/schedstat\` (ns) between two consecutive commands: all CPU kickbot spent on one kick, user and kernel |
+| CPU seconds, user + system | \`/proc/<pid>/stat\` utime and stime (10 ms ticks) over the scenario |
+| peak RSS | \`/proc/<pid>/status\` VmHWM, reset before each scenario by writing 5 to \`/proc/<pid>/clear_refs\` |
+| idle RSS | VmRSS 1 s after connecting, before any command |
+| goroutines | \`go_goroutines\` from kickbot's \`/metrics\`: before the scenario, and after it with the fakes' idle keep-alive connections closed (two goroutines each in kickbot, and how many a pool keeps is timing) |
+| start→connected | \`exec\` of the process → the fake Slack has written \`hello\` on its first socket |
+
+## Figures
+
+### Benchmarks
+
+\`\`\`
+$(run uptime)
+$(run "go test -bench . -benchmem -run '^\$' $bench_pkgs")
+$(run uptime)
+\`\`\`
+
+### Load test, with the issue 7 targets
+
+\`\`\`
+$(run uptime)
+$(run "go run ./cmd/kickload $kickload_args")
+$(run uptime)
+\`\`\`
+TEXT
+} > "$tmp"
+chmod 0644 "$tmp" # mktemp makes it private; the document is not
+mv "$tmp" "$out"
+trap - EXIT
+echo "wrote $out" >&2

@@ -1,0 +1,283 @@
+package bot_test
+
+// Issue 11, points 5, 6, 7 and 10, end to end: the real bot, slack-go's
+// Socket Mode client against the strict slackfake, and the real meeting
+// client against meetingtest switched to the behaviour under test. Each
+// test asserts what the moderator reads (thread reply, parent, private
+// answer), what ops and the audit log get, and what the meeting received
+// (hang-up calls, their answers and the pids they carried).
+//
+// Where a fault must hit only the calls after the kick's first roster read,
+// the test holds the hang-up at the simulator until the kick is waiting on
+// it, sets the fault, and lets it go: synchronised on the kick's progress,
+// never on time.
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kickbot/kickbot/bot/slackfake"
+	"github.com/kickbot/kickbot/meeting"
+	"github.com/kickbot/kickbot/meeting/meetingtest"
+)
+
+// heldHangUp holds the meeting's hang-up endpoint and returns a function
+// that waits until the kick's hang-up is waiting there (its roster has been
+// read and its control token fetched) and another that lets it through.
+func heldHangUp(h *harness) (waiting func(), release func()) {
+	release = h.sim.Hold(meetingtest.EndpointHangUp)
+	h.t.Cleanup(release) // never leave a call held when a test fails early
+	waiting = func() {
+		h.t.Helper()
+		h.eventually("the kick's hang-up waiting at the meeting", func() bool {
+			return h.sim.Held(meetingtest.EndpointHangUp) == 1
+		})
+	}
+	return waiting, release
+}
+
+// hangUpCalls is every hang-up call the meeting received, in order.
+func hangUpCalls(h *harness) []meetingtest.Call {
+	var out []meetingtest.Call
+	for _, c := range h.sim.Calls() {
+		if c.Endpoint == meetingtest.EndpointHangUp {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// eachHangUpCarries fails unless every hang-up call carried exactly ids.
+func eachHangUpCarries(t *testing.T, h *harness, ids ...string) {
+	t.Helper()
+	for i, c := range hangUpCalls(h) {
+		if !slices.Equal(c.HangUpIDs, ids) {
+			t.Errorf("hang-up call %d carried %v, want %v", i+1, c.HangUpIDs, ids)
+		}
+	}
+}
+
+// saysCouldNotDisconnect reports the words kickbot uses when a disconnect
+// failed, in any capitalisation.
+func saysCouldNotDisconnect(m slackfake.Message) bool {
+	return strings.Contains(strings.ToLower(allText(m)), "could not disconnect")
+}
+
+func strictness(strict bool) string {
+	if strict {
+		return "strict"
+	}
+	return "lenient"
+}
+
+// ---------------------------------------------------------------------------
+// 5. Ambiguous results are settled by the roster.
+
+// TestMeetingAmbiguousHangUpSettledByRoster: the hang-up is applied but its
+// answer is lost or is a 5xx. A lenient meeting answers the retry 200; a
+// strict one refuses it with MMC.111072008 because the first try already
+// removed the participant. Either way the roster shows them gone, so the
+// moderator reads "✅ disconnected", never "could not disconnect".
+func TestMeetingAmbiguousHangUpSettledByRoster(t *testing.T) {
+	t.Parallel()
+	const retries = 2
+	applied5xx := meetingtest.Fault{Applied: true, Status: http.StatusInternalServerError}
+	cases := []struct {
+		name   string
+		faults func(h *harness)
+		// The answer to each hang-up attempt (0: none) on a lenient and on a
+		// strict meeting.
+		lenient, strict []int
+	}{
+		{name: "reply lost after applying",
+			faults: func(h *harness) {
+				h.sim.FailNext(meetingtest.EndpointHangUp, 1, meetingtest.Fault{Applied: true, CloseConn: true})
+			},
+			lenient: []int{0, http.StatusOK}, strict: []int{0, http.StatusBadRequest}},
+		{name: "5xx after applying",
+			faults:  func(h *harness) { h.sim.FailNext(meetingtest.EndpointHangUp, 1, applied5xx) },
+			lenient: []int{500, http.StatusOK}, strict: []int{500, http.StatusBadRequest}},
+		{name: "5xx after applying, every retry 5xx",
+			faults: func(h *harness) {
+				h.sim.FailNext(meetingtest.EndpointHangUp, 1, applied5xx)
+				h.sim.FailNext(meetingtest.EndpointHangUp, retries, meetingtest.Fault{Status: http.StatusBadGateway})
+			},
+			lenient: []int{500, 502, 502}, strict: []int{500, 502, 502}},
+	}
+	for _, strict := range []bool{false, true} {
+		for _, tc := range cases {
+			t.Run(strictness(strict)+"/"+tc.name, func(t *testing.T) {
+				t.Parallel()
+				h := newHarness(t, harnessOpts{
+					simOpts:    []meetingtest.Option{meetingtest.WithStrictHangUp(strict)},
+					meetingCfg: func(c *meeting.Config) { c.MaxRetries = retries },
+				})
+				conf := h.facts.ConferenceID
+				before := len(h.sim.Online(conf))
+				tc.faults(h)
+
+				parent, reply := h.kick(conf + " " + meetingtest.SampleCarlosPID)
+
+				want := tc.lenient
+				if strict {
+					want = tc.strict
+				}
+				if got := relHangUpStatuses(h, conf); !slices.Equal(got, want) {
+					t.Errorf("hang-up attempts were answered %v, want %v", got, want)
+				}
+				eachHangUpCarries(t, h, meetingtest.SampleCarlosPID)
+				if relOnline(h, conf, meetingtest.SampleCarlosPID) {
+					t.Fatalf("Carlos is still in the meeting; the fault was meant to be applied")
+				}
+				if n := len(h.sim.Online(conf)); n != before-1 {
+					t.Errorf("%d participants left, want %d (nobody else touched)", n, before-1)
+				}
+
+				t.Logf("moderator saw: parent %q; thread %q", parent.Text, allText(reply))
+				if l := lineWith(allText(reply), "Carlos Mendes"); !strings.Contains(l, "✅") || !strings.Contains(l, "— disconnected") {
+					t.Errorf("thread reply does not say Carlos was disconnected: %q", l)
+				}
+				if !strings.Contains(allText(parent), "✅") || !strings.Contains(allText(parent), "disconnected 1 participant") {
+					t.Errorf("parent does not show the disconnect as done:\n%s", allText(parent))
+				}
+				ops := h.opsNotice("<@" + moderator + ">")
+				for what, m := range map[string]slackfake.Message{"thread reply": reply, "parent": parent, "ops notice": ops} {
+					if s := allText(m); saysCouldNotDisconnect(m) || strings.Contains(s, "not confirmed") ||
+						strings.Contains(s, "internal error") || strings.Contains(s, "could not reach") {
+						t.Errorf("%s reports a failure or doubt, but the roster shows Carlos gone:\n%s", what, s)
+					}
+				}
+				if a := h.auditLine("kick"); a.Outcome != "done" || a.ErrorKind != "" {
+					t.Errorf("audit line = %+v, want done without an error kind", a)
+				}
+			})
+		}
+	}
+}
+
+// TestMeetingTargetLeavingMeanwhileDoesNotFailTheOthers: one of two
+// targets leaves by themselves while the kick waits at the hang-up. A
+// strict meeting refuses the whole request with MMC.111072008; kickbot
+// reads the roster and hangs up, once, whoever is still there. A lenient
+// one ignores the missing pid. Either way both are gone and reported so.
+func TestMeetingTargetLeavingMeanwhileDoesNotFailTheOthers(t *testing.T) {
+	t.Parallel()
+	carlos, priya := meetingtest.SampleCarlosPID, meetingtest.SampleHandPID
+	for _, tc := range []struct {
+		strict   bool
+		statuses []int
+		calls    [][]string // the pids of each hang-up call
+	}{
+		{false, []int{http.StatusOK}, [][]string{{carlos, priya}}},
+		{true, []int{http.StatusBadRequest, http.StatusOK}, [][]string{{carlos, priya}, {priya}}},
+	} {
+		t.Run(strictness(tc.strict), func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, harnessOpts{simOpts: []meetingtest.Option{meetingtest.WithStrictHangUp(tc.strict)}})
+			conf := h.facts.ConferenceID
+			waiting, release := heldHangUp(h)
+
+			h.slash(moderator, modChannel, conf+" "+carlos+` "Priya Patel"`)
+			waiting()
+			h.sim.Leave(conf, carlos)
+			release()
+			parent, reply := h.outcome(modChannel)
+
+			if got := relHangUpStatuses(h, conf); !slices.Equal(got, tc.statuses) {
+				t.Errorf("hang-up attempts were answered %v, want %v", got, tc.statuses)
+			}
+			var got [][]string
+			for _, c := range hangUpCalls(h) {
+				got = append(got, c.HangUpIDs)
+			}
+			if !slices.EqualFunc(got, tc.calls, slices.Equal[[]string]) {
+				t.Errorf("hang-up calls carried %v, want %v", got, tc.calls)
+			}
+			if relOnline(h, conf, priya) {
+				t.Fatalf("Priya is still in the meeting")
+			}
+
+			t.Logf("moderator saw: parent %q; thread %q", parent.Text, allText(reply))
+			for _, name := range []string{"Carlos Mendes", "Priya Patel"} {
+				if l := lineWith(allText(reply), name); !strings.Contains(l, "✅") || !strings.Contains(l, "— disconnected") {
+					t.Errorf("thread reply line for %s = %q, want disconnected", name, l)
+				}
+			}
+			if !strings.Contains(allText(parent), "✅") || !strings.Contains(allText(parent), "disconnected 2 participants") {
+				t.Errorf("parent does not show both disconnected:\n%s", allText(parent))
+			}
+			for what, m := range map[string]slackfake.Message{"thread reply": reply, "parent": parent} {
+				if s := allText(m); saysCouldNotDisconnect(m) || strings.Contains(s, "did not recognise") {
+					t.Errorf("%s reports a failure, but the roster shows both gone:\n%s", what, s)
+				}
+			}
+			if a := h.auditLine("kick"); a.Outcome != "done" {
+				t.Errorf("audit line = %+v, want done", a)
+			}
+		})
+	}
+}
+
+// TestMeetingLostHangUpUnreadableRosterIsNotConfirmed: the hang-up is
+// applied and its answer lost, and the roster cannot be read again either.
+// The participant is in fact gone, so "could not disconnect" would be
+// false and "disconnected" unproved: the moderator reads "not confirmed",
+// and why. A lenient meeting accepted the retry; a strict one refused it
+// with MMC.111072008, so all kickbot knows is that the answer was lost.
+func TestMeetingLostHangUpUnreadableRosterIsNotConfirmed(t *testing.T) {
+	t.Parallel()
+	const retries = 1
+	for _, tc := range []struct {
+		strict   bool
+		statuses []int
+		detail   string
+	}{
+		{false, []int{0, http.StatusOK}, "the meeting accepted the disconnect, but kickbot could not check whether they left; check the meeting before trying again"},
+		{true, []int{0, http.StatusBadRequest}, "answer to the disconnect was lost, and kickbot could not check whether they left; check the meeting before trying again"},
+	} {
+		t.Run(strictness(tc.strict), func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, harnessOpts{
+				simOpts:    []meetingtest.Option{meetingtest.WithStrictHangUp(tc.strict)},
+				meetingCfg: func(c *meeting.Config) { c.MaxRetries = retries },
+			})
+			conf := h.facts.ConferenceID
+			waiting, release := heldHangUp(h)
+			h.sim.FailNext(meetingtest.EndpointHangUp, 1, meetingtest.Fault{Applied: true, CloseConn: true})
+
+			h.slash(moderator, modChannel, conf+" "+meetingtest.SampleCarlosPID)
+			waiting() // the roster was read; every later read fails
+			h.sim.FailNext(meetingtest.EndpointRealTimeInfo, 10, meetingtest.Fault{Status: http.StatusInternalServerError})
+			release()
+			parent, reply := h.outcome(modChannel)
+
+			if got := relHangUpStatuses(h, conf); !slices.Equal(got, tc.statuses) {
+				t.Errorf("hang-up attempts were answered %v, want %v", got, tc.statuses)
+			}
+			eachHangUpCarries(t, h, meetingtest.SampleCarlosPID)
+			if relOnline(h, conf, meetingtest.SampleCarlosPID) {
+				t.Fatalf("Carlos is still in the meeting; the test assumes the first hang-up was applied")
+			}
+
+			t.Logf("moderator saw: parent %q; thread %q", parent.Text, allText(reply))
+			l := lineWith(allText(reply), "Carlos Mendes")
+			if !strings.Contains(l, "— not confirmed") || !strings.Contains(l, tc.detail) {
+				t.Errorf("thread reply line for Carlos = %q, want not confirmed: …%s", l, tc.detail)
+			}
+			if !strings.Contains(allText(parent), "⚠️") {
+				t.Errorf("parent does not show a partial result:\n%s", allText(parent))
+			}
+			ops := h.opsNotice("not confirmed")
+			for what, m := range map[string]slackfake.Message{"thread reply": reply, "parent": parent, "ops notice": ops} {
+				if saysCouldNotDisconnect(m) || strings.Contains(allText(m), "— disconnected") || strings.Contains(allText(m), "✅") {
+					t.Errorf("%s claims a result the roster could not show:\n%s", what, allText(m))
+				}
+			}
+			if a := h.auditLine("kick"); a.Outcome != "partial" {
+				t.Errorf("audit line = %+v, want outcome partial", a)
+			}
+		})
+	}
+}

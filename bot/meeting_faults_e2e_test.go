@@ -281,3 +281,115 @@ func TestMeetingLostHangUpUnreadableRosterIsNotConfirmed(t *testing.T) {
 		})
 	}
 }
+
+// ---------------------------------------------------------------------------
+// 6. Malformed meeting replies fail closed.
+
+// TestMeetingMalformedRosterDisconnectsNobody: a roster that cannot prove
+// who the host and co-hosts are stops the kick before any hang-up, even of
+// an ordinary participant named beside the co-host. The moderator is told
+// privately that the list could not be read safely.
+func TestMeetingMalformedRosterDisconnectsNobody(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		fault meetingtest.RosterFault
+	}{
+		{"confInfo missing", meetingtest.RosterNoConfInfo},
+		{"chairID a number", meetingtest.RosterChairIDNumber},
+		{"chairID an object", meetingtest.RosterChairIDObject},
+		{"coHosts a string", meetingtest.RosterCoHostsString},
+		{"coHosts numbers", meetingtest.RosterCoHostsNumbers},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, harnessOpts{})
+			conf := h.facts.ConferenceID
+			before := onlineIDs(h)
+			// Every read is malformed: a re-read must not rescue the kick.
+			h.sim.FailNext(meetingtest.EndpointRealTimeInfo, 10, meetingtest.Fault{Roster: tc.fault})
+
+			id, ack := h.slash(moderator, modChannel, conf+" "+meetingtest.SampleCarlosPID+" "+meetingtest.SampleCoHostPID)
+			if ackText(ack) != "" {
+				t.Fatalf("ack = %s, want bare", ackText(ack))
+			}
+			p := h.private(id)
+			t.Logf("moderator saw privately: %q", allText(p))
+			for _, s := range []string{"Nothing was done in meeting " + conf, "could not read safely", "cannot tell who the host is"} {
+				if !strings.Contains(allText(p), s) {
+					t.Errorf("private answer lacks %q:\n%s", s, allText(p))
+				}
+			}
+			h.opsNotice("could not read safely")
+			if a := h.auditLine("kick"); a.Outcome != "failed" || a.ErrorKind != "malformed" {
+				t.Errorf("audit line = %+v, want failed, malformed", a)
+			}
+			h.drain()
+			if n := h.sim.CallCount(meetingtest.EndpointHangUp); n != 0 {
+				t.Errorf("meeting received %d hang-up calls (%v), want none", n, h.hangUps())
+			}
+			if after := onlineIDs(h); !slices.Equal(after, before) {
+				t.Errorf("the meeting changed: %v, was %v", after, before)
+			}
+			if ms := h.channelMessages(modChannel); len(ms) != 0 {
+				t.Errorf("the channel saw messages for a kick that never started:%s", h.dumpMessages())
+			}
+		})
+	}
+}
+
+// TestMeetingUnreadableReReadIsNeverDisconnected: the hang-up is accepted,
+// but the roster read that should confirm it has participants kickbot
+// cannot read. Every target is "not confirmed", never "disconnected".
+func TestMeetingUnreadableReReadIsNeverDisconnected(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		fault meetingtest.RosterFault
+	}{
+		{"participants an object", meetingtest.RosterParticipantsObject},
+		{"participants a string", meetingtest.RosterParticipantsString},
+		{"an entry without pid", meetingtest.RosterEntryWithoutPID},
+		{"an entry with a numeric pid", meetingtest.RosterEntryNumericPID},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, harnessOpts{})
+			conf := h.facts.ConferenceID
+			waiting, release := heldHangUp(h)
+
+			h.slash(moderator, modChannel, conf+" "+meetingtest.SampleCarlosPID+` "Priya Patel"`)
+			waiting()
+			h.sim.FailNext(meetingtest.EndpointRealTimeInfo, 10, meetingtest.Fault{Roster: tc.fault})
+			release()
+			parent, reply := h.outcome(modChannel)
+
+			if n := h.sim.CallCount(meetingtest.EndpointHangUp); n != 1 {
+				t.Errorf("meeting received %d hang-up calls, want 1", n)
+			}
+			eachHangUpCarries(t, h, meetingtest.SampleCarlosPID, meetingtest.SampleHandPID)
+
+			t.Logf("moderator saw: parent %q; thread %q", parent.Text, allText(reply))
+			for _, name := range []string{"Carlos Mendes", "Priya Patel"} {
+				if l := lineWith(allText(reply), name); !strings.Contains(l, "— not confirmed") {
+					t.Errorf("thread reply line for %s = %q, want not confirmed", name, l)
+				}
+			}
+			if !strings.Contains(allText(reply), "Disconnected 0 of 2 participants") || !strings.Contains(allText(reply), "2 not confirmed") {
+				t.Errorf("thread reply does not sum up 2 not confirmed:\n%s", allText(reply))
+			}
+			if !strings.Contains(allText(parent), "⚠️") {
+				t.Errorf("parent does not show a partial result:\n%s", allText(parent))
+			}
+			ops := h.opsNotice("not confirmed")
+			for what, m := range map[string]slackfake.Message{"thread reply": reply, "parent": parent, "ops notice": ops} {
+				if s := allText(m); strings.Contains(s, "— disconnected") || strings.Contains(s, "✅") || saysCouldNotDisconnect(m) {
+					t.Errorf("%s claims a result the unreadable roster cannot show:\n%s", what, s)
+				}
+			}
+			if a := h.auditLine("kick"); a.Outcome != "partial" || a.ErrorKind != "malformed" {
+				t.Errorf("audit line = %+v, want partial, malformed", a)
+			}
+		})
+	}
+}

@@ -15,8 +15,10 @@ package bot_test
 import (
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kickbot/kickbot/bot/slackfake"
 	"github.com/kickbot/kickbot/meeting"
@@ -389,6 +391,207 @@ func TestMeetingUnreadableReReadIsNeverDisconnected(t *testing.T) {
 			}
 			if a := h.auditLine("kick"); a.Outcome != "partial" || a.ErrorKind != "malformed" {
 				t.Errorf("audit line = %+v, want partial, malformed", a)
+			}
+		})
+	}
+}
+
+// ---------------------------------------------------------------------------
+// 7. Auth-shaped refusals, ended and locked meetings, gateway throttling.
+
+// TestMeetingAuthShapedRefusalRenewsTheTokenOnce: the control token dies
+// while the kick waits at the hang-up, and the meeting refuses it in one of
+// the ways Huawei might (meeting-api.md §10, §14e). kickbot fetches one new
+// token, the retry with it works, and the moderator sees the success.
+func TestMeetingAuthShapedRefusalRenewsTheTokenOnce(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		status       int
+		code, msg    string
+		rereadDetail bool // password-shaped: the host password is looked up again too
+	}{
+		{http.StatusForbidden, "", "", false},
+		{http.StatusUnauthorized, meetingtest.CodeUserTokenAuthFailed, "USER_TOKEN_AUTH_FAILED", false},
+		{http.StatusBadRequest, meetingtest.CodeConfAuthFail, "CONF_AUTH_FAIL", false},
+		{http.StatusBadRequest, meetingtest.CodeRequestTokenNull, "REQUEST_TOKEN_IS_NULL", false},
+		{http.StatusBadRequest, meetingtest.CodeConfPwdAuthFailed, "CONF_PWD_AUTH_FAILED", true},
+	} {
+		name := tc.code
+		if name == "" {
+			name = "no code"
+		}
+		t.Run(strconv.Itoa(tc.status)+" "+name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, harnessOpts{simOpts: []meetingtest.Option{
+				meetingtest.WithControlAuthFailure(tc.status, tc.code, tc.msg)}})
+			conf := h.facts.ConferenceID
+			waiting, release := heldHangUp(h)
+
+			h.slash(moderator, modChannel, conf+" "+meetingtest.SampleCarlosPID)
+			waiting()
+			tokens := h.sim.CallCount(meetingtest.EndpointControlToken)
+			details := h.sim.CallCount(meetingtest.EndpointConfDetail)
+			h.sim.ExpireControlTokens()
+			release()
+			parent, reply := h.outcome(modChannel)
+
+			if got, want := relHangUpStatuses(h, conf), []int{tc.status, http.StatusOK}; !slices.Equal(got, want) {
+				t.Errorf("hang-up attempts were answered %v, want %v (refused, then accepted with a new token)", got, want)
+			}
+			eachHangUpCarries(t, h, meetingtest.SampleCarlosPID)
+			if n := h.sim.CallCount(meetingtest.EndpointControlToken) - tokens; n != 1 {
+				t.Errorf("%d control tokens fetched after the refusal, want exactly 1 renewal", n)
+			}
+			wantDetails := 0
+			if tc.rereadDetail {
+				wantDetails = 1
+			}
+			if n := h.sim.CallCount(meetingtest.EndpointConfDetail) - details; n != wantDetails {
+				t.Errorf("host password looked up %d more times, want %d", n, wantDetails)
+			}
+			if relOnline(h, conf, meetingtest.SampleCarlosPID) {
+				t.Errorf("Carlos is still in the meeting")
+			}
+
+			t.Logf("moderator saw: parent %q; thread %q", parent.Text, allText(reply))
+			if l := lineWith(allText(reply), "Carlos Mendes"); !strings.Contains(l, "✅") || !strings.Contains(l, "— disconnected") {
+				t.Errorf("thread reply does not say Carlos was disconnected: %q", l)
+			}
+			if !strings.Contains(allText(parent), "✅") {
+				t.Errorf("parent does not show success:\n%s", allText(parent))
+			}
+			for what, m := range map[string]slackfake.Message{"thread reply": reply, "parent": parent} {
+				if s := allText(m); strings.Contains(s, "credentials") || strings.Contains(s, "permissions") {
+					t.Errorf("%s speaks of a refusal that a renewal fixed:\n%s", what, s)
+				}
+			}
+			if a := h.auditLine("kick"); a.Outcome != "done" {
+				t.Errorf("audit line = %+v, want done", a)
+			}
+		})
+	}
+}
+
+// TestMeetingEndedOrLockedHasItsOwnWords: the meeting ends while the kick
+// waits at the hang-up (answered with each of Huawei's "ended" codes), or
+// refuses because it is locked. The thread says which, in words, and the
+// call is neither retried nor renewed.
+func TestMeetingEndedOrLockedHasItsOwnWords(t *testing.T) {
+	t.Parallel()
+	const endedWords = "Meeting " + meetingtest.SampleConferenceID + " is not running: it has ended."
+	const lockedWords = "Meeting " + meetingtest.SampleConferenceID + " is locked, and the meeting service refused the change while it is — unlock it in the meeting and try again."
+	for _, tc := range []struct {
+		name     string
+		code     string
+		opts     []meetingtest.Option
+		locked   bool // otherwise: the meeting ends
+		words    string
+		wantKind string
+	}{
+		{name: "ended: CONF_IS_CLOSED", code: meetingtest.CodeConfClosed,
+			words: endedWords, wantKind: "meeting_ended"},
+		{name: "ended: CONF_CLOSED_RECENTLY", code: meetingtest.CodeConfClosedRecently,
+			opts:  []meetingtest.Option{meetingtest.WithEndedFailure(http.StatusBadRequest, meetingtest.CodeConfClosedRecently, "CONF_CLOSED_RECENTLY")},
+			words: endedWords, wantKind: "meeting_ended"},
+		{name: "ended: CONF_IS_CLOSING", code: meetingtest.CodeConfIsClosing,
+			opts:  []meetingtest.Option{meetingtest.WithEndedFailure(http.StatusBadRequest, meetingtest.CodeConfIsClosing, "CONF_IS_CLOSING")},
+			words: endedWords, wantKind: "meeting_ended"},
+		{name: "locked: CONF_LOCKED", code: meetingtest.CodeConfLocked, locked: true,
+			words: lockedWords, wantKind: "meeting_locked"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, harnessOpts{simOpts: tc.opts})
+			conf := h.facts.ConferenceID
+			waiting, release := heldHangUp(h)
+
+			h.slash(moderator, modChannel, conf+" "+meetingtest.SampleCarlosPID)
+			waiting()
+			tokens := h.sim.CallCount(meetingtest.EndpointControlToken)
+			if tc.locked {
+				h.sim.FailNext(meetingtest.EndpointHangUp, 1, meetingtest.Fault{Status: http.StatusBadRequest, Code: tc.code, Msg: "CONF_LOCKED"})
+			} else {
+				h.sim.End(conf)
+			}
+			release()
+			parent, reply := h.outcome(modChannel)
+
+			if got := relHangUpStatuses(h, conf); !slices.Equal(got, []int{http.StatusBadRequest}) {
+				t.Errorf("hang-up attempts were answered %v, want one 400 (%s), not retried", got, tc.code)
+			}
+			if n := h.sim.CallCount(meetingtest.EndpointControlToken) - tokens; n != 0 {
+				t.Errorf("%d control tokens fetched after the refusal, want none (not auth-shaped)", n)
+			}
+			if tc.locked && !relOnline(h, conf, meetingtest.SampleCarlosPID) {
+				t.Errorf("Carlos left a locked meeting that refused the hang-up")
+			}
+
+			t.Logf("moderator saw: parent %q; thread %q", parent.Text, allText(reply))
+			if l := lineWith(allText(reply), "Carlos Mendes"); !strings.Contains(l, "❌") || !strings.Contains(l, "— failed: "+tc.words) {
+				t.Errorf("thread reply line for Carlos = %q, want failed: %s", l, tc.words)
+			}
+			if !strings.Contains(allText(parent), "❌") || !strings.Contains(allText(parent), tc.words) {
+				t.Errorf("parent does not say %q:\n%s", tc.words, allText(parent))
+			}
+			for what, m := range map[string]slackfake.Message{"thread reply": reply, "parent": parent} {
+				if s := allText(m); strings.Contains(s, "— disconnected") || strings.Contains(s, "internal error") ||
+					strings.Contains(s, "credentials") || strings.Contains(s, "try again in a moment") {
+					t.Errorf("%s reads as another failure:\n%s", what, s)
+				}
+			}
+			h.opsNotice(tc.words)
+			if a := h.auditLine("kick"); a.Outcome != "failed" || a.ErrorKind != tc.wantKind {
+				t.Errorf("audit line = %+v, want failed, %s", a, tc.wantKind)
+			}
+		})
+	}
+}
+
+// TestMeetingGatewayThrottlingBacksOff: the hang-up is throttled with 429
+// and no Retry-After, as Huawei's API gateway does (APIG.0308) or its
+// server flow control (100000429). kickbot waits at least a quarter of its
+// longest retry delay, so the retry leaves the gateway's one-second window
+// instead of landing in it, and the moderator sees the success.
+func TestMeetingGatewayThrottlingBacksOff(t *testing.T) {
+	t.Parallel()
+	const maxDelay = 400 * time.Millisecond
+	for _, tc := range []struct {
+		name      string
+		code, msg string
+	}{
+		{"APIG.0308", meetingtest.CodeGatewayThrottled, "The throttling threshold has been reached: policy user over ratelimit,limit:1,time:1 second"},
+		{"100000429", meetingtest.CodeRateLimited, "SERVER_FLOW_CONTROL"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, harnessOpts{meetingCfg: func(c *meeting.Config) { c.RetryMaxDelay = maxDelay }})
+			conf := h.facts.ConferenceID
+			h.sim.FailNext(meetingtest.EndpointHangUp, 1, meetingtest.Fault{Status: http.StatusTooManyRequests, Code: tc.code, Msg: tc.msg})
+
+			parent, reply := h.kick(conf + " " + meetingtest.SampleCarlosPID)
+
+			calls := hangUpCalls(h)
+			var statuses []int
+			for _, c := range calls {
+				statuses = append(statuses, c.Status)
+			}
+			if !slices.Equal(statuses, []int{http.StatusTooManyRequests, http.StatusOK}) {
+				t.Fatalf("hang-up attempts were answered %v, want [429 200]", statuses)
+			}
+			if gap := calls[1].At.Sub(calls[0].At); gap < maxDelay/4 {
+				t.Errorf("retried %v after the throttled call, want at least %v (a quarter of the longest retry delay)", gap, maxDelay/4)
+			}
+			eachHangUpCarries(t, h, meetingtest.SampleCarlosPID)
+
+			t.Logf("moderator saw: parent %q; thread %q", parent.Text, allText(reply))
+			if l := lineWith(allText(reply), "Carlos Mendes"); !strings.Contains(l, "✅") || !strings.Contains(l, "— disconnected") {
+				t.Errorf("thread reply does not say Carlos was disconnected: %q", l)
+			}
+			if !strings.Contains(allText(parent), "✅") || strings.Contains(allText(parent), "rate-limiting") {
+				t.Errorf("parent does not show plain success:\n%s", allText(parent))
+			}
+			if a := h.auditLine("kick"); a.Outcome != "done" {
+				t.Errorf("audit line = %+v, want done", a)
 			}
 		})
 	}

@@ -596,3 +596,68 @@ func TestMeetingGatewayThrottlingBacksOff(t *testing.T) {
 		})
 	}
 }
+
+// ---------------------------------------------------------------------------
+// 10. Masked phone numbers.
+
+// TestMeetingMaskedPhoneTarget: in a meeting whose roster masks phone
+// numbers ("+86138****000"), a phone target is told to use the name or the
+// Disconnect button, and nobody is disconnected; the name still works. The
+// same phone in a meeting that shows numbers disconnects Wang Wei, so the
+// masking is what makes the difference.
+func TestMeetingMaskedPhoneTarget(t *testing.T) {
+	t.Parallel()
+	const phone = "+8613800000000" // Wang Wei's
+	const hidden = "this meeting hides phone numbers; use the name or the Disconnect button"
+	for _, tc := range []struct {
+		name     string
+		masked   bool
+		target   string
+		wantGone bool
+	}{
+		{name: "masked, by phone", masked: true, target: phone},
+		{name: "masked, by name", masked: true, target: `"Wang Wei"`, wantGone: true},
+		{name: "shown, by phone", masked: false, target: phone, wantGone: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, harnessOpts{simOpts: []meetingtest.Option{meetingtest.WithMaskedPhones(tc.masked)}})
+			conf := h.facts.ConferenceID
+			parent, reply := h.kick(conf + " " + tc.target)
+			t.Logf("moderator saw: parent %q; thread %q", parent.Text, allText(reply))
+			h.opsNotice("<@" + moderator + ">")
+			h.drain()
+
+			if !tc.wantGone {
+				if l := lineWith(allText(reply), phone); !strings.Contains(l, hidden) || strings.Contains(l, "not found") {
+					t.Errorf("thread reply line for %s = %q, want %q and not \"not found\"", phone, l, hidden)
+				}
+				if !strings.Contains(allText(parent), "none could be") {
+					t.Errorf("parent does not say nobody could be disconnected:\n%s", allText(parent))
+				}
+				if n := h.sim.CallCount(meetingtest.EndpointHangUp); n != 0 {
+					t.Errorf("meeting received %d hang-up calls (%v), want none", n, h.hangUps())
+				}
+				if !relOnline(h, conf, meetingtest.SamplePhonePID) {
+					t.Errorf("Wang Wei left the meeting")
+				}
+				if a := h.auditLine("kick"); a.Outcome != "nothing_to_do" {
+					t.Errorf("audit line = %+v, want nothing_to_do", a)
+				}
+				return
+			}
+			if got := h.hangUps(); !slices.Equal(got, []string{meetingtest.SamplePhonePID}) {
+				t.Errorf("meeting was asked to hang up %v, want only Wang Wei", got)
+			}
+			if l := lineWith(allText(reply), "Wang Wei"); !strings.Contains(l, "— disconnected") {
+				t.Errorf("thread reply does not say Wang Wei was disconnected: %q", l)
+			}
+			if strings.Contains(allText(reply), hidden) {
+				t.Errorf("thread reply speaks of hidden numbers:\n%s", allText(reply))
+			}
+			if a := h.auditLine("kick"); a.Outcome != "done" {
+				t.Errorf("audit line = %+v, want done", a)
+			}
+		})
+	}
+}

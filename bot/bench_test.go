@@ -60,8 +60,7 @@ func benchSlashKick(b *testing.B, size int) {
 		OpsChannel:    "COPSBENCH",
 		UserRateLimit: 1 << 30,
 		// and kickbot's own pacing off, for the same reason.
-		Outbox: bot.OutboxConfig{PostEvery: time.Microsecond, PostBurst: 1 << 20, UpdateEvery: time.Microsecond, UpdateBurst: 1 << 20,
-			LinkEvery: time.Microsecond, LinkBurst: 1 << 20},
+		Outbox: bot.Unpaced(),
 	}, socketmode.New(api), &commands.Service{Meeting: mc}, zerolog.Nop())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -66,6 +66,14 @@ type OutboxConfig struct {
 	MaxQueued   int           // items held at most, default 5000; past it messages go privately at once
 }
 
+// Unpaced lifts the outbox's own pacing (a Retry-After is still honoured):
+// only for a Slack that enforces no limits, as in benchmarks of kickbot's
+// own work.
+func Unpaced() OutboxConfig {
+	const every, burst = time.Microsecond, 1 << 20
+	return OutboxConfig{PostEvery: every, PostBurst: burst, UpdateEvery: every, UpdateBurst: burst, LinkEvery: every, LinkBurst: burst}
+}
+
 func (c *OutboxConfig) setDefaults() {
 	defInt(&c.PostBurst, 3)
 	defInt(&c.UpdateBurst, 5)

@@ -64,6 +64,11 @@ type Config struct {
 	AuditFile string `envconfig:"AUDIT_FILE"`                // optional JSON-lines audit file
 	LogLevel  string `envconfig:"LOG_LEVEL" default:"info"`  // trace|debug|info|warn|error
 	LogFormat string `envconfig:"LOG_FORMAT" default:"json"` // json|console
+
+	// SlackPacing paces posts and updates below Slack's documented limits
+	// ("slack"); "off" is only for a Slack that enforces none (kickload's
+	// throughput scenarios against a lenient fake).
+	SlackPacing string `envconfig:"KICK_SLACK_PACING" default:"slack"`
 }
 
 // consoleVars is the subset `kickbot console --real` reads, so that a bad

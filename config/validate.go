@@ -123,6 +123,13 @@ func (c *Config) validateLog() error {
 	if lvl, err := zerolog.ParseLevel(c.LogLevel); err != nil || c.LogLevel == "" || lvl == zerolog.NoLevel {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %q is not one of trace, debug, info, warn, error", c.LogLevel))
 	}
+	c.SlackPacing = strings.ToLower(strings.TrimSpace(c.SlackPacing))
+	if c.SlackPacing == "" { // the console reads no Slack settings
+		c.SlackPacing = "slack"
+	}
+	if c.SlackPacing != "slack" && c.SlackPacing != "off" {
+		errs = append(errs, fmt.Errorf("KICK_SLACK_PACING: %q is not slack or off", c.SlackPacing))
+	}
 	c.LogFormat = strings.ToLower(strings.TrimSpace(c.LogFormat))
 	if c.LogFormat != "json" && c.LogFormat != "console" {
 		errs = append(errs, fmt.Errorf("LOG_FORMAT: %q is not json or console", c.LogFormat))

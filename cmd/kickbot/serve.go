@@ -127,6 +127,7 @@ func serveOn(ctx context.Context, cfg config.Config, log zerolog.Logger, ln net.
 		UserRateLimit: cfg.UserRate,
 		DrainTimeout:  cfg.DrainTimeout,
 		ListMaxAge:    cfg.ListMaxAge,
+		Outbox:        outboxPacing(cfg.SlackPacing),
 	}, sm, &commands.Service{Meeting: mc, Claims: commands.NewClaims()}, log, bot.WithMetrics(m), bot.WithAuditor(aud))
 
 	httpDone := make(chan error, 1)
@@ -269,4 +270,14 @@ func probeAddr(addr string) string {
 		host = "127.0.0.1"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// outboxPacing is the outbox's pace for KICK_SLACK_PACING: Slack's limits by
+// default; "off" lifts kickbot's own pacing (Retry-Afters are still
+// honoured) for a fake Slack that enforces no limits.
+func outboxPacing(mode string) bot.OutboxConfig {
+	if mode != "off" {
+		return bot.OutboxConfig{}
+	}
+	return bot.Unpaced()
 }

@@ -19,6 +19,13 @@
 //	go run ./cmd/kickload -mode burst -n 2000
 //	go run ./cmd/kickload -mode steady -rate 200 -n 1000
 //
+// The raid scenario (-mode raid, also part of all) is fifteen /kicks from
+// three moderators within three seconds against a fake Slack that enforces
+// Slack's posting limits, with kickbot's default pacing: it reports command →
+// disconnect call, command → outcome visible, 429s and calls made during a
+// running Retry-After. The other scenarios run against a lenient Slack with
+// KICK_SLACK_PACING=off, since they measure kickbot's own work.
+//
 // It exits 1 if a promise is broken, 2 on bad usage or if it could not set
 // up, and 0 otherwise; missed performance targets are reported, not fatal.
 // Linux only (it reads /proc).
@@ -114,7 +121,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var o options
 	fs := flag.NewFlagSet("kickload", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.mode, "mode", "all", "scenarios to run, comma-separated: sequential, burst, steady, small (sequential against a 10-person meeting), or all")
+	fs.StringVar(&o.mode, "mode", "all", "scenarios to run, comma-separated: sequential, burst, steady, small (sequential against a 10-person meeting), raid (15 kicks from 3 moderators against Slack's limits), or all")
 	fs.IntVar(&o.n, "n", 1000, "commands per scenario")
 	fs.Float64Var(&o.rate, "rate", 200, "commands per second in the steady scenario")
 	fs.IntVar(&o.participants, "participants", 0, "participants in each scenario's meeting (default n+100)")
@@ -152,7 +159,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	} else {
 		defer os.RemoveAll(l.tmp)
 	}
-	code, err := l.main(ctx, scenarios)
+	raid := o.mode == "all" || slices.Contains(strings.Split(strings.ReplaceAll(o.mode, " ", ""), ","), "raid")
+	code, err := l.main(ctx, scenarios, raid)
 	if err != nil {
 		fmt.Fprintln(stderr, "kickload:", err)
 	}
@@ -172,6 +180,9 @@ func pickScenarios(mode string) ([]scenario, error) {
 	}
 	var out []scenario
 	for name := range strings.SplitSeq(mode, ",") {
+		if strings.TrimSpace(name) == "raid" {
+			continue // run on its own: see raid.go
+		}
 		i := -1
 		for j, sc := range allScenarios {
 			if sc.name == strings.TrimSpace(name) {
@@ -191,7 +202,7 @@ func pickScenarios(mode string) ([]scenario, error) {
 // before anything is measured (one per worker).
 const warmupPerConf = 8
 
-func (l *load) main(ctx context.Context, scenarios []scenario) (int, error) {
+func (l *load) main(ctx context.Context, scenarios []scenario, raid bool) (int, error) {
 	bin := l.opt.bin
 	if bin == "" {
 		bin = filepath.Join(l.tmp, "kickbot")
@@ -204,6 +215,33 @@ func (l *load) main(ctx context.Context, scenarios []scenario) (int, error) {
 	l.sim = meetingtest.NewServer()
 	defer l.sim.Close()
 	l.facts = l.sim.Sample()
+	code := 0
+	if len(scenarios) > 0 {
+		c, err := l.throughput(ctx, bin, scenarios)
+		if err != nil {
+			return c, err
+		}
+		code = c
+	}
+	if raid {
+		fmt.Fprintln(l.out, "raid       kickbot …")
+		r, err := l.raid(ctx, bin)
+		if err != nil {
+			return 2, err
+		}
+		l.reportRaid(r)
+		if r.broken() {
+			fmt.Fprintln(l.out, "\nRESULT (raid): a promise was BROKEN (see above); kickbot's log:", filepath.Join(l.tmp, "kickbot-raid.log"))
+			return 1, nil
+		}
+		fmt.Fprintln(l.out, "\nRESULT (raid): every promise kept")
+	}
+	return code, nil
+}
+
+// throughput runs the sequential, burst, steady and small scenarios against
+// one kickbot process (and the floor).
+func (l *load) throughput(ctx context.Context, bin string, scenarios []scenario) (int, error) {
 	people := map[string][]meetingtest.P{}
 	l.joiners = map[string][]meetingtest.P{}
 	for _, sc := range scenarios {

@@ -116,6 +116,9 @@ func TestLoadSmoke(t *testing.T) {
 	}
 	for _, want := range []string{
 		"RESULT: every promise kept",
+		"RESULT (raid): every promise kept",
+		"calls during a running Retry-After 0",
+		"lost 0   doubled 0",
 		"acked / accepted / refused",
 		"30 / 30 / 0",
 		"issue 7 targets:",

@@ -93,6 +93,12 @@ type Bot struct {
 	clicks     *clickGuard
 	queue      chan job
 
+	// hardStop ends every Slack call the workers still make (private
+	// answers) at the drain deadline plus outboxGrace, so the exit never
+	// waits on a Slack that hangs.
+	hardStop     context.Context
+	stopHardStop context.CancelFunc
+
 	notRun    atomic.Int64 // queued jobs answered "not run" at the drain deadline
 	skipUntil atomic.Int64 // unix ns: the deadline of those answers
 	connected atomic.Bool
@@ -146,6 +152,7 @@ func New(cfg Config, sm *socketmode.Client, svc *commands.Service, log zerolog.L
 		b.dedupe = newMemoryDeduper(cfg.DedupeTTL, b.now)
 	}
 	b.limiter = newUserLimiter(cfg.UserRateLimit, b.now)
+	b.hardStop, b.stopHardStop = context.WithCancel(context.Background())
 	b.out = newOutbox(b.api, log, b.metrics, cfg.OpsChannel, cfg.Outbox)
 	b.groups = newGroupCache(b.api, cfg.UsergroupCacheTTL, b.now, func() { b.metrics.SlackRateLimited("usergroups.users.list") })
 	b.lists = newListStore(b.now, cfg.MaxLists, cfg.MaxListBytes)
@@ -217,6 +224,9 @@ loop:
 	// workers until it, then the outbox a little longer to post what they
 	// reported, then private answers for whatever Slack still would not take.
 	deadline := time.Now().Add(b.cfg.DrainTimeout)
+	hard := time.AfterFunc(time.Until(deadline.Add(outboxGrace)), b.stopHardStop)
+	defer hard.Stop()
+	defer b.stopHardStop()
 	drained := make(chan struct{})
 	go func() { workers.Wait(); close(drained) }()
 	timer := time.NewTimer(time.Until(deadline))

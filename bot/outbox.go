@@ -615,6 +615,12 @@ func (o *outbox) permalinkOf(th *thread) string {
 // deliverPrivately sends the items that concern a moderator to them through
 // their response_url; the rest is logged.
 func (o *outbox) deliverPrivately(batch []*item, why string) {
+	o.deliverPrivatelyBy(context.Background(), batch, why)
+}
+
+// deliverPrivatelyBy is deliverPrivately within ctx: all answers share its
+// deadline, however many there are.
+func (o *outbox) deliverPrivatelyBy(parent context.Context, batch []*item, why string) {
 	for _, it := range batch {
 		if it.kind == itemPost && it.done != nil {
 			it.done("", errNotPosted)
@@ -627,7 +633,7 @@ func (o *outbox) deliverPrivately(batch []*item, why string) {
 			m = withNote(m, "⚠️ kickbot could not post in this channel ("+slackErrorCode(it.th.failed)+
 				"): invite it with `/invite @kickbot`. Here is what happened:")
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), privateTimeout)
+		ctx, cancel := context.WithTimeout(parent, privateTimeout)
 		err := respond(ctx, o.api, it.private, m, false)
 		cancel()
 		if err != nil {
@@ -722,11 +728,17 @@ wait:
 	}
 	o.log.Warn().Int("private", private).Int("not_shown", dropped).
 		Msg("stopping with messages still waiting for Slack: outcomes go to each moderator privately")
-	o.deliverPrivately(left, "kickbot is stopping")
+	ctx, cancel := context.WithTimeout(context.Background(), privateGrace)
+	defer cancel()
+	o.deliverPrivatelyBy(ctx, left, "kickbot is stopping")
 }
 
-// privateTimeout bounds one response_url answer.
-const privateTimeout = 5 * time.Second
+// privateTimeout bounds one response_url answer; privateGrace all the
+// answers given at shutdown.
+const (
+	privateTimeout = 5 * time.Second
+	privateGrace   = 2 * time.Second
+)
 
 // respond answers only the person who asked, through the response_url of
 // their command or click (replace: replace the private message the click

@@ -39,7 +39,7 @@ func (b *Bot) replaceReply(responseURL string, m commands.Message) {
 }
 
 func (b *Bot) respond(responseURL string, m commands.Message, replace bool) error {
-	ctx, cancel := context.WithTimeout(context.Background(), postTimeout)
+	ctx, cancel := context.WithTimeout(b.hardStop, postTimeout)
 	defer cancel()
 	err := respond(ctx, b.api, responseURL, m, replace)
 	if err != nil {

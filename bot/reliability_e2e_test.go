@@ -860,6 +860,22 @@ func TestReliabilityShutdownDuringBurst(t *testing.T) {
 		t.Errorf("meeting disconnected %d participants but %d were reported done", len(relHangUpsOK(h, relConf)), done)
 	}
 
+	// Commands never started are summed up in one ops notice.
+	notRun := 0
+	for _, id := range envs {
+		for _, m := range relPrivate(h, id) {
+			if strings.Contains(allText(m), "Not run: kickbot is restarting") {
+				notRun++
+			}
+		}
+	}
+	if notRun > 0 {
+		want := fmt.Sprintf("stopped before running %d queued command(s)", notRun)
+		if !slices.ContainsFunc(h.channelMessages(opsChannel), func(m slackfake.Message) bool { return strings.Contains(m.Text, want) }) {
+			t.Errorf("no ops notice says %q:%s", want, h.dumpMessages())
+		}
+	}
+
 	// Stopped means stopped: readiness says so, so no load balancer or
 	// operator takes it for a working replica.
 	if h.bot.Connected() {
@@ -972,5 +988,36 @@ func TestReliabilitySharedDeduperAcrossReplicas(t *testing.T) {
 	dd.mu.Unlock()
 	if calls != 2*n+1 {
 		t.Errorf("the shared deduper was asked %d times, want %d (every delivery, both replicas)", calls, 2*n+1)
+	}
+}
+
+// TestReliabilityShutdownWhileSlackHangs: the drain deadline is a deadline
+// whatever Slack does. Every Web API call and response_url answer hangs;
+// Run still returns within DrainTimeout plus a few seconds, and every kick
+// accepted before SIGTERM was carried out.
+func TestReliabilityShutdownWhileSlackHangs(t *testing.T) {
+	const n = 4
+	drain := time.Second
+	h := newHarness(t, harnessOpts{cfg: bot.Config{DrainTimeout: drain, UserRateLimit: 1000}})
+	ps := relPeople(h, n)
+	for _, m := range []string{"chat.postMessage", "chat.update", "chat.getPermalink", "response_url"} {
+		h.slack.SetLatency(m, time.Minute)
+	}
+	var envs []string
+	for _, p := range ps {
+		envs = append(envs, relSend(h, p.ID))
+	}
+	relAcks(h, envs)
+	h.eventually("all disconnected", func() bool { return len(relHangUpsOK(h, relConf)) == n })
+
+	start := time.Now()
+	if err := h.shutdown(); err != nil {
+		t.Fatalf("Run returned %v after SIGTERM, want nil", err)
+	}
+	if took := time.Since(start); took > drain+6*time.Second {
+		t.Errorf("Run took %v to return with DrainTimeout %v while Slack hung", took, drain)
+	}
+	if !strings.Contains(h.logs.String(), "still waiting for Slack") {
+		t.Errorf("the log does not say messages were still waiting for Slack at exit")
 	}
 }

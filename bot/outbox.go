@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -566,11 +567,23 @@ func (o *outbox) done(batch []*item) {
 	}
 }
 
-// requeue puts a batch back at the front of its queue, in order.
+// requeue puts a batch back at the front of its queue, in order. An update
+// that was replaced while it was out is dropped: the newer one is queued.
 func (o *outbox) requeue(q *chanQueue, batch []*item) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	q.items = append(append(make([]*item, 0, len(batch)+len(q.items)), batch...), q.items...)
+	items := make([]*item, 0, len(batch)+len(q.items))
+	dropped := 0
+	for _, it := range batch {
+		if it.kind == itemUpdate && slices.ContainsFunc(q.items, func(w *item) bool { return w.kind == itemUpdate && w.th == it.th }) {
+			dropped++
+			continue
+		}
+		items = append(items, it)
+	}
+	q.items = append(items, q.items...)
+	o.queued -= dropped
+	o.metrics.OutboxQueued(o.queued)
 }
 
 // wakeOps tells the ops queue that a thread it may link to was settled.

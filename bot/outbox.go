@@ -113,6 +113,7 @@ type item struct {
 	private string                             // response_url: where a reply goes when the channel will not take it
 	done    func(ts string, err error)         // post: told once, when posted or given up
 	final   bool                               // update: the parent's final text, needless once the parent shows it
+	left    bool                               // counted out of outbox.queued (guarded by outbox.mu)
 	queued  time.Time
 }
 
@@ -264,13 +265,26 @@ func signal(c chan struct{}) {
 // is not, and ends when the queue is empty or the outbox shuts down.
 func (o *outbox) run(q *chanQueue) {
 	defer o.wg.Done()
+	var current []*item // the batch being sent, for the recover below
 	defer func() {
-		if r := recover(); r != nil {
-			o.log.Error().Str("panic", fmt.Sprint(r)).Bytes("stack", debug.Stack()).Str("channel", q.id).Msg("outbox worker panicked")
-			o.mu.Lock()
-			q.running = false
-			o.mu.Unlock()
+		r := recover()
+		if r == nil {
+			return
 		}
+		o.log.Error().Str("panic", fmt.Sprint(r)).Bytes("stack", debug.Stack()).Str("channel", q.id).Msg("outbox worker panicked")
+		// The batch being sent is given up (its moderators are answered
+		// privately); the rest of the queue gets a fresh worker.
+		if current != nil {
+			o.done(current)
+			o.deliverPrivately(current, "the outbox worker failed")
+		}
+		o.mu.Lock()
+		q.running = len(q.items) > 0 && o.ctx.Err() == nil
+		if q.running {
+			o.wg.Add(1)
+			go o.run(q)
+		}
+		o.mu.Unlock()
 	}()
 	for {
 		batch, tr, wait, ok := o.next(q)
@@ -283,7 +297,9 @@ func (o *outbox) run(q *chanQueue) {
 			}
 			continue
 		}
+		current = batch
 		o.send(q, tr, batch)
+		current = nil
 	}
 }
 
@@ -556,11 +572,17 @@ func (o *outbox) send(q *chanQueue, tr *tier, batch []*item) {
 	}
 }
 
-// done records that items left the queue.
+// done records that items left the queue (once per item, however often it
+// is called for it).
 func (o *outbox) done(batch []*item) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.queued -= len(batch)
+	for _, it := range batch {
+		if !it.left {
+			it.left = true
+			o.queued--
+		}
+	}
 	o.metrics.OutboxQueued(o.queued)
 	if o.queued == 0 {
 		signal(o.drained)
@@ -573,16 +595,15 @@ func (o *outbox) requeue(q *chanQueue, batch []*item) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	items := make([]*item, 0, len(batch)+len(q.items))
-	dropped := 0
 	for _, it := range batch {
 		if it.kind == itemUpdate && slices.ContainsFunc(q.items, func(w *item) bool { return w.kind == itemUpdate && w.th == it.th }) {
-			dropped++
+			it.left = true
+			o.queued--
 			continue
 		}
 		items = append(items, it)
 	}
 	q.items = append(items, q.items...)
-	o.queued -= dropped
 	o.metrics.OutboxQueued(o.queued)
 }
 

@@ -239,6 +239,26 @@ func (l *load) main(ctx context.Context, scenarios []scenario, raid bool) (int, 
 	return code, nil
 }
 
+// kickbotEnv is kickbot's environment against fake, the simulator and the
+// load channel, with users allowed to kick.
+func (l *load) kickbotEnv(fake *slackfake.Server, httpAddr string, users []string) []string {
+	return []string{
+		"SLACK_API_URL=" + fake.APIURL(),
+		"SLACK_APP_TOKEN=" + slackfake.DefaultAppToken,
+		"SLACK_BOT_TOKEN=" + slackfake.DefaultBotToken,
+		"MEETING_API_URL=" + l.sim.URL(),
+		"MEETING_APP_ID=" + l.facts.AppID,
+		"MEETING_APP_KEY=" + l.facts.AppKey, // the simulator's public sample key
+		"MEETING_USER_ID=" + l.facts.UserID,
+		"KICK_CHANNELS=" + loadChannel,
+		"KICK_USERS=" + strings.Join(users, ","),
+		"OPS_CHANNEL=" + opsChannel,
+		"HTTP_ADDR=" + httpAddr,
+		"LOG_LEVEL=" + l.opt.logLevel,
+		"LOG_FORMAT=json",
+	}
+}
+
 // throughput runs the sequential, burst, steady and small scenarios against
 // one kickbot process (and the floor).
 func (l *load) throughput(ctx context.Context, bin string, scenarios []scenario) (int, error) {
@@ -289,22 +309,7 @@ func (l *load) throughput(ctx context.Context, bin string, scenarios []scenario)
 		return 2, err
 	}
 	kb := &proc{name: "kickbot", bot: true, fake: botFake, httpAddr: addr, logPath: filepath.Join(l.tmp, "kickbot.log")}
-	env := []string{
-		"SLACK_API_URL=" + botFake.APIURL(),
-		"SLACK_APP_TOKEN=" + slackfake.DefaultAppToken,
-		"SLACK_BOT_TOKEN=" + slackfake.DefaultBotToken,
-		"MEETING_API_URL=" + l.sim.URL(),
-		"MEETING_APP_ID=" + l.facts.AppID,
-		"MEETING_APP_KEY=" + l.facts.AppKey, // the simulator's public sample key
-		"MEETING_USER_ID=" + l.facts.UserID,
-		"KICK_CHANNELS=" + loadChannel,
-		"KICK_USERS=" + strings.Join(users, ","),
-		"OPS_CHANNEL=" + opsChannel,
-		"HTTP_ADDR=" + addr,
-		"LOG_LEVEL=" + l.opt.logLevel,
-		"LOG_FORMAT=json",
-		"KICK_SLACK_PACING=off",
-	}
+	env := append(l.kickbotEnv(botFake, addr, users), "KICK_SLACK_PACING=off")
 	env = append(env, l.opt.botEnv...)
 	if err := l.start(ctx, kb, exec.Command(bin), env); err != nil {
 		return 2, err

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -64,21 +63,7 @@ func (l *load) raid(ctx context.Context, bin string) (*raidResult, error) {
 		return nil, err
 	}
 	kb := &proc{name: "kickbot (raid)", bot: true, fake: fake, httpAddr: addr, logPath: filepath.Join(l.tmp, "kickbot-raid.log")}
-	env := []string{
-		"SLACK_API_URL=" + fake.APIURL(),
-		"SLACK_APP_TOKEN=" + slackfake.DefaultAppToken,
-		"SLACK_BOT_TOKEN=" + slackfake.DefaultBotToken,
-		"MEETING_API_URL=" + l.sim.URL(),
-		"MEETING_APP_ID=" + l.facts.AppID,
-		"MEETING_APP_KEY=" + l.facts.AppKey, // the simulator's public sample key
-		"MEETING_USER_ID=" + l.facts.UserID,
-		"KICK_CHANNELS=" + loadChannel,
-		"KICK_USERS=" + strings.Join(mods, ","),
-		"OPS_CHANNEL=" + opsChannel,
-		"HTTP_ADDR=" + addr,
-		"LOG_LEVEL=" + l.opt.logLevel,
-		"LOG_FORMAT=json",
-	}
+	env := l.kickbotEnv(fake, addr, mods) // default pacing: Slack's limits
 	if err := l.start(ctx, kb, exec.Command(bin), env); err != nil {
 		return nil, err
 	}
@@ -180,5 +165,4 @@ func (l *load) reportRaid(r *raidResult) {
 	for _, p := range r.problems {
 		fmt.Fprintln(w, "  problem:", p)
 	}
-	slices.Sort(r.visible)
 }

@@ -1,7 +1,6 @@
 package bot_test
 
 import (
-	"bytes"
 	"context"
 	"strings"
 	"sync"
@@ -16,6 +15,7 @@ import (
 	"github.com/kickbot/kickbot/bot"
 	"github.com/kickbot/kickbot/bot/slackfake"
 	"github.com/kickbot/kickbot/commands"
+	"github.com/kickbot/kickbot/internal/testlog"
 	"github.com/kickbot/kickbot/meeting"
 	"github.com/kickbot/kickbot/meeting/meetingtest"
 	"github.com/kickbot/kickbot/secret"
@@ -44,7 +44,7 @@ type harness struct {
 	mc     *meeting.Client
 	bot    *bot.Bot
 	claims *commands.Claims
-	logs   *syncBuffer
+	logs   *testlog.Buffer
 
 	cancel context.CancelFunc
 	done   chan error
@@ -71,7 +71,7 @@ func defaultPolicy() commands.Policy {
 
 func newHarness(t *testing.T, o harnessOpts) *harness {
 	t.Helper()
-	h := &harness{t: t, logs: &syncBuffer{}, done: make(chan error, 1)}
+	h := &harness{t: t, logs: &testlog.Buffer{}, done: make(chan error, 1)}
 	h.slack = slackfake.NewT(t, o.slackOpts...)
 	h.sim = meetingtest.NewServer(o.simOpts...)
 	t.Cleanup(h.sim.Close)
@@ -242,21 +242,3 @@ func (h *harness) dumpMessages() string {
 func (h *harness) hangUps() []string { return h.sim.HangUpIDs(h.facts.ConferenceID) }
 
 func allText(m slackfake.Message) string { return strings.Join(m.Texts(), "\n") }
-
-// syncBuffer collects log lines from many goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kickbot/kickbot/bot/slackfake"
 	"github.com/kickbot/kickbot/commands"
+	"github.com/kickbot/kickbot/internal/testlog"
 )
 
 // The outbox against the fake Slack (strict: Slack's limits on) through the
@@ -36,32 +37,15 @@ func (m *outboxMetrics) SlackRateLimited(method string) {
 	m.limited[method]++
 }
 
-func newTestOutbox(t *testing.T) (*outbox, *slackfake.Server, *outboxMetrics, *syncLog) {
+func newTestOutbox(t *testing.T) (*outbox, *slackfake.Server, *outboxMetrics, *testlog.Buffer) {
 	t.Helper()
 	fake := slackfake.NewT(t)
 	api := slack.New(slackfake.DefaultBotToken, slack.OptionAPIURL(fake.APIURL()))
 	m := &outboxMetrics{limited: map[string]int{}}
-	logs := &syncLog{}
+	logs := &testlog.Buffer{}
 	o := newOutbox(api, zerolog.New(logs), m, "COPS", OutboxConfig{})
 	t.Cleanup(func() { o.shutdown(time.Now()) })
 	return o, fake, m, logs
-}
-
-type syncLog struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *syncLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *syncLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {

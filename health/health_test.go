@@ -1,6 +1,8 @@
 package health
 
 import (
+	"github.com/kickbot/kickbot/internal/testlog"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -241,10 +243,10 @@ func TestServeShutsDownOnCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	var logs strings.Builder
+	var logs testlog.Buffer
 	done := make(chan error, 1)
 	go func() {
-		done <- ServeListener(ctx, ln, Handler(&fakeChecks{}, prometheus.NewRegistry()), zerolog.New(&syncWriter{w: &logs}))
+		done <- ServeListener(ctx, ln, Handler(&fakeChecks{}, prometheus.NewRegistry()), zerolog.New(&logs))
 	}()
 
 	c := client(t)
@@ -267,15 +269,4 @@ func TestServeShutsDownOnCancel(t *testing.T) {
 	if !strings.Contains(logs.String(), ln.Addr().String()) {
 		t.Errorf("logs = %q, want the listening address", logs.String())
 	}
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/kickbot/kickbot/internal/testlog"
 	"github.com/kickbot/kickbot/meeting"
 	"github.com/kickbot/kickbot/meeting/meetingtest"
 	"github.com/kickbot/kickbot/secret"
@@ -29,7 +30,7 @@ type env struct {
 	clock  *meetingtest.FakeClock
 	client *meeting.Client
 	cfg    meeting.Config
-	logs   *syncBuffer
+	logs   *testlog.Buffer
 	obs    *recObserver
 	wire   *wireRecorder
 	sleeps *sleepRecorder
@@ -45,7 +46,7 @@ func newEnv(t testing.TB, o envOpt) *env {
 	clock := meetingtest.NewFakeClock(t0)
 	sim := meetingtest.NewServer(append([]meetingtest.Option{meetingtest.WithClock(clock)}, o.sim...)...)
 	t.Cleanup(sim.Close)
-	e := &env{sim: sim, clock: clock, logs: &syncBuffer{}, obs: newRecObserver(), sleeps: &sleepRecorder{}}
+	e := &env{sim: sim, clock: clock, logs: &testlog.Buffer{}, obs: newRecObserver(), sleeps: &sleepRecorder{}}
 	e.facts = sim.Sample()
 	e.wire = &wireRecorder{next: http.DefaultTransport.(*http.Transport).Clone()}
 	e.cfg = meeting.Config{
@@ -103,24 +104,6 @@ func asError(t testing.TB, err error) *meeting.Error {
 		t.Fatalf("error %v (%T) is not a *meeting.Error", err, err)
 	}
 	return me
-}
-
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // recObserver counts Observer events.

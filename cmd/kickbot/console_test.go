@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kickbot/kickbot/internal/testlog"
 	"github.com/kickbot/kickbot/meeting/meetingtest"
 )
 
@@ -24,8 +25,8 @@ const prompt = "kickbot> "
 type consoleSession struct {
 	t      *testing.T
 	in     *io.PipeWriter
-	out    *syncBuffer
-	errOut *syncBuffer
+	out    *testlog.Buffer
+	errOut *testlog.Buffer
 	cancel context.CancelFunc
 	done   chan int
 	code   int
@@ -36,7 +37,7 @@ func startConsole(t *testing.T, args ...string) *consoleSession {
 	t.Helper()
 	pr, pw := io.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &consoleSession{t: t, in: pw, out: &syncBuffer{}, errOut: &syncBuffer{}, cancel: cancel, done: make(chan int, 1)}
+	s := &consoleSession{t: t, in: pw, out: &testlog.Buffer{}, errOut: &testlog.Buffer{}, cancel: cancel, done: make(chan int, 1)}
 	go func() { s.done <- run(ctx, append([]string{"console"}, args...), pr, s.out, s.errOut) }()
 	t.Cleanup(func() {
 		pw.Close() // EOF: ends the console if the test did not, and its reader

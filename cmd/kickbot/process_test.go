@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kickbot/kickbot/bot/slackfake"
+	"github.com/kickbot/kickbot/internal/testlog"
 	"github.com/kickbot/kickbot/meeting/meetingtest"
 )
 
@@ -54,7 +55,7 @@ func buildKickbot(t *testing.T) string {
 type process struct {
 	t      *testing.T
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *testlog.Buffer
 	done   chan struct{}
 }
 
@@ -65,7 +66,7 @@ func startProcess(t *testing.T, bin string, env map[string]string, args ...strin
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	p := &process{t: t, cmd: cmd, stderr: &syncBuffer{}, done: make(chan struct{})}
+	p := &process{t: t, cmd: cmd, stderr: &testlog.Buffer{}, done: make(chan struct{})}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -179,7 +180,7 @@ func TestProcessConsoleCtrlC(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer stdin.Close()
-	out := &syncBuffer{}
+	out := &testlog.Buffer{}
 	cmd.Stdout = out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

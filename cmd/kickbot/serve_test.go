@@ -21,6 +21,7 @@ import (
 	"github.com/kickbot/kickbot/bot/slackfake"
 	"github.com/kickbot/kickbot/commands"
 	"github.com/kickbot/kickbot/config"
+	"github.com/kickbot/kickbot/internal/testlog"
 	"github.com/kickbot/kickbot/meeting/meetingtest"
 )
 
@@ -54,7 +55,7 @@ type stack struct {
 	t      *testing.T
 	f      fakes
 	addr   string // host:port of the health server
-	logs   *syncBuffer
+	logs   *testlog.Buffer
 	client *http.Client
 	cancel context.CancelFunc
 	done   chan error
@@ -90,7 +91,7 @@ func startServe(t *testing.T, env map[string]string, before func(fakes)) *stack 
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &stack{t: t, f: f, addr: ln.Addr().String(), logs: &syncBuffer{}, cancel: cancel, done: make(chan error, 1),
+	s := &stack{t: t, f: f, addr: ln.Addr().String(), logs: &testlog.Buffer{}, cancel: cancel, done: make(chan error, 1),
 		client: &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}}
 	log := newLogger(cfg.LogLevel, cfg.LogFormat, s.logs)
 	go func() { s.done <- serveOn(ctx, cfg, log, ln) }()
@@ -678,7 +679,7 @@ func TestRunEndToEndWithSecretFiles(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stderr := &syncBuffer{}
+	stderr := &testlog.Buffer{}
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, nil, strings.NewReader(""), io.Discard, stderr) }()
 
@@ -721,14 +722,14 @@ func TestRunEndToEndWithSecretFiles(t *testing.T) {
 
 // serve's own logger: LOG_FORMAT console is for people, json for machines.
 func TestNewLogger(t *testing.T) {
-	var b syncBuffer
+	var b testlog.Buffer
 	jl := newLogger("warn", "json", &b)
 	jl.Info().Msg("hidden")
 	jl.Warn().Msg("shown")
 	if strings.Contains(b.String(), "hidden") || !strings.Contains(b.String(), `"message":"shown"`) {
 		t.Errorf("LOG_LEVEL=warn json: got %q", b.String())
 	}
-	var c syncBuffer
+	var c testlog.Buffer
 	cl := newLogger("info", "console", &c)
 	cl.Info().Msg("hello")
 	if strings.HasPrefix(c.String(), "{") || !strings.Contains(c.String(), "hello") {

@@ -23,7 +23,7 @@ var fast = []meeting.WatchOption{
 
 // startWatch watches the sample meeting and subscribes before anything can
 // happen that a test waits for; Stop runs at cleanup.
-func startWatch(t *testing.T, e *env, opts ...meeting.WatchOption) (*meeting.Watcher, *meeting.Subscription) {
+func startWatch(t testing.TB, e *env, opts ...meeting.WatchOption) (*meeting.Watcher, *meeting.Subscription) {
 	t.Helper()
 	w, err := e.client.Watch(ctxT(t), e.facts.ConferenceID, append(slices.Clone(fast), opts...)...)
 	if err != nil {
@@ -39,7 +39,7 @@ var lastWatch *meeting.Watcher
 
 // waitEvent returns the first event on sub that matches, failing the test
 // if none comes within 10 s or the subscription ends first.
-func waitEvent(t *testing.T, sub *meeting.Subscription, what string, match func(meeting.Event) bool) meeting.Event {
+func waitEvent(t testing.TB, sub *meeting.Subscription, what string, match func(meeting.Event) bool) meeting.Event {
 	t.Helper()
 	deadline := time.NewTimer(10 * time.Second)
 	defer deadline.Stop()
@@ -68,7 +68,7 @@ func about(k meeting.EventKind, pid string) func(meeting.Event) bool {
 
 // awaitLive waits until the watch is live (subscribed before checking, so
 // the EventLive cannot slip between the two).
-func awaitLive(t *testing.T, w *meeting.Watcher, sub *meeting.Subscription) {
+func awaitLive(t testing.TB, w *meeting.Watcher, sub *meeting.Subscription) {
 	t.Helper()
 	if !w.Live() {
 		waitEvent(t, sub, "EventLive", kind(meeting.EventLive))
@@ -511,4 +511,31 @@ func TestWatchStopEndsEverything(t *testing.T) {
 	if _, open := <-late.C; open {
 		t.Error("a subscription made after Stop is open")
 	}
+}
+
+// Delayed frames arrive late but in order, and the roster ends where the
+// simulator is.
+func TestWatchDelayedFramesKeepOrder(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	conf := e.facts.ConferenceID
+	w, sub := startWatch(t, e)
+	awaitLive(t, w, sub)
+	e.sim.DelayFrames(20 * time.Millisecond)
+	a := meetingtest.P{ID: "a0000000000000000000000000000001", Name: "A"}
+	b := meetingtest.P{ID: "b0000000000000000000000000000002", Name: "B"}
+	e.sim.Join(conf, a)
+	e.sim.Leave(conf, a.ID)
+	e.sim.Join(conf, b)
+	var got []string
+	for len(got) < 3 {
+		ev := waitEvent(t, sub, "three events", func(ev meeting.Event) bool {
+			return ev.Kind == meeting.EventJoined || ev.Kind == meeting.EventLeft
+		})
+		got = append(got, ev.Kind.String()+" "+ev.Participant.Name)
+	}
+	if want := []string{"joined A", "left A", "joined B"}; !slices.Equal(got, want) {
+		t.Errorf("events %q, want %q", got, want)
+	}
+	r, _ := w.Snapshot()
+	sameRoster(t, r, e.sim.Online(conf))
 }

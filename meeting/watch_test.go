@@ -539,3 +539,30 @@ func TestWatchDelayedFramesKeepOrder(t *testing.T) {
 	r, _ := w.Snapshot()
 	sameRoster(t, r, e.sim.Online(conf))
 }
+
+// A co-host named mid-meeting is protected after the next confInfo re-read,
+// with no frame saying so; the refresh also keeps the control token alive.
+func TestWatchHostRefresh(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	conf := e.facts.ConferenceID
+	w, sub := startWatch(t, e, meeting.WithHostRefresh(10*time.Millisecond))
+	awaitLive(t, w, sub)
+	pid := e.others(0)
+	if p, _, _ := w.Participant(pid); p.Protected() {
+		t.Fatalf("%s protected before being named co-host", pid)
+	}
+	e.sim.SetCoHost(conf, pid, true)
+	waitEvent(t, sub, "EventHosts", kind(meeting.EventHosts))
+	if p, ok, _ := w.Participant(pid); !ok || !p.CoHost || !p.Protected() {
+		t.Errorf("after the re-read: %+v, want a protected co-host", p)
+	}
+	r, _ := w.Snapshot()
+	if p, _ := r.ByID(pid); !p.CoHost {
+		t.Error("Snapshot does not mark the new co-host")
+	}
+	e.sim.SetCoHost(conf, pid, false)
+	waitEvent(t, sub, "EventHosts", kind(meeting.EventHosts))
+	if p, _, _ := w.Participant(pid); p.CoHost {
+		t.Error("still a co-host after being demoted")
+	}
+}

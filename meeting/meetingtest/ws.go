@@ -935,3 +935,19 @@ func (s *Server) SetWaitingRoom(confID string, on bool) {
 	s.live(confID).waitingRoom = on
 	s.dynamicChanged(c)
 }
+
+// SetCoHost makes pid a co-host or not (SetCohost upstream). Only
+// realTimeInfo's confInfo.coHosts shows it: the WebSocket's ROLE does not
+// mark co-hosts, so no frame is pushed.
+func (s *Server) SetCoHost(confID, pid string, on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.conf(confID)
+	i := slices.Index(c.coHosts, pid)
+	switch {
+	case on && i < 0:
+		c.coHosts = append(c.coHosts, pid)
+	case !on && i >= 0:
+		c.coHosts = slices.Delete(c.coHosts, i, i+1)
+	}
+}

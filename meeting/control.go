@@ -28,6 +28,7 @@ type confEntry struct {
 	subject  string
 	token    secret.String
 	expires  time.Time // cfg.Now time when the token stops working
+	wsURL    string    // data.wsURL of the last control token reply ("" if none)
 }
 
 // control is a usable control token and the conference's subject.
@@ -163,6 +164,7 @@ func (c *Client) requestControlToken(ctx context.Context, conf string, password,
 	if derr != nil {
 		return secret.String{}, time.Time{}, malformed("token", resp, derr.Error())
 	}
+	c.rememberWSURL(conf, r.WsURL)
 	// Prefer the relative lifetime: it is immune to skew between our clock
 	// and Huawei's.
 	var exp time.Time

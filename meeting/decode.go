@@ -244,13 +244,15 @@ type controlTokenReply struct {
 		Token               flexString `json:"token"`
 		ExpireTime          flexInt    `json:"expireTime"`          // Unix ms
 		ConfTokenExpireTime flexInt    `json:"confTokenExpireTime"` // lifetime, s
+		WsURL               flexString `json:"wsURL"`               // conference WebSocket; see watch
 	} `json:"data"`
 }
 
 type controlToken struct {
 	Token     string
-	ExpireMS  int64 // absolute expiry, Unix ms; 0 = not given
-	LifetimeS int64 // lifetime in seconds; 0 = not given
+	ExpireMS  int64  // absolute expiry, Unix ms; 0 = not given
+	LifetimeS int64  // lifetime in seconds; 0 = not given
+	WsURL     string // "" when not given
 }
 
 // decodeControlToken reads a CreateConfToken reply; data.token is required.
@@ -266,6 +268,7 @@ func decodeControlToken(body []byte) (controlToken, error) {
 		Token:     string(r.Data.Token),
 		ExpireMS:  int64(r.Data.ExpireTime),
 		LifetimeS: int64(r.Data.ConfTokenExpireTime),
+		WsURL:     string(r.Data.WsURL),
 	}, nil
 }
 

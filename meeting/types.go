@@ -41,6 +41,12 @@ type Participant struct {
 	HandRaised bool
 	Host       bool // confInfo.chairID
 	CoHost     bool // listed in confInfo.coHosts
+
+	// Only the conference WebSocket carries these (see Watch); a roster
+	// read from realTimeInfo leaves them zero.
+	JoinedAt  time.Time // pinfoMap ADDTIME; zero when unknown
+	Device    string    // pinfoMap CLICENT_LOGIN_TYPE: "Desktop", "Mobile", "Pad", "OtherType"; "" when unknown
+	Anonymous bool      // pinfoMap ANONYMOUS
 }
 
 // Protected reports whether the bot must never disconnect this participant.

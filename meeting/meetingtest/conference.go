@@ -23,7 +23,9 @@ type P struct {
 	Video           bool
 	Muted           bool
 	Hand            bool
-	Sticky          bool // ignores hang-up: "not really removed" (200, but still online)
+	Sticky          bool   // ignores hang-up: "not really removed" (200, but still online)
+	Device          string // WebSocket CLICENT_LOGIN_TYPE: Desktop (default), Mobile, Pad, OtherType
+	Anonymous       bool   // WebSocket ANONYMOUS
 }
 
 type attendee struct {
@@ -251,6 +253,7 @@ func (s *Server) End(confID string) {
 	c.state = stateEnded
 	c.roster = nil
 	c.reindex()
+	s.wsEnded(c)
 }
 
 // Join puts p online (an uninvited participant; a second device of someone is
@@ -258,7 +261,8 @@ func (s *Server) End(confID string) {
 func (s *Server) Join(confID string, p P) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.conf(confID).join(p)
+	c := s.conf(confID)
+	s.listChanged(c, NotifyParticipants, []P{c.join(p)}, nil)
 }
 
 // Leave takes pid offline; unknown pids are ignored.
@@ -270,6 +274,7 @@ func (s *Server) Leave(confID, pid string) {
 	if i, ok := c.index[pid]; ok {
 		c.roster = slices.Delete(c.roster, i, i+1)
 		c.reindex()
+		s.listChanged(c, NotifyParticipants, nil, []string{pid})
 	}
 }
 

@@ -108,7 +108,8 @@ func (s *Server) controlReply(c *conference, tok string, exp time.Time) controlT
 		ConfTokenExpireTime: int64(s.controlTTL / time.Second),
 		Role:                1,
 		UserID:              c.scheduler,
-		SupportNotifyType:   []string{},
+		WsURL:               s.wsURL(),
+		SupportNotifyType:   []string{NotifyConfDynamic, NotifyParticipants, NotifyAttendees, NotifyWaitingList},
 	}}
 }
 

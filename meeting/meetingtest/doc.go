@@ -1,7 +1,8 @@
 // Package meetingtest is a stateful, in-process simulator of the part of the
 // Huawei Cloud Meeting REST API that kickbot uses (meeting-api.md §12): App ID
 // and account authentication, confDetail, the meeting control token,
-// realTimeInfo and the bulk hang-up.
+// realTimeInfo and the bulk hang-up — and the conference WebSocket
+// (§15a, ws.go): wsToken, Subscribe, notify frames, heartbeats.
 //
 // It serves real HTTP on loopback (httptest), so the real meeting client, the
 // bot's end-to-end tests, load tests and `kickbot console` all talk to it the

@@ -218,6 +218,13 @@ func (s *Server) hangUp(r *http.Request, ids []string, parseErr error) *apiError
 		}
 		gone[id] = true
 	}
+	var left []string // announced on the WebSocket as removes
+	for _, p := range c.roster {
+		if gone[p.ID] && !p.Sticky {
+			left = append(left, p.ID)
+		}
+	}
 	c.remove(gone)
+	s.listChanged(c, NotifyParticipants, nil, left)
 	return nil
 }

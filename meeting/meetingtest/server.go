@@ -24,6 +24,7 @@ const (
 	EndpointControlToken Endpoint = "token"        // GET  /v1/mmc/control/conferences/token
 	EndpointRealTimeInfo Endpoint = "realTimeInfo" // GET  /v1/mmc/control/conferences/realTimeInfo
 	EndpointHangUp       Endpoint = "hangup"       // POST /v1/mmc/control/conferences/participants/delete
+	// EndpointWSToken (GET wsToken) is declared in ws.go.
 )
 
 // Paths of the simulated endpoints (exact and case-sensitive, as upstream).
@@ -90,6 +91,8 @@ type Server struct {
 	calls   []Call
 	counts  map[Endpoint]int
 	hangUps map[string][]string
+
+	ws wsState // the conference WebSocket (ws.go)
 }
 
 // NewServer starts a simulator on a loopback httptest server. It starts
@@ -117,6 +120,7 @@ func NewServer(opts ...Option) *Server {
 		limits:       map[Endpoint]*rateWindow{},
 		counts:       map[Endpoint]int{},
 		hangUps:      map[string][]string{},
+		ws:           newWSState(),
 	}
 	for _, o := range opts {
 		o(s)
@@ -128,6 +132,7 @@ func NewServer(opts ...Option) *Server {
 		PathControlToken: {http.MethodGet, EndpointControlToken, (*Server).handleControlToken},
 		PathRealTimeInfo: {http.MethodGet, EndpointRealTimeInfo, (*Server).handleRealTimeInfo},
 		PathHangUp:       {http.MethodPost, EndpointHangUp, (*Server).handleHangUp},
+		PathWSToken:      {http.MethodGet, EndpointWSToken, (*Server).handleWSToken},
 	}
 	s.ts = httptest.NewUnstartedServer(s.Handler())
 	// net/http would otherwise print hijack and handler messages to stderr;
@@ -147,12 +152,24 @@ func (s *Server) Client() *http.Client { return s.ts.Client() }
 // does not hang on them.
 func (s *Server) Close() {
 	s.once.Do(func() { close(s.done) })
+	// Hijacked WebSocket connections are not closed by httptest, and it
+	// waits for their handlers (the readers): cut them first.
+	s.closeWebSockets()
 	s.ts.Close()
+	s.ws.wg.Wait()
 }
 
 // Handler returns the simulator's http.Handler, for mounting it elsewhere or
 // driving it with httptest.NewRecorder. It shares this Server's state.
-func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serve) }
+func (s *Server) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == PathWebSocket {
+			s.serveWebSocket(w, r) // hijacked: not buffered or recorded like the REST calls
+			return
+		}
+		s.serve(w, r)
+	})
+}
 
 // serve is the common front of every request, in the order a gateway would
 // apply things: request id, routing, latency, injected faults, rate limit,

@@ -53,9 +53,18 @@ func (b *Bot) onSlashCommand(ctx context.Context, envelopeID string, cmd slack.S
 		b.audit.Record(AuditEntry{Action: "busy", User: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference, Outcome: "user_rate_limited"})
 		return
 	}
-	kind := jobKick
-	if req.Kind == commands.KindList {
+	var kind jobKind
+	switch req.Kind {
+	case commands.KindKick:
+		kind = jobKick
+	case commands.KindList:
 		kind = jobList
+	default:
+		// Parsed, but this version has no use case for it yet: say so,
+		// and do nothing.
+		b.ack(ctx, envelopeID, ephemeral(commands.Message{Text: "That action is not available in this version of kickbot; nothing was done. `/kick help` lists what is."}))
+		b.metrics.Command("unsupported")
+		return
 	}
 	b.enqueue(ctx, envelopeID, "trigger:"+cmd.TriggerID, job{kind: kind, slash: cmd, req: req},
 		func() {

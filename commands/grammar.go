@@ -3,6 +3,7 @@ package commands
 import (
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -41,7 +42,27 @@ const (
 	KindHelp RequestKind = iota // "/kick" or "/kick help": usage, to the caller only
 	KindList                    // "/kick 914083136": the live roster with buttons
 	KindKick                    // "/kick 914083136 target…": disconnect
+	KindLock                    // "/kick 914083136 lock [10m]": nobody new joins without the host password
+	KindUnlock                  // "/kick 914083136 unlock"
+	KindHold                    // "/kick 914083136 hold target…": move to the waiting room
+	KindUninvited               // "/kick 914083136 uninvited": who is online but not invited
+	KindWatch                   // "/kick 914083136 watch": follow the meeting live
+	KindUnwatch                 // "/kick 914083136 unwatch"
 )
+
+// Bounds of a lock's duration (Go syntax: 90s, 10m, 1h30m).
+const (
+	MinLockDuration = 10 * time.Second
+	MaxLockDuration = 24 * time.Hour
+)
+
+// actionWords are the bare words after the meeting ID that name an action
+// rather than a participant; a participant literally named so is written in
+// quotes.
+var actionWords = map[string]RequestKind{
+	"lock": KindLock, "unlock": KindUnlock, "hold": KindHold,
+	"uninvited": KindUninvited, "watch": KindWatch, "unwatch": KindUnwatch,
+}
 
 // TargetKind says how a target names a participant.
 type TargetKind int
@@ -83,8 +104,9 @@ func (t Target) String() string {
 type Request struct {
 	Kind       RequestKind
 	Conference string   // KindList and KindKick
-	Targets    []Target // KindKick: 1..maxTargets, no duplicates, in typed order
-	Reason     string   // KindKick: optional, one line, trimmed
+	Targets    []Target      // KindKick, KindHold: 1..maxTargets, no duplicates, in typed order
+	Reason     string        // optional, one line, trimmed
+	Duration   time.Duration // KindLock: 0 = until unlocked
 }
 
 // InputError is a mistake in the command text. Msg is short, specific and
@@ -157,6 +179,16 @@ func parse(text string, maxTargets int) (Request, *InputError) {
 	}
 
 	req := Request{Kind: KindList, Conference: conf}
+	if tok, ok := sc.peek(); ok && !tok.quoted && !tok.reason {
+		if kind, isAction := actionWords[strings.ToLower(tok.text)]; isAction {
+			_, _, _ = sc.next()
+			req.Kind = kind
+		}
+	}
+	switch req.Kind {
+	case KindLock, KindUnlock, KindUninvited, KindWatch, KindUnwatch:
+		return parseActionRest(&sc, req)
+	}
 	sawReason := false
 	for {
 		tok, ok, err := sc.next()
@@ -186,12 +218,59 @@ func parse(text string, maxTargets int) (Request, *InputError) {
 		}
 		req.Targets = append(req.Targets, t)
 	}
-	if len(req.Targets) > 0 {
+	switch {
+	case req.Kind == KindHold && len(req.Targets) == 0:
+		return Request{}, inputErrorf("name at least one participant to send to the waiting room, e.g. /kick %s hold \"Jane Doe\"", conf)
+	case len(req.Targets) > 0 && req.Kind == KindList:
 		req.Kind = KindKick
-	} else if sawReason {
+	case sawReason && len(req.Targets) == 0:
 		return Request{}, inputErrorf("name at least one participant before \"--\", e.g. /kick %s \"Jane Doe\" -- spamming", conf)
 	}
 	return req, nil
+}
+
+// parseActionRest reads what may follow an action word that takes no
+// participants: a duration for lock, then an optional reason.
+func parseActionRest(sc *scanner, req Request) (Request, *InputError) {
+	word := actionName(req.Kind)
+	for {
+		tok, ok, err := sc.next()
+		if err != nil {
+			return Request{}, err
+		}
+		if !ok {
+			return req, nil
+		}
+		if tok.reason {
+			req.Reason = strings.Join(strings.Fields(tok.text), " ")
+			if n := utf8.RuneCountInString(req.Reason); n > maxReasonRunes {
+				return Request{}, inputErrorf("the reason is too long (%d characters; at most %d)", n, maxReasonRunes)
+			}
+			return req, nil
+		}
+		if req.Kind == KindLock && req.Duration == 0 && !tok.quoted {
+			d, perr := time.ParseDuration(tok.text)
+			if perr != nil {
+				return Request{}, inputErrorf("%q is not a duration: use Go's form, e.g. /kick %s lock 10m (or 90s, 1h30m)", echo(tok.text), req.Conference)
+			}
+			if d < MinLockDuration || d > MaxLockDuration {
+				return Request{}, inputErrorf("a lock lasts from %s to %s (got %s); without a duration it lasts until unlocked", MinLockDuration, "24h", d)
+			}
+			req.Duration = d
+			continue
+		}
+		return Request{}, inputErrorf("%q after %q: %s takes no participants (a participant named %q is written in quotes)", echo(tok.text), word, word, word)
+	}
+}
+
+// actionName is the word that asks for kind.
+func actionName(kind RequestKind) string {
+	for w, k := range actionWords {
+		if k == kind {
+			return w
+		}
+	}
+	return ""
 }
 
 func isHelpWord(s string) bool {

@@ -38,6 +38,15 @@ func isQuote(r rune) bool {
 func isSeparator(r rune) bool { return r == ',' || unicode.IsSpace(r) }
 
 // next returns the next token; ok is false at the end of the text.
+// peek returns the next token without consuming it; a token that would be
+// an error is reported as none (next will report it).
+func (sc *scanner) peek() (token, bool) {
+	saved := *sc
+	tok, ok, err := sc.next()
+	*sc = saved
+	return tok, ok && err == nil
+}
+
 func (sc *scanner) next() (token, bool, *InputError) {
 	for sc.pos < len(sc.s) {
 		r, w := utf8.DecodeRuneInString(sc.s[sc.pos:])

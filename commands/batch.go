@@ -23,13 +23,20 @@ import (
 // alone. Kicks that arrive while a batch runs form the next one. A lone
 // kick never waits: the first kick for an idle meeting starts at once.
 
-// batchStall is how long a running batch holds the next one back. A
+// defaultBatchStall is how long a running batch holds the next one back. A
 // disconnect that takes longer (a slow or retrying meeting service) must
 // not make every later kick for the meeting wait for it: the next batch
 // then starts beside it, and claims keep the two from disconnecting anyone
 // twice. It is well above a healthy batch's duration, so bursts still
 // coalesce.
-const batchStall = 250 * time.Millisecond
+const defaultBatchStall = 250 * time.Millisecond
+
+func (s *Service) batchStall() time.Duration {
+	if s.BatchStall > 0 {
+		return s.BatchStall
+	}
+	return defaultBatchStall
+}
 
 // lanes is the set of meetings with kicks waiting or running. The zero
 // value is ready; the Service owns it, and each lane's goroutine ends as
@@ -133,13 +140,13 @@ func (s *Service) withdraw(l *lane, m *member) bool {
 }
 
 // runLane starts a batch with every kick waiting, as soon as the previous
-// batch is over (or has run for batchStall), and ends when the meeting has
+// batch is over (or has run for BatchStall), and ends when the meeting has
 // nothing waiting and nothing running. Each batch has its own goroutine,
 // context and recover; the lane owns them and outlives them.
 func (s *Service) runLane(l *lane) {
 	var (
 		running chan struct{}    // closed when the newest batch ends; nil: none
-		stall   <-chan time.Time // fires when the newest batch has run batchStall
+		stall   <-chan time.Time // fires when the newest batch has run BatchStall
 		timer   *time.Timer
 		batches sync.WaitGroup
 	)
@@ -181,7 +188,7 @@ func (s *Service) runLane(l *lane) {
 			if timer != nil {
 				timer.Stop()
 			}
-			timer = time.NewTimer(batchStall)
+			timer = time.NewTimer(s.batchStall())
 			stall = timer.C
 			batches.Go(func() {
 				defer close(done)
@@ -323,4 +330,15 @@ func batchContext(ms []*member) (context.Context, func()) {
 		}
 		cancel()
 	}
+}
+
+// Queued is how many kicks for conference wait for a batch to take them
+// (not those a batch is carrying out).
+func (s *Service) Queued(conference string) int {
+	s.lanes.mu.Lock()
+	defer s.lanes.mu.Unlock()
+	if l := s.lanes.byConf[conference]; l != nil {
+		return len(l.pending)
+	}
+	return 0
 }

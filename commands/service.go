@@ -129,6 +129,10 @@ type Service struct {
 	Meeting Meeting
 	Claims  *Claims          // nil: no claims (each kick calls the meeting for all its targets)
 	Now     func() time.Time // nil: time.Now
+	// BatchStall is how long a running batch of kicks holds the next batch
+	// for its meeting back (see Kick); 0: 250 ms. Tests that line kicks up
+	// behind a held call set it long.
+	BatchStall time.Duration
 
 	lanes lanes // Kick's per-meeting batches
 }

@@ -68,6 +68,7 @@ type member struct {
 	theirs []Match  // targets another kick is disconnecting …
 	waits  []*claim // … and the claims to wait on for their result …
 	claims *Claims  // … in this registry
+	panic  any      // the batch panicked: raised again on the caller's goroutine
 }
 
 // errBatchPanic is what every kick of a batch is told when kickbot itself
@@ -96,6 +97,11 @@ func (s *Service) Kick(ctx context.Context, k Kick, started func()) (*meeting.Ro
 		// Its batch is running: the batch ends soon (its context ends with
 		// the last of its kicks'), and what it did must be reported.
 		<-m.done
+	}
+	if m.panic != nil {
+		// The caller's own recover (the bot's worker) logs it and tells
+		// the moderator, as for a panic on its goroutine.
+		panic(m.panic)
 	}
 	if m.kicked {
 		for i, t := range m.theirs {
@@ -240,9 +246,9 @@ func (s *Service) runBatch(conference string, ms []*member) {
 					continue
 				default:
 				}
-				// It may or may not have been carried out: say so, never
-				// an outcome that cannot be trusted.
-				m.kicked, m.out, m.err = false, Outcome{}, err
+				// It may or may not have been carried out: never an outcome
+				// that cannot be trusted.
+				m.kicked, m.out, m.err, m.panic = false, Outcome{}, err, r
 				close(m.done)
 			}
 		}

@@ -25,7 +25,7 @@ import (
 type Config struct {
 	Policy            commands.Policy
 	OpsChannel        string        // "" = no ops notices
-	Workers           int           // default 8
+	Workers           int           // default 256: kicks waiting for their meeting's batch hold one each
 	QueueSize         int           // default 1000: an ordinary burst is never refused
 	MaxTargets        int           // default 50
 	UserRateLimit     int           // commands per user per minute, default 30
@@ -41,7 +41,7 @@ type Config struct {
 }
 
 func (c *Config) setDefaults() {
-	defInt(&c.Workers, 8)
+	defInt(&c.Workers, 256)
 	defInt(&c.QueueSize, 1000)
 	defInt(&c.MaxTargets, 50)
 	defInt(&c.UserRateLimit, 30)

@@ -44,6 +44,7 @@ type harness struct {
 	mc     *meeting.Client
 	bot    *bot.Bot
 	claims *commands.Claims
+	svc    *commands.Service
 	logs   *testlog.Buffer
 
 	cancel context.CancelFunc
@@ -58,6 +59,7 @@ type harnessOpts struct {
 	meetingCfg func(*meeting.Config)
 	botOpts    []bot.Option
 	noStart    bool
+	batchStall time.Duration // commands.Service.BatchStall
 }
 
 // defaultPolicy allows moderator and moderator2 in modChannel for any
@@ -108,7 +110,8 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		slack.OptionAppLevelToken(slackfake.DefaultAppToken))
 	sm := socketmode.New(api)
 	h.claims = commands.NewClaims()
-	h.bot = bot.New(cfg, sm, &commands.Service{Meeting: mc, Claims: h.claims}, log, o.botOpts...)
+	h.svc = &commands.Service{Meeting: mc, Claims: h.claims, BatchStall: o.batchStall}
+	h.bot = bot.New(cfg, sm, h.svc, log, o.botOpts...)
 	if !o.noStart {
 		h.start()
 	}

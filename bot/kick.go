@@ -62,9 +62,25 @@ func (b *Bot) runKick(ctx context.Context, j job, t *tracker) {
 // (a participant list) to report under instead of a new parent message.
 func (b *Bot) kick(ctx context.Context, k commands.Kick, responseURL, threadTS string, entry AuditEntry, t *tracker, count func(string)) *commands.Outcome {
 	start := b.now()
-	roster, res, err := b.svc.Plan(ctx, k)
+	// The meeting call starts as soon as the batch this kick joins is
+	// ready, whatever Slack is doing: the parent message waits in the
+	// outbox for the channel's turn, and goes out with the final status if
+	// the kick is over by then.
+	openThread := func() {
+		if threadTS == "" {
+			t.th = b.out.startThread(k.Channel, commands.RenderStarted(k, ""), responseURL)
+		} else {
+			t.th = b.out.threadAt(k.Channel, threadTS, responseURL)
+		}
+	}
+	roster, res, o, err := b.svc.Kick(ctx, k, openThread)
 	if err != nil {
-		b.reply(responseURL, commands.RenderFailure(k, err))
+		if t.th != nil {
+			// The batch failed after this kick's thread was started.
+			b.failVisibly(t, commands.UserMessage(err))
+		} else {
+			b.reply(responseURL, commands.RenderFailure(k, err))
+		}
 		t.answered = true
 		b.notifyOps(commands.RenderFailureNotice(k, err))
 		entry.Outcome, entry.ErrorKind, entry.Duration = "failed", meeting.KindOf(err).String(), b.now().Sub(start)
@@ -80,17 +96,9 @@ func (b *Bot) kick(ctx context.Context, k commands.Kick, responseURL, threadTS s
 		count("ambiguous")
 		return nil
 	}
-
-	// The meeting call starts now, whatever Slack is doing: the parent
-	// message waits in the outbox for the channel's turn, and goes out with
-	// the final status if the kick is over by then.
-	if threadTS == "" {
-		t.th = b.out.startThread(k.Channel, commands.RenderStarted(k, ""), responseURL)
-	} else {
-		t.th = b.out.threadAt(k.Channel, threadTS, responseURL)
+	if t.th == nil {
+		openThread() // nobody to disconnect, so no call started it
 	}
-
-	o := b.svc.Execute(ctx, k, roster, res)
 	b.report(o, t)
 	entry.Outcome, entry.RequestIDs, entry.Duration = o.Status.String(), o.RequestIDs, b.now().Sub(start)
 	if o.Err != nil {

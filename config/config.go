@@ -54,7 +54,7 @@ type Config struct {
 	// Limits.
 	MaxTargets   int           `envconfig:"KICK_MAX_TARGETS" default:"50"`    // targets per command
 	UserRate     int           `envconfig:"KICK_USER_RATE" default:"30"`      // commands per user per minute
-	Workers      int           `envconfig:"KICK_WORKERS" default:"8"`         // concurrent commands
+	Workers      int           `envconfig:"KICK_WORKERS" default:"256"`       // concurrent commands
 	QueueSize    int           `envconfig:"KICK_QUEUE_SIZE" default:"1000"`   // pending commands before "busy"
 	ListMaxAge   time.Duration `envconfig:"KICK_LIST_MAX_AGE" default:"10m"`  // buttons on older lists are refused
 	DrainTimeout time.Duration `envconfig:"KICK_DRAIN_TIMEOUT" default:"25s"` // in-flight work on SIGTERM (under Kubernetes' 30 s grace)

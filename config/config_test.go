@@ -97,7 +97,7 @@ func TestDefaults(t *testing.T) {
 		{"LogFormat", c.LogFormat, "json"},
 		{"MaxTargets", c.MaxTargets, 50},
 		{"UserRate", c.UserRate, 30},
-		{"Workers", c.Workers, 8},
+		{"Workers", c.Workers, 256},
 		{"QueueSize", c.QueueSize, 1000},
 		{"ListMaxAge", c.ListMaxAge, 10 * time.Minute},
 		{"DrainTimeout", c.DrainTimeout, 25 * time.Second},

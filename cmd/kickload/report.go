@@ -130,6 +130,9 @@ func (l *load) report(results []*result, kb, fl *proc) {
 	row("envelope→outcome p50", bot(func(r *result) string { return ms(percentile(r.outcomeLat, 0.5)) }))
 	row("envelope→outcome p99", bot(func(r *result) string { return ms(percentile(r.outcomeLat, 0.99)) }))
 	row("envelope→outcome max", bot(func(r *result) string { return ms(maxOf(r.outcomeLat)) }))
+	row("command→disconnect call p50", bot(func(r *result) string { return ms(percentile(r.disconnectLat, 0.5)) }))
+	row("command→disconnect call p99", bot(func(r *result) string { return ms(percentile(r.disconnectLat, 0.99)) }))
+	row("command→disconnect call max", bot(func(r *result) string { return ms(maxOf(r.disconnectLat)) }))
 	row("outcomes lost / doubled / not done", bot(func(r *result) string {
 		return fmt.Sprintf("%d / %d / %d", r.lost, r.doubled, r.notDone)
 	}))
@@ -140,6 +143,9 @@ func (l *load) report(results []*result, kb, fl *proc) {
 	for _, e := range endpoints {
 		row("meeting "+string(e)+" calls per kick", bot(func(r *result) string { return perKick(r.calls[e], r.kicks) }))
 	}
+	row("meeting calls (all endpoints)", bot(func(r *result) string {
+		return fmt.Sprintf("%d = %.1f%% of commands", r.meetingCalls, 100*float64(r.meetingCalls)/float64(max(1, r.n)))
+	}))
 	row("bot CPU per command p50 (seq.)", bot(func(r *result) string {
 		if len(r.ownWork) == 0 {
 			return "–"
@@ -248,10 +254,11 @@ func (l *load) targets(results []*result, kb *proc) {
 			r.calls[meetingtest.EndpointAccountAuth] + r.calls[meetingtest.EndpointConfDetail]
 	}
 	if kicks > 0 {
-		line("warm kick: 1 disconnect call, ≤ 2 roster reads, no token call",
+		// Kicks carried out together share calls (issue 17), hence "at most".
+		line("warm kick: ≤ 1 disconnect call, ≤ 2 roster reads, no token call",
 			fmt.Sprintf("%s hang-up, %s realTimeInfo, %d token/auth/confDetail calls in %d kicks",
 				perKick(hang, kicks), perKick(rti, kicks), tok, kicks),
-			hang == kicks && rti <= 2*kicks && tok == 0)
+			hang <= kicks && rti <= 2*kicks && tok == 0)
 	}
 	line("idle RSS ≤ 20 MB", mb(kb.idleRSS), kb.idleRSS <= 20<<20)
 	if b := find("burst", "kickbot"); b != nil {
@@ -259,5 +266,40 @@ func (l *load) targets(results []*result, kb *proc) {
 	}
 	line("process start → connected ≤ 200 ms", ms(kb.connect), kb.connect <= 200*time.Millisecond)
 	w.Flush()
+	l.burstTargets(find)
 	fmt.Fprintln(l.out, "  (rendering a page of a 3,000-participant roster ≤ 1 ms: go test -bench RenderRosterPage ./commands)")
+}
+
+// burstTargets prints issue 17's targets: kicks that arrive together go out
+// together. A lone kick's command → disconnect is printed for comparison
+// with an earlier binary (-bin); it has no absolute target.
+func (l *load) burstTargets(find func(scen, proc string) *result) {
+	w := tabwriter.NewWriter(l.out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(l.out, "\nissue 17 targets:")
+	line := func(target, measured string, ok bool) {
+		verdict := "met"
+		if !ok {
+			verdict = "MISSED"
+		}
+		fmt.Fprintf(w, "  %s\t%s\t%s\n", target, measured, verdict)
+	}
+	if b := find("burst", "kickbot"); b != nil {
+		// 150 ms for the issue's 200-command burst, 300 ms for 1,000.
+		limit := 300 * time.Millisecond
+		if b.n <= 200 {
+			limit = 150 * time.Millisecond
+		}
+		p99 := percentile(b.disconnectLat, 0.99)
+		line(fmt.Sprintf("burst of %d: command → disconnect call p99 ≤ %s", b.n, ms(limit)), ms(p99),
+			len(b.disconnectLat) > 0 && p99 <= limit)
+		line(fmt.Sprintf("burst of %d: meeting calls ≤ 5%% of commands", b.n),
+			fmt.Sprintf("%d calls for %d commands", b.meetingCalls, b.n), b.meetingCalls*20 <= b.n)
+	}
+	for _, name := range []string{"sequential", "small"} {
+		if s := find(name, "kickbot"); s != nil && len(s.disconnectLat) > 0 {
+			fmt.Fprintf(w, "  %s (lone kicks): command → disconnect call\tp50 %s, p99 %s\t(compare with -bin of the previous binary)\n",
+				name, ms(percentile(s.disconnectLat, 0.5)), ms(percentile(s.disconnectLat, 0.99)))
+		}
+	}
+	w.Flush()
 }

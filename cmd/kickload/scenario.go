@@ -89,12 +89,14 @@ type result struct {
 
 	// kickbot only.
 	outcomeLat           []time.Duration
-	lost, doubled        int // accepted commands with no / several thread replies
-	notDone              int // a single reply that does not say the participant was disconnected
-	privateAnswers       int // response_url answers (failures, ambiguity) to accepted commands
+	disconnectLat        []time.Duration // command sent → the first hang-up call naming its target reached the meeting
+	lost, doubled        int             // accepted commands with no / several thread replies
+	notDone              int             // a single reply that does not say the participant was disconnected
+	privateAnswers       int             // response_url answers (failures, ambiguity) to accepted commands
 	hangMissing, hangDup int
 	hangUnexpected       int
 	calls                map[meetingtest.Endpoint]int // meeting API calls during the scenario
+	meetingCalls         int                          // all of them, every endpoint
 	kicks                int                          // hang-up IDs received
 	ownWork              []time.Duration              // sequential: bot CPU per command
 
@@ -125,6 +127,7 @@ func (l *load) run(ctx context.Context, p *proc, sc scenario, cmds []command) *r
 	ackBase := len(f.Acks())
 	msgBase := len(f.Messages())
 	hangBase := len(l.sim.HangUpIDs(sc.conf))
+	callBase := len(l.sim.Calls())
 	callsBase := l.callCounts()
 
 	if p.bot {
@@ -236,6 +239,7 @@ func (l *load) run(ctx context.Context, p *proc, sc scenario, cmds []command) *r
 		// Anything posted twice would show up now.
 		time.Sleep(200 * time.Millisecond)
 		l.checkOutcomes(r, f, sc, acks, accepted, msgBase, hangBase)
+		l.disconnectLatency(r, sc, acks, accepted, callBase)
 	} else {
 		r.wall = time.Since(start)
 	}
@@ -251,6 +255,7 @@ func (l *load) run(ctx context.Context, p *proc, sc scenario, cmds []command) *r
 		r.calls = map[meetingtest.Endpoint]int{}
 		for e, n := range calls {
 			r.calls[e] = n - callsBase[e]
+			r.meetingCalls += n - callsBase[e]
 		}
 		r.gorAfter = l.settleGoroutines(ctx, p, l.baselineGoroutines)
 		if r.gorAfter < 0 || r.gorAfter > l.baselineGoroutines {
@@ -345,6 +350,34 @@ func (l *load) checkOutcomes(r *result, f *slackfake.Server, sc scenario, acks m
 	for id := range want {
 		if seen[id] == 0 {
 			r.hangMissing++
+		}
+	}
+}
+
+// disconnectLatency measures, for every accepted command, the time from
+// its envelope being sent to the first hang-up call naming its target
+// reaching the meeting: what a raid's victims and moderators wait for,
+// whether or not kickbot carries several commands out together.
+func (l *load) disconnectLatency(r *result, sc scenario, acks map[string][]slackfake.Ack, accepted map[string]*command, callBase int) {
+	sent := make(map[string]time.Time, len(accepted)) // pid → when its command was sent
+	for _, c := range accepted {
+		if as := acks[c.envelope]; len(as) > 0 {
+			sent[c.pid] = as[0].Sent
+		}
+	}
+	calls := l.sim.Calls()
+	if callBase > len(calls) {
+		callBase = len(calls) // the simulator's call log was trimmed
+	}
+	for _, c := range calls[callBase:] {
+		if c.Endpoint != meetingtest.EndpointHangUp || c.ConferenceID != sc.conf {
+			continue
+		}
+		for _, id := range c.HangUpIDs {
+			if t0, ok := sent[id]; ok {
+				r.disconnectLat = append(r.disconnectLat, c.At.Sub(t0))
+				delete(sent, id)
+			}
 		}
 	}
 }

@@ -15,6 +15,10 @@ cd "$(dirname "$0")/.."
 
 out="${1:-BENCHMARKS.md}"
 kickload_args="${KICKLOAD_ARGS:-}"
+# The commit before kicks for one meeting were batched (issue 17): its
+# binary is measured beside HEAD's in the same run.
+before_rev="${BEFORE_REV:-57be04a}"
+before_sizes="${BEFORE_SIZES:-200 1000}"
 bench_pkgs="./commands ./meeting ./bot"
 tmp="$(mktemp)"
 trap 'rm -f "$tmp"' EXIT
@@ -25,6 +29,19 @@ run() {
   bash -c "$*" 2>&1
   printf '(exit status %d)\n' "$?"
 }
+
+# build_before builds kickbot as it was at $before_rev into $1.
+build_before() {
+  local dir
+  dir="$(mktemp -d)"
+  git archive "$before_rev" | tar -x -C "$dir" && (cd "$dir" && CGO_ENABLED=0 go build -o "$1" ./cmd/kickbot)
+  local rc=$?
+  rm -rf "$dir"
+  return $rc
+}
+bindir="$(mktemp -d)"
+trap 'rm -f "$tmp"; rm -rf "$bindir"' EXIT
+export BEFORE_REV="$before_rev"
 
 commit="$(git rev-parse --short HEAD)"
 if [ -n "$(git status --porcelain -- ':!'"$out")" ]; then
@@ -89,6 +106,15 @@ Scenarios, \`-n\` commands each (1,000 by default):
 - **steady**: 200 per second.
 - **small**: like sequential, but the meeting holds only 10 people (each target joins just before
   its command), the size of the sample meeting — kickbot's own cost apart from roster size.
+- **raid**: fifteen \`/kick\`s from three moderators within three seconds, against a fake Slack
+  that **enforces Slack's posting limits** (about one \`chat.postMessage\` a second per channel
+  after a burst of 3, \`chat.update\` at Tier 3), with kickbot's default pacing, in a kickbot
+  process of its own. It reports command → disconnect call and command → outcome visible, the
+  429s Slack gave and the calls made while a Retry-After was running (target 0). Its floor is
+  Slack's own pace: fifteen separate outcomes of two messages each would need about 27 s.
+
+The other scenarios measure kickbot's own work, so their fake Slack is lenient and kickbot runs
+with \`KICK_SLACK_PACING=off\`.
 
 The **floor** (\`kickload floor\`, the tool re-executing itself) is a program that only connects
 with slack-go's socketmode client and acks every envelope bare. It gets the same commands, from
@@ -98,7 +124,8 @@ its own fake Slack, in the same run; kickbot's ack latencies are shown as ratios
 |---|---|
 | ack latency | fake Slack: ack frame received − envelope written to the socket (\`slackfake.Ack.Latency\`) |
 | envelope→outcome | the thread reply's arrival at the fake − the envelope's write |
-| lost / doubled / not done | thread replies per accepted command (must be exactly 1, saying "Disconnected 1 participant") |
+| lost / doubled / not done | the thread reply carrying each accepted command's tag (exactly 1, saying "Disconnected 1 participant"; when Slack backs up, several commands' outcomes share one reply) |
+| command → disconnect call | the hang-up call's arrival at the simulator − the envelope's write |
 | hang-up IDs | \`meetingtest.HangUpIDs\`: every pid the meeting was asked to disconnect, compared with the commands' targets |
 | meeting calls per kick | \`meetingtest.CallCount\` per endpoint during the scenario ÷ participants kicked |
 | bot CPU per command (seq.) | sum of \`/proc/<pid>/task/*/schedstat\` (ns) between two consecutive commands: all CPU kickbot spent on one kick, user and kernel |
@@ -118,12 +145,27 @@ $(run "go test -bench . -benchmem -run '^\$' $bench_pkgs")
 $(run uptime)
 \`\`\`
 
-### Load test, with the issue 7 targets
+### Load test, with the issue 7 targets and the raid
 
 \`\`\`
 $(run uptime)
 $(run "go run ./cmd/kickload $kickload_args")
 $(run uptime)
+\`\`\`
+
+### Before and after: kicks for one meeting carried out together (issue 17)
+
+The same load tool drives kickbot as it was at \`$before_rev\` (one roster read, one hang-up and one
+confirming read per command; 8 workers) and as it is now, back to back in this run: the burst
+(all commands at once, one meeting) and lone kicks (sequential).
+
+\`\`\`
+$(run "true # building kickbot at $before_rev and at HEAD"; build_before "$bindir/kickbot-before" && CGO_ENABLED=0 go build -o "$bindir/kickbot-after" ./cmd/kickbot && echo built)
+$(for n in $before_sizes; do
+    run uptime
+    run "go run ./cmd/kickload -mode sequential,burst -floor=false -n $n -bin $bindir/kickbot-before | sed -n '/^scenario/,\$p'"
+    run "go run ./cmd/kickload -mode sequential,burst -floor=false -n $n -bin $bindir/kickbot-after | sed -n '/^scenario/,\$p'"
+  done)
 \`\`\`
 TEXT
 } > "$tmp"

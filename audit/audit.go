@@ -14,8 +14,8 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// Entry is one decision. Its fields match bot.AuditEntry one for one, so
-// the bot's entries convert with audit.Entry(e).
+// Entry is one decision. The bot records it as is (bot.AuditEntry is an
+// alias of this type), and so does the console.
 type Entry struct {
 	Action     string   // kick | list | click | denied | invalid | busy
 	User       string   // Slack user ID of the caller (never a display name)

@@ -17,6 +17,7 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/kickbot/kickbot/audit"
+	"github.com/kickbot/kickbot/bot/slackui"
 	"github.com/kickbot/kickbot/commands"
 )
 
@@ -242,7 +243,7 @@ loop:
 		<-drained
 	}
 	if n := b.notRun.Load(); n > 0 {
-		b.notifyOps(commands.Message{Text: fmt.Sprintf(
+		b.notifyOps(slackui.Message{Text: fmt.Sprintf(
 			"⚠️ kickbot stopped before running %d queued command(s); each moderator was told privately to run theirs again.", n)})
 	}
 	b.out.shutdown(deadline.Add(outboxGrace))

@@ -6,6 +6,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/kickbot/kickbot/bot/slackui"
 	"github.com/kickbot/kickbot/commands"
 )
 
@@ -49,7 +50,7 @@ func (b *Bot) runClick(ctx context.Context, j job, t *tracker) {
 	entry := AuditEntry{Action: "click", User: user, Channel: channel}
 
 	refuse := func(outcome, text string) {
-		b.reply(cb.ResponseURL, commands.Message{Text: text})
+		b.reply(cb.ResponseURL, slackui.Message{Text: text})
 		t.answered = true
 		entry.Outcome = outcome
 		b.audit.Record(entry)
@@ -59,7 +60,7 @@ func (b *Bot) runClick(ctx context.Context, j job, t *tracker) {
 	// A click that acts counts against the same per-user limit as
 	// commands; paging, search and refresh have a separate, generous one.
 	lim, what := b.navLimiter, "clicking through lists"
-	if a.ActionID == commands.ActionDisconnect {
+	if a.ActionID == slackui.ActionDisconnect {
 		lim, what = b.limiter, "sending commands"
 	}
 	if !lim.Allow(user) {
@@ -67,7 +68,7 @@ func (b *Bot) runClick(ctx context.Context, j job, t *tracker) {
 		return
 	}
 
-	value, err := commands.ParseAction(a.ActionID, a.BlockID, a.Value)
+	value, err := slackui.ParseAction(a.ActionID, a.BlockID, a.Value)
 	if err != nil {
 		refuse("invalid", "That button is not one kickbot recognises; nothing was done.")
 		return
@@ -99,9 +100,9 @@ func (b *Bot) runClick(ctx context.Context, j job, t *tracker) {
 	}
 
 	switch a.ActionID {
-	case commands.ActionDisconnect:
+	case slackui.ActionDisconnect:
 		b.clickDisconnect(ctx, j, t, rec, recTS, value, entry, refuse)
-	case commands.ActionPrev, commands.ActionNext, commands.ActionRefresh, commands.ActionSearch, commands.ActionClearSearch:
+	case slackui.ActionPrev, slackui.ActionNext, slackui.ActionRefresh, slackui.ActionSearch, slackui.ActionClearSearch:
 		b.clickNavigate(ctx, j, t, rec, value, refuse)
 	default:
 		refuse("invalid", "That button is not one kickbot recognises; nothing was done.")
@@ -109,7 +110,7 @@ func (b *Bot) runClick(ctx context.Context, j job, t *tracker) {
 }
 
 // clickDisconnect kicks the participant of a row, once.
-func (b *Bot) clickDisconnect(ctx context.Context, j job, t *tracker, rec *listRecord, recTS string, v commands.ButtonValue, entry AuditEntry, refuse func(outcome, text string)) {
+func (b *Bot) clickDisconnect(ctx context.Context, j job, t *tracker, rec *listRecord, recTS string, v slackui.ButtonValue, entry AuditEntry, refuse func(outcome, text string)) {
 	user := j.click.User.ID
 	rec.mu.Lock()
 	p, inList := rec.roster.ByID(v.ParticipantID)
@@ -137,7 +138,7 @@ func (b *Bot) clickDisconnect(ctx context.Context, j job, t *tracker, rec *listR
 		}
 		// NameMrkdwn, not Escape: a name is chosen by an outsider, and raw it
 		// could start a line of its own ("x\n✅ …", "> quote") or carry bidi controls.
-		refuse("duplicate", fmt.Sprintf("%s %s by <@%s>.", commands.NameMrkdwn(p.Name), state, c.user))
+		refuse("duplicate", fmt.Sprintf("%s %s by <@%s>.", slackui.NameMrkdwn(p.Name), state, c.user))
 		return
 	}
 
@@ -149,22 +150,22 @@ func (b *Bot) clickDisconnect(ctx context.Context, j job, t *tracker, rec *listR
 		return
 	}
 	rec.mu.Lock()
-	rec.notes[p.ID] = commands.RowNote(*o, p.ID)
+	rec.notes[p.ID] = slackui.RowNote(*o, p.ID)
 	rec.mu.Unlock()
 	b.showList(rec, j.click.ResponseURL)
 }
 
 // clickNavigate pages, searches or refreshes a list in place.
-func (b *Bot) clickNavigate(ctx context.Context, j job, t *tracker, rec *listRecord, v commands.ButtonValue, refuse func(outcome, text string)) {
+func (b *Bot) clickNavigate(ctx context.Context, j job, t *tracker, rec *listRecord, v slackui.ButtonValue, refuse func(outcome, text string)) {
 	a := j.action
 	switch a.ActionID {
-	case commands.ActionRefresh:
+	case slackui.ActionRefresh:
 		// Read without the list's lock: 40 Refresh clicks on a slow meeting
 		// must not hold up anything else.
 		roster, err := b.svc.Meeting.Roster(ctx, rec.conference)
 		if err != nil {
 			k := commands.Kick{Actor: j.click.User.ID, Channel: rec.channel, Conference: rec.conference}
-			b.reply(j.click.ResponseURL, commands.RenderFailure(k, err))
+			b.reply(j.click.ResponseURL, slackui.RenderFailure(k, err))
 			t.answered = true
 			b.metrics.Click("failed")
 			return
@@ -181,12 +182,12 @@ func (b *Bot) clickNavigate(ctx context.Context, j job, t *tracker, rec *listRec
 			}
 		}
 		rec.mu.Unlock()
-	case commands.ActionSearch:
+	case slackui.ActionSearch:
 		rec.mu.Lock()
 		rec.query = v.Query
 		rec.page = 0
 		rec.mu.Unlock()
-	case commands.ActionClearSearch:
+	case slackui.ActionClearSearch:
 		rec.mu.Lock()
 		rec.query = ""
 		rec.page = 0

@@ -14,7 +14,7 @@ import (
 	"unicode"
 
 	"github.com/kickbot/kickbot/bot/slackfake"
-	"github.com/kickbot/kickbot/commands"
+	"github.com/kickbot/kickbot/bot/slackui"
 	"github.com/kickbot/kickbot/meeting/meetingtest"
 )
 
@@ -260,14 +260,14 @@ func TestInjectionAndOversizedInputNeverReachTheMeeting(t *testing.T) {
 	}
 
 	// Forged and oversized button values, with no list behind them.
-	forgedOK, _ := commands.EncodeButtonValue(commands.ButtonValue{Conference: conf, ParticipantID: "abc123&x=1", ListID: "L1"})
+	forgedOK, _ := slackui.EncodeButtonValue(slackui.ButtonValue{Conference: conf, ParticipantID: "abc123&x=1", ListID: "L1"})
 	clicks := []struct{ name, action, block, value, want string }{
-		{"100 KB value", commands.ActionDisconnect, "b", "k1|" + conf + "|" + huge + "|L1|0|0|", "not one kickbot recognises"},
-		{"100 KB search state", commands.ActionSearch, "k1|" + conf + "||L1|0|0|" + huge, "jane", "not one kickbot recognises"},
-		{"conference with a query string", commands.ActionDisconnect, "b", "k1|" + conf + "&conferenceID=1|" + pid + "|L1|0|0|", "not one kickbot recognises"},
-		{"raw ampersand in the pid", commands.ActionDisconnect, "b", "k1|" + conf + "|abc123&x=1|L1|0|0|", "not one kickbot recognises"},
-		{"path in the list ID", commands.ActionRefresh, "b", "k1|" + conf + "||..%2F..|0|0|", "not one kickbot recognises"},
-		{"well-formed, injection-looking pid, no such list", commands.ActionDisconnect, "b", forgedOK, "no longer active"},
+		{"100 KB value", slackui.ActionDisconnect, "b", "k1|" + conf + "|" + huge + "|L1|0|0|", "not one kickbot recognises"},
+		{"100 KB search state", slackui.ActionSearch, "k1|" + conf + "||L1|0|0|" + huge, "jane", "not one kickbot recognises"},
+		{"conference with a query string", slackui.ActionDisconnect, "b", "k1|" + conf + "&conferenceID=1|" + pid + "|L1|0|0|", "not one kickbot recognises"},
+		{"raw ampersand in the pid", slackui.ActionDisconnect, "b", "k1|" + conf + "|abc123&x=1|L1|0|0|", "not one kickbot recognises"},
+		{"path in the list ID", slackui.ActionRefresh, "b", "k1|" + conf + "||..%2F..|0|0|", "not one kickbot recognises"},
+		{"well-formed, injection-looking pid, no such list", slackui.ActionDisconnect, "b", forgedOK, "no longer active"},
 	}
 	for _, tc := range clicks {
 		t.Run("click "+tc.name, func(t *testing.T) {

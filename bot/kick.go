@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 
+	"github.com/kickbot/kickbot/bot/slackui"
 	"github.com/kickbot/kickbot/commands"
 	"github.com/kickbot/kickbot/meeting"
 )
@@ -26,9 +27,9 @@ func (b *Bot) authorize(ctx context.Context, user, channelID, channelName, confe
 
 // deny answers a refused request privately and tells the ops channel.
 func (b *Bot) deny(responseURL string, d commands.Decision, e AuditEntry, t *tracker) {
-	b.reply(responseURL, commands.RenderDenied(d))
+	b.reply(responseURL, slackui.RenderDenied(d))
 	t.answered = true
-	b.notifyOps(commands.RenderDeniedNotice(e.User, e.Channel, e.Conference, d))
+	b.notifyOps(slackui.RenderDeniedNotice(e.User, e.Channel, e.Conference, d))
 	e.Action, e.Outcome = "denied", d.Code
 	b.audit.Record(e)
 }
@@ -68,7 +69,7 @@ func (b *Bot) kick(ctx context.Context, k commands.Kick, responseURL, threadTS s
 	// the kick is over by then.
 	openThread := func() {
 		if threadTS == "" {
-			t.th = b.out.startThread(k.Channel, commands.RenderStarted(k, ""), responseURL)
+			t.th = b.out.startThread(k.Channel, slackui.RenderStarted(k, ""), responseURL)
 		} else {
 			t.th = b.out.threadAt(k.Channel, threadTS, responseURL)
 		}
@@ -79,10 +80,10 @@ func (b *Bot) kick(ctx context.Context, k commands.Kick, responseURL, threadTS s
 			// The batch failed after this kick's thread was started.
 			b.failVisibly(t, commands.UserMessage(err))
 		} else {
-			b.reply(responseURL, commands.RenderFailure(k, err))
+			b.reply(responseURL, slackui.RenderFailure(k, err))
 		}
 		t.answered = true
-		b.notifyOps(commands.RenderFailureNotice(k, err))
+		b.notifyOps(slackui.RenderFailureNotice(k, err))
 		entry.Outcome, entry.ErrorKind, entry.Duration = "failed", meeting.KindOf(err).String(), b.now().Sub(start)
 		b.audit.Record(entry)
 		count("failed")
@@ -117,15 +118,15 @@ func (b *Bot) kick(ctx context.Context, k commands.Kick, responseURL, threadTS s
 // outbox shows it in the channel, or to the moderator privately if the
 // channel will not take it, so the user has their answer from here on.
 func (b *Bot) report(o commands.Outcome, t *tracker) {
-	b.out.finish(t.th, commands.RenderOutcome(o), commands.RenderParentFinal(o),
-		func(link string) commands.Message { return commands.RenderOpsNotice(o, link) })
+	b.out.finish(t.th, slackui.RenderOutcome(o), slackui.RenderParentFinal(o),
+		func(link string) slackui.Message { return slackui.RenderOpsNotice(o, link) })
 	t.answered = true
 }
 
 // failVisibly answers a job that could not finish (a panic): in its thread
 // when there is one, else privately.
 func (b *Bot) failVisibly(t *tracker, text string) {
-	m := commands.Message{Text: ":x: " + text}
+	m := slackui.Message{Text: ":x: " + text}
 	if t.th != nil {
 		b.out.finish(t.th, m, m, nil)
 		return

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/kickbot/kickbot/bot/slackui"
 	"github.com/kickbot/kickbot/commands"
 	"github.com/kickbot/kickbot/meeting"
 )
@@ -22,7 +23,7 @@ func (b *Bot) runList(ctx context.Context, j job, t *tracker) {
 	roster, err := b.svc.Meeting.Roster(ctx, req.Conference)
 	if err != nil {
 		k := commands.Kick{Actor: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference}
-		b.reply(cmd.ResponseURL, commands.RenderFailure(k, err))
+		b.reply(cmd.ResponseURL, slackui.RenderFailure(k, err))
 		t.answered = true
 		entry.Outcome, entry.ErrorKind, entry.Duration = "failed", meeting.KindOf(err).String(), b.now().Sub(start)
 		b.audit.Record(entry)
@@ -55,7 +56,7 @@ func (b *Bot) listPosted(rec *listRecord, ts string, err error, k commands.Kick,
 	close(rec.posted)
 	if err != nil {
 		b.lists.remove(rec.id)
-		b.reply(responseURL, commands.RenderCannotPost(k, cannotPostHere(err)))
+		b.reply(responseURL, slackui.RenderCannotPost(k, cannotPostHere(err)))
 		entry.Outcome, entry.ErrorKind = "cannot_post", slackErrorCode(err)
 		b.audit.Record(entry)
 		b.metrics.Command("cannot_post")
@@ -68,8 +69,8 @@ func (b *Bot) listPosted(rec *listRecord, ts string, err error, k commands.Kick,
 
 // renderList renders the record's current page. Callers hold rec.mu or own
 // rec exclusively.
-func (b *Bot) renderList(rec *listRecord) commands.Message {
-	m := commands.RenderRosterPage(rec.roster, commands.ListOptions{
+func (b *Bot) renderList(rec *listRecord) slackui.Message {
+	m := slackui.RenderRosterPage(rec.roster, slackui.ListOptions{
 		ListID: rec.id, Page: rec.page, Query: rec.query, ChannelNotes: rec.notes,
 	})
 	if rec.intro.Text != "" && len(rec.intro.Blocks)+len(m.Blocks) <= maxMessageBlocks {
@@ -110,7 +111,7 @@ func (b *Bot) offerCandidates(k commands.Kick, roster *meeting.Roster, amb []com
 	posted := make(chan struct{})
 	close(posted) // nothing to post: it is answered privately
 	rec := &listRecord{id: newListID(), channel: k.Channel, conference: k.Conference, ephemeral: true, posted: posted,
-		intro: commands.RenderAmbiguous(k, amb), only: only, notes: map[string]string{}, created: b.now()}
+		intro: slackui.RenderAmbiguous(k, amb), only: only, notes: map[string]string{}, created: b.now()}
 	rec.setRoster(roster)
 	b.lists.add(rec)
 	b.reply(responseURL, b.renderList(rec))

@@ -21,7 +21,7 @@ import (
 
 	"github.com/kickbot/kickbot/bot"
 	"github.com/kickbot/kickbot/bot/slackfake"
-	"github.com/kickbot/kickbot/commands"
+	"github.com/kickbot/kickbot/bot/slackui"
 	"github.com/kickbot/kickbot/meeting"
 	"github.com/kickbot/kickbot/meeting/meetingtest"
 )
@@ -145,7 +145,7 @@ func (v *listView) hasRow(name string) bool {
 func (v *listView) disconnect(name string) lvButton {
 	v.t.Helper()
 	b := v.row(name)
-	if b.Accessory == nil || b.Accessory.ActionID != commands.ActionDisconnect {
+	if b.Accessory == nil || b.Accessory.ActionID != slackui.ActionDisconnect {
 		v.t.Fatalf("row %q has no Disconnect button: %+v", name, b)
 	}
 	return lvButton{blockID: b.BlockID, el: *b.Accessory}
@@ -180,7 +180,7 @@ func (v *listView) mustNav(actionID string) lvButton {
 func (v *listView) search(query string) lvButton {
 	v.t.Helper()
 	for _, b := range v.blocks {
-		if b.Type == "input" && b.Element != nil && b.Element.ActionID == commands.ActionSearch {
+		if b.Type == "input" && b.Element != nil && b.Element.ActionID == slackui.ActionSearch {
 			if !b.DispatchAction {
 				v.t.Errorf("the search box does not dispatch its action: Slack would never send it")
 			}
@@ -387,7 +387,7 @@ func TestListClickKicksOneParticipant(t *testing.T) {
 		t.Errorf("%d rows %v; want one per participant (%d)", len(names), names, 2+len(h.facts.Others))
 	}
 	for _, p := range append([]meetingtest.P{h.facts.Host, h.facts.CoHost}, h.facts.Others...) {
-		if !v.hasRow(commands.Escape(p.Name)) {
+		if !v.hasRow(slackui.Escape(p.Name)) {
 			t.Errorf("no row for %q", p.Name)
 		}
 	}
@@ -464,7 +464,7 @@ func TestListClickByStrangerRefused(t *testing.T) {
 	h.opsNotice("<@" + stranger + "> was refused")
 
 	// Paging is refused too: strangers do not read the roster through the list.
-	id = h.press(stranger, v, v.mustNav(commands.ActionRefresh))
+	id = h.press(stranger, v, v.mustNav(slackui.ActionRefresh))
 	h.private(id)
 	if got := h.rosterReads(); got != reads {
 		t.Errorf("a stranger's Refresh read the roster")
@@ -575,14 +575,14 @@ func TestListTamperedButtonRefused(t *testing.T) {
 		Participant(meetingtest.P{ID: "0123456789abcdef0123456789abcdef", Name: "Other Person"})
 	v := h.openList(moderator, conf)
 	carlos := v.disconnect("Carlos Mendes")
-	orig, err := commands.DecodeButtonValue(carlos.el.Value)
+	orig, err := slackui.DecodeButtonValue(carlos.el.Value)
 	if err != nil {
 		t.Fatalf("Carlos's button value does not decode: %v", err)
 	}
-	forge := func(f func(*commands.ButtonValue)) string {
+	forge := func(f func(*slackui.ButtonValue)) string {
 		bv := orig
 		f(&bv)
-		s, err := commands.EncodeButtonValue(bv)
+		s, err := slackui.EncodeButtonValue(bv)
 		if err != nil {
 			t.Fatalf("forge: %v", err)
 		}
@@ -598,20 +598,20 @@ func TestListTamperedButtonRefused(t *testing.T) {
 		name, actionID, value string
 		want                  string
 	}{
-		{"other conference", commands.ActionDisconnect, forge(func(b *commands.ButtonValue) { b.Conference = "555000111" }), "does not match"},
-		{"pid of another meeting", commands.ActionDisconnect, forge(func(b *commands.ButtonValue) {
+		{"other conference", slackui.ActionDisconnect, forge(func(b *slackui.ButtonValue) { b.Conference = "555000111" }), "does not match"},
+		{"pid of another meeting", slackui.ActionDisconnect, forge(func(b *slackui.ButtonValue) {
 			b.ParticipantID = "0123456789abcdef0123456789abcdef"
 		}), "does not match"},
-		{"pid not in the list", commands.ActionDisconnect, forge(func(b *commands.ButtonValue) { b.ParticipantID = strings.Repeat("f", 32) }), "does not match"},
-		{"host pid", commands.ActionDisconnect, forge(func(b *commands.ButtonValue) { b.ParticipantID = meetingtest.SampleHostPID }), "cannot be disconnected"},
-		{"co-host pid", commands.ActionDisconnect, forge(func(b *commands.ButtonValue) { b.ParticipantID = meetingtest.SampleCoHostPID }), "cannot be disconnected"},
-		{"invalid pid", commands.ActionDisconnect, withField(2, "%00%0A"), "not one kickbot recognises"},
-		{"pid with a pipe", commands.ActionDisconnect, withField(2, meetingtest.SampleCarlosPID+"|x"), "not one kickbot recognises"},
-		{"garbage", commands.ActionDisconnect, "<!channel> rm -rf /", "not one kickbot recognises"},
-		{"empty", commands.ActionDisconnect, "", "not one kickbot recognises"},
-		{"other list", commands.ActionDisconnect, forge(func(b *commands.ButtonValue) { b.ListID = "0000000000000000" }), "no longer active"},
+		{"pid not in the list", slackui.ActionDisconnect, forge(func(b *slackui.ButtonValue) { b.ParticipantID = strings.Repeat("f", 32) }), "does not match"},
+		{"host pid", slackui.ActionDisconnect, forge(func(b *slackui.ButtonValue) { b.ParticipantID = meetingtest.SampleHostPID }), "cannot be disconnected"},
+		{"co-host pid", slackui.ActionDisconnect, forge(func(b *slackui.ButtonValue) { b.ParticipantID = meetingtest.SampleCoHostPID }), "cannot be disconnected"},
+		{"invalid pid", slackui.ActionDisconnect, withField(2, "%00%0A"), "not one kickbot recognises"},
+		{"pid with a pipe", slackui.ActionDisconnect, withField(2, meetingtest.SampleCarlosPID+"|x"), "not one kickbot recognises"},
+		{"garbage", slackui.ActionDisconnect, "<!channel> rm -rf /", "not one kickbot recognises"},
+		{"empty", slackui.ActionDisconnect, "", "not one kickbot recognises"},
+		{"other list", slackui.ActionDisconnect, forge(func(b *slackui.ButtonValue) { b.ListID = "0000000000000000" }), "no longer active"},
 		{"unknown action", "kickbot_kick_everyone", carlos.el.Value, "not one kickbot recognises"},
-		{"page button carrying a pid", commands.ActionNext, carlos.el.Value, "not one kickbot recognises"},
+		{"page button carrying a pid", slackui.ActionNext, carlos.el.Value, "not one kickbot recognises"},
 	}
 	reads, n := h.rosterReads(), h.updates(v)
 	for _, tc := range cases {
@@ -649,7 +649,7 @@ func TestListPagingLargeMeeting(t *testing.T) {
 	h.sim.AddConference(conf).Running().Subject("Town hall").
 		Host(meetingtest.P{Name: "Hana Host"}).CoHost(meetingtest.P{Name: "Cole Cohost"}).Participants(n)
 	total := n + 2
-	pages := (total + commands.DefaultPageSize - 1) / commands.DefaultPageSize
+	pages := (total + slackui.DefaultPageSize - 1) / slackui.DefaultPageSize
 
 	v := h.openList(moderator, conf)
 	blocks, size := checkListLimits(t, "page 1", v.msg)
@@ -657,7 +657,7 @@ func TestListPagingLargeMeeting(t *testing.T) {
 	if !strings.Contains(v.header(), fmt.Sprintf("%d participants", total)) {
 		t.Errorf("header does not count everyone:\n%s", v.header())
 	}
-	if _, ok := v.nav(commands.ActionPrev); ok {
+	if _, ok := v.nav(slackui.ActionPrev); ok {
 		t.Errorf("page 1 has a Previous button")
 	}
 
@@ -681,7 +681,7 @@ func TestListPagingLargeMeeting(t *testing.T) {
 			next++
 			seen[name]++
 		}
-		nb, ok := v.nav(commands.ActionNext)
+		nb, ok := v.nav(slackui.ActionNext)
 		if !ok {
 			if page != pages {
 				t.Fatalf("no Next button on page %d of %d", page, pages)
@@ -704,12 +704,12 @@ func TestListPagingLargeMeeting(t *testing.T) {
 	}
 
 	// Previous from the last page.
-	back := h.navigate(moderator, v, v.mustNav(commands.ActionPrev))
+	back := h.navigate(moderator, v, v.mustNav(slackui.ActionPrev))
 	if want := fmt.Sprintf("Page %d of %d", pages-1, pages); !strings.Contains(back.header(), want) {
 		t.Errorf("Previous: header lacks %q:\n%s", want, back.header())
 	}
 	nums, _ := back.rows()
-	if len(nums) == 0 || nums[0] != (pages-2)*commands.DefaultPageSize+1 {
+	if len(nums) == 0 || nums[0] != (pages-2)*slackui.DefaultPageSize+1 {
 		t.Errorf("Previous shows rows %v", nums)
 	}
 	checkListLimits(t, "previous page", back.msg)
@@ -763,11 +763,11 @@ func TestListSearchAndClear(t *testing.T) {
 	if _, names := none.rows(); len(names) != 0 || !strings.Contains(allText(none.msg), "No participant matches") {
 		t.Errorf("a search matching nobody shows %v", names)
 	}
-	cleared := h.navigate(moderator, none, none.mustNav(commands.ActionClearSearch))
+	cleared := h.navigate(moderator, none, none.mustNav(slackui.ActionClearSearch))
 	if _, names := cleared.rows(); !slices.Equal(names, all) {
 		t.Errorf("Clear search shows %v; want %v", names, all)
 	}
-	if _, ok := cleared.nav(commands.ActionClearSearch); ok {
+	if _, ok := cleared.nav(slackui.ActionClearSearch); ok {
 		t.Errorf("Clear search button still shown without a search")
 	}
 	if h.hangUpCalls() != 0 {
@@ -787,7 +787,7 @@ func TestListRefreshRereads(t *testing.T) {
 	h.sim.Leave(conf, meetingtest.SamplePhonePID)
 	h.sim.Join(conf, meetingtest.P{ID: "abcdefabcdefabcdefabcdefabcdef01", Name: "Late Comer"})
 	reads := h.rosterReads()
-	after := h.navigate(moderator, v, v.mustNav(commands.ActionRefresh))
+	after := h.navigate(moderator, v, v.mustNav(slackui.ActionRefresh))
 	if h.rosterReads() <= reads {
 		t.Errorf("Refresh did not read the roster")
 	}
@@ -821,14 +821,14 @@ func TestListHostRowsHaveNoButton(t *testing.T) {
 		// The two Jane Does are covered by the count below.
 		if name != "Alice Chen" && name != "Bob Li" && name != "Jane Doe" {
 			r := v.row(name)
-			if r.Accessory == nil || r.Accessory.ActionID != commands.ActionDisconnect {
+			if r.Accessory == nil || r.Accessory.ActionID != slackui.ActionDisconnect {
 				t.Errorf("%s has no Disconnect button", name)
 			}
 		}
 	}
 	buttons := 0
 	for _, b := range v.blocks {
-		if b.Accessory != nil && b.Accessory.ActionID == commands.ActionDisconnect {
+		if b.Accessory != nil && b.Accessory.ActionID == slackui.ActionDisconnect {
 			buttons++
 		}
 	}
@@ -899,7 +899,7 @@ func TestListStaleRefused(t *testing.T) {
 		t.Errorf("a stale list acted")
 	}
 
-	fresh := h.navigate(moderator, v, v.mustNav(commands.ActionRefresh))
+	fresh := h.navigate(moderator, v, v.mustNav(slackui.ActionRefresh))
 	n := h.updates(v)
 	h.press(moderator, fresh, fresh.disconnect("Carlos Mendes"))
 	h.waitUpdates(v, n+1)
@@ -972,7 +972,7 @@ func TestListLongSearchStaysSmall(t *testing.T) {
 		for _, name := range names {
 			seen[name]++
 		}
-		next, ok := v.nav(commands.ActionNext)
+		next, ok := v.nav(slackui.ActionNext)
 		if !ok {
 			break
 		}
@@ -1010,7 +1010,7 @@ func TestListRejoinedParticipantCanBeKickedAgain(t *testing.T) {
 		t.Fatalf("%d hang-up calls; want 1", h.hangUpCalls())
 	}
 
-	v = h.navigate(moderator2, v, v.mustNav(commands.ActionRefresh))
+	v = h.navigate(moderator2, v, v.mustNav(slackui.ActionRefresh))
 	if strings.Contains(v.row("Carlos Mendes").text(), "disconnected by") {
 		t.Errorf("after Refresh Carlos's new row still shows the old note")
 	}
@@ -1069,7 +1069,7 @@ func TestListRefreshKeepsWhoWasDisconnected(t *testing.T) {
 	}
 	h.sim.Join(conf, meetingtest.P{ID: meetingtest.SamplePhonePID, Name: "Wang Wei", Phone: "+8613800000000"})
 
-	after := h.navigate(moderator, v, v.mustNav(commands.ActionRefresh))
+	after := h.navigate(moderator, v, v.mustNav(slackui.ActionRefresh))
 	text := allText(after.msg)
 	if !strings.Contains(text, "Carlos Mendes") || !strings.Contains(text, "<@"+moderator+">") {
 		t.Errorf("after Refresh the list no longer says Carlos was disconnected by the moderator:\n%s", text)

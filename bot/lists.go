@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kickbot/kickbot/commands"
+	"github.com/kickbot/kickbot/bot/slackui"
 	"github.com/kickbot/kickbot/meeting"
 )
 
@@ -32,7 +32,7 @@ type listRecord struct {
 	// is answered and updated through the response_url of each click, and
 	// shows only the participants in only, under intro.
 	ephemeral bool
-	intro     commands.Message
+	intro     slackui.Message
 	only      map[string]bool
 }
 

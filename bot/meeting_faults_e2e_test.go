@@ -401,7 +401,7 @@ func TestMeetingUnreadableReReadIsNeverDisconnected(t *testing.T) {
 
 // TestMeetingAuthShapedRefusalRenewsTheTokenOnce: the control token dies
 // while the kick waits at the hang-up, and the meeting refuses it in one of
-// the ways Huawei might (meeting-api.md §10, §14e). kickbot fetches one new
+// the ways Huawei might (docs/meeting-api.md §10, §14e). kickbot fetches one new
 // token, the retry with it works, and the moderator sees the success.
 func TestMeetingAuthShapedRefusalRenewsTheTokenOnce(t *testing.T) {
 	t.Parallel()

@@ -14,7 +14,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
 
-	"github.com/kickbot/kickbot/commands"
+	"github.com/kickbot/kickbot/bot/slackui"
 )
 
 // The outbox is the one path for every message kickbot shows in a channel
@@ -107,13 +107,13 @@ const (
 // item is one queued message.
 type item struct {
 	kind    itemKind
-	msg     commands.Message
-	th      *thread                            // parent, reply, update: whose message; notice: which thread to link to
-	notice  func(link string) commands.Message // notice: rendered when sent, with the permalink
-	private string                             // response_url: where a reply goes when the channel will not take it
-	done    func(ts string, err error)         // post: told once, when posted or given up
-	final   bool                               // update: the parent's final text, needless once the parent shows it
-	left    bool                               // counted out of outbox.queued (guarded by outbox.mu)
+	msg     slackui.Message
+	th      *thread                           // parent, reply, update: whose message; notice: which thread to link to
+	notice  func(link string) slackui.Message // notice: rendered when sent, with the permalink
+	private string                            // response_url: where a reply goes when the channel will not take it
+	done    func(ts string, err error)        // post: told once, when posted or given up
+	final   bool                              // update: the parent's final text, needless once the parent shows it
+	left    bool                              // counted out of outbox.queued (guarded by outbox.mu)
 	queued  time.Time
 }
 
@@ -123,10 +123,10 @@ type item struct {
 type thread struct {
 	channel     string
 	responseURL string
-	ts          string            // once posted
-	failed      error             // the parent could not be posted
-	final       *commands.Message // the parent's final text, once the outcome is known
-	shownFinal  bool              // the parent shows the final text: no update needed
+	ts          string           // once posted
+	failed      error            // the parent could not be posted
+	final       *slackui.Message // the parent's final text, once the outcome is known
+	shownFinal  bool             // the parent shows the final text: no update needed
 }
 
 func (th *thread) settled() bool { return th.ts != "" || th.failed != nil }
@@ -157,7 +157,7 @@ func newOutbox(api SlackAPI, log zerolog.Logger, m Metrics, ops string, cfg Outb
 
 // startThread queues a command's parent message (started: what shows while
 // the meeting call runs) and returns its thread.
-func (o *outbox) startThread(channel string, started commands.Message, responseURL string) *thread {
+func (o *outbox) startThread(channel string, started slackui.Message, responseURL string) *thread {
 	th := &thread{channel: channel, responseURL: responseURL}
 	o.enqueue(channel, &item{kind: itemParent, msg: started, th: th, private: responseURL})
 	return th
@@ -171,7 +171,7 @@ func (o *outbox) threadAt(channel, ts, responseURL string) *thread {
 // finish queues a command's outcome: the reply in its thread, the parent's
 // final text, and (when there is an ops channel and notice is not nil) a
 // notice linking to the thread.
-func (o *outbox) finish(th *thread, reply, final commands.Message, notice func(link string) commands.Message) {
+func (o *outbox) finish(th *thread, reply, final slackui.Message, notice func(link string) slackui.Message) {
 	o.mu.Lock()
 	th.final = &final
 	needsUpdate := !th.shownFinal
@@ -188,19 +188,19 @@ func (o *outbox) finish(th *thread, reply, final commands.Message, notice func(l
 
 // post queues a message of its own; done learns its ts, or why it was not
 // posted.
-func (o *outbox) post(channel string, m commands.Message, responseURL string, done func(ts string, err error)) {
+func (o *outbox) post(channel string, m slackui.Message, responseURL string, done func(ts string, err error)) {
 	o.enqueue(channel, &item{kind: itemPost, msg: m, private: responseURL, done: done})
 }
 
 // updateMessage queues a replacement for a posted message. A replacement
 // still waiting for the same message is replaced: only the latest matters.
-func (o *outbox) updateMessage(th *thread, m commands.Message) {
+func (o *outbox) updateMessage(th *thread, m slackui.Message) {
 	o.enqueue(th.channel, &item{kind: itemUpdate, msg: m, th: th})
 }
 
 // notify queues an ops notice, rendered when it is sent with a link to th
 // (nil: no link).
-func (o *outbox) notify(th *thread, notice func(link string) commands.Message) {
+func (o *outbox) notify(th *thread, notice func(link string) slackui.Message) {
 	if o.ops == "" {
 		return
 	}
@@ -208,8 +208,8 @@ func (o *outbox) notify(th *thread, notice func(link string) commands.Message) {
 }
 
 // notifyText queues an ops notice that links to nothing.
-func (o *outbox) notifyText(m commands.Message) {
-	o.notify(nil, func(string) commands.Message { return m })
+func (o *outbox) notifyText(m slackui.Message) {
+	o.notify(nil, func(string) slackui.Message { return m })
 }
 
 func (o *outbox) enqueue(channel string, it *item) {
@@ -406,7 +406,7 @@ func (o *outbox) take(q *chanQueue, i int) []*item {
 }
 
 // content is what an item shows (notices with link).
-func (o *outbox) content(it *item, link string) commands.Message {
+func (o *outbox) content(it *item, link string) slackui.Message {
 	switch {
 	case it.kind == itemNotice:
 		return it.notice(link)
@@ -416,7 +416,7 @@ func (o *outbox) content(it *item, link string) commands.Message {
 	return it.msg
 }
 
-func messageSize(m commands.Message) (blocks, size int) {
+func messageSize(m slackui.Message) (blocks, size int) {
 	if len(m.Blocks) == 0 {
 		return 1, len(m.Text)
 	}
@@ -425,11 +425,11 @@ func messageSize(m commands.Message) (blocks, size int) {
 }
 
 // merge joins several messages into one.
-func merge(ms []commands.Message) commands.Message {
+func merge(ms []slackui.Message) slackui.Message {
 	if len(ms) == 1 {
 		return ms[0]
 	}
-	var out commands.Message
+	var out slackui.Message
 	texts := make([]string, 0, len(ms))
 	for _, m := range ms {
 		texts = append(texts, m.Text)
@@ -452,7 +452,7 @@ func (o *outbox) send(q *chanQueue, tr *tier, batch []*item) {
 	parentFinal := first.kind == itemParent && first.th.final != nil
 	needless := first.kind == itemUpdate && (first.th.failed != nil || (first.final && first.th.shownFinal))
 	failedThread := first.kind == itemReply && first.th.failed != nil
-	var msgs []commands.Message
+	var msgs []slackui.Message
 	if first.kind != itemNotice {
 		for _, it := range batch {
 			msgs = append(msgs, o.content(it, ""))
@@ -681,7 +681,7 @@ var errNotPosted = errors.New("not posted in the channel")
 
 // noticeOf renders an ops notice; one about a thread that could not be
 // posted says so, since the moderator was answered privately.
-func (o *outbox) noticeOf(it *item, link string) commands.Message {
+func (o *outbox) noticeOf(it *item, link string) slackui.Message {
 	m := it.notice(link)
 	o.mu.Lock()
 	failed := it.th != nil && it.th.failed != nil
@@ -707,8 +707,8 @@ func (o *outbox) noticeOf(it *item, link string) commands.Message {
 }
 
 // withNote puts a line above a message.
-func withNote(m commands.Message, note string) commands.Message {
-	out := commands.Message{Text: note + "\n" + m.Text}
+func withNote(m slackui.Message, note string) slackui.Message {
+	out := slackui.Message{Text: note + "\n" + m.Text}
 	if m.Blocks != nil {
 		out.Blocks = append([]slack.Block{slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, note, false, false), nil, nil)}, m.Blocks...)
 	}
@@ -778,7 +778,7 @@ const (
 // their command or click (replace: replace the private message the click
 // came from). A 429 is waited out a few times: response_url has limits of
 // its own, none per channel.
-func respond(ctx context.Context, api SlackAPI, responseURL string, m commands.Message, replace bool) error {
+func respond(ctx context.Context, api SlackAPI, responseURL string, m slackui.Message, replace bool) error {
 	if responseURL == "" {
 		return errors.New("no response_url")
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/kickbot/kickbot/bot/slackfake"
-	"github.com/kickbot/kickbot/commands"
+	"github.com/kickbot/kickbot/bot/slackui"
 	"github.com/kickbot/kickbot/internal/testlog"
 )
 
@@ -64,7 +64,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestOutboxCollapsesUpdatesOfOneMessage(t *testing.T) {
 	o, fake, m, _ := newTestOutbox(t)
 	posted := make(chan string, 1)
-	o.post("CMOD", commands.Message{Text: "v0"}, "", func(ts string, err error) {
+	o.post("CMOD", slackui.Message{Text: "v0"}, "", func(ts string, err error) {
 		if err != nil {
 			t.Errorf("post: %v", err)
 		}
@@ -74,10 +74,10 @@ func TestOutboxCollapsesUpdatesOfOneMessage(t *testing.T) {
 	msg := o.threadAt("CMOD", ts, "")
 
 	fake.RateLimitNext("chat.update", 1, time.Second)
-	o.updateMessage(msg, commands.Message{Text: "v1"})
+	o.updateMessage(msg, slackui.Message{Text: "v1"})
 	waitFor(t, "the refused update", func() bool { return fake.Calls("chat.update") == 1 })
 	for _, v := range []string{"v2", "v3", "v4", "v5"} {
-		o.updateMessage(msg, commands.Message{Text: v})
+		o.updateMessage(msg, slackui.Message{Text: v})
 	}
 	waitFor(t, "the latest text shown", func() bool {
 		cur, ok := fake.Current("CMOD", ts)
@@ -101,10 +101,10 @@ func TestOutboxCollapsesUpdatesOfOneMessage(t *testing.T) {
 func TestOutboxDigestsWaitingOpsNotices(t *testing.T) {
 	o, fake, m, _ := newTestOutbox(t)
 	fake.RateLimitNext("chat.postMessage", 1, time.Second)
-	o.notifyText(commands.Message{Text: "notice 1"})
+	o.notifyText(slackui.Message{Text: "notice 1"})
 	waitFor(t, "the refused notice", func() bool { return fake.Calls("chat.postMessage") == 1 })
 	for _, n := range []string{"notice 2", "notice 3", "notice 4", "notice 5"} {
-		o.notifyText(commands.Message{Text: n})
+		o.notifyText(slackui.Message{Text: n})
 	}
 	waitFor(t, "the digest", func() bool { return len(fake.Messages()) > 0 })
 	ms := fake.Messages()
@@ -132,9 +132,9 @@ func TestOutboxShutdownHandsWaitingOutcomesToModerators(t *testing.T) {
 	url := fake.URL() + "/response/" + env
 
 	fake.RateLimitNext("chat.postMessage", 1, 30*time.Second)
-	th := o.startThread("CMOD", commands.Message{Text: "⏳ started"}, url)
+	th := o.startThread("CMOD", slackui.Message{Text: "⏳ started"}, url)
 	waitFor(t, "the refused parent", func() bool { return fake.Calls("chat.postMessage") == 1 })
-	o.finish(th, commands.Message{Text: "Disconnected 1 participant"}, commands.Message{Text: "✅ final"}, nil)
+	o.finish(th, slackui.Message{Text: "Disconnected 1 participant"}, slackui.Message{Text: "✅ final"}, nil)
 
 	o.shutdown(time.Now().Add(50 * time.Millisecond))
 	var got []string

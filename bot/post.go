@@ -7,7 +7,7 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/kickbot/kickbot/commands"
+	"github.com/kickbot/kickbot/bot/slackui"
 )
 
 // postTimeout bounds one Web API call. Rate-limit waits happen in the
@@ -17,7 +17,7 @@ const postTimeout = 30 * time.Second
 // maxRateLimitWaits caps how often one private answer waits out a 429.
 const maxRateLimitWaits = 5
 
-func msgOptions(m commands.Message) []slack.MsgOption {
+func msgOptions(m slackui.Message) []slack.MsgOption {
 	opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionDisableLinkUnfurl()}
 	if m.Blocks != nil {
 		opts = append(opts, slack.MsgOptionBlocks(m.Blocks...))
@@ -28,17 +28,17 @@ func msgOptions(m commands.Message) []slack.MsgOption {
 // reply answers only the person who asked, through the response_url of
 // their command or click. Most callers need not check the error: it is
 // logged here.
-func (b *Bot) reply(responseURL string, m commands.Message) error {
+func (b *Bot) reply(responseURL string, m slackui.Message) error {
 	return b.respond(responseURL, m, false)
 }
 
 // replaceReply replaces the private message a click came from (a list of
 // candidates) through that click's response_url.
-func (b *Bot) replaceReply(responseURL string, m commands.Message) {
+func (b *Bot) replaceReply(responseURL string, m slackui.Message) {
 	_ = b.respond(responseURL, m, true)
 }
 
-func (b *Bot) respond(responseURL string, m commands.Message, replace bool) error {
+func (b *Bot) respond(responseURL string, m slackui.Message, replace bool) error {
 	ctx, cancel := context.WithTimeout(b.hardStop, postTimeout)
 	defer cancel()
 	err := respond(ctx, b.api, responseURL, m, replace)
@@ -49,7 +49,7 @@ func (b *Bot) respond(responseURL string, m commands.Message, replace bool) erro
 }
 
 // notifyOps queues a notice for the ops channel, if one is configured.
-func (b *Bot) notifyOps(m commands.Message) { b.out.notifyText(m) }
+func (b *Bot) notifyOps(m slackui.Message) { b.out.notifyText(m) }
 
 // slackErrorCode returns Slack's error string ("not_in_channel", …) or "".
 func slackErrorCode(err error) string {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kickbot/kickbot/bot"
 	"github.com/kickbot/kickbot/bot/slackfake"
+	"github.com/kickbot/kickbot/bot/slackui"
 	"github.com/kickbot/kickbot/commands"
 	"github.com/kickbot/kickbot/meeting/meetingtest"
 )
@@ -210,7 +211,7 @@ func TestRaidClicksThatActShareTheUserLimit(t *testing.T) {
 	if !strings.Contains(allText(p), "too fast") || !strings.Contains(allText(p), "nothing was done") {
 		t.Errorf("second Disconnect click answered %q, want a private 'too fast … nothing was done'", allText(p))
 	}
-	after := h.navigate(moderator, v, v.mustNav(commands.ActionRefresh))
+	after := h.navigate(moderator, v, v.mustNav(slackui.ActionRefresh))
 	if !after.hasRow("Wang Wei") {
 		t.Errorf("Refresh did not work for a moderator over their command limit")
 	}

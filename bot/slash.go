@@ -6,6 +6,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/kickbot/kickbot/bot/slackui"
 	"github.com/kickbot/kickbot/commands"
 )
 
@@ -37,18 +38,18 @@ func (b *Bot) onSlashCommand(ctx context.Context, envelopeID string, cmd slack.S
 	}
 	req, err := commands.Parse(cmd.Text, b.cfg.MaxTargets)
 	if err != nil {
-		b.ack(ctx, envelopeID, ephemeral(commands.RenderInputError(err)))
+		b.ack(ctx, envelopeID, ephemeral(slackui.RenderInputError(err)))
 		b.metrics.Command("invalid")
 		b.audit.Record(AuditEntry{Action: "invalid", User: cmd.UserID, Channel: cmd.ChannelID, Outcome: "invalid_input", Reason: err.Error()})
 		return
 	}
 	if req.Kind == commands.KindHelp {
-		b.ack(ctx, envelopeID, ephemeral(commands.RenderHelp()))
+		b.ack(ctx, envelopeID, ephemeral(slackui.RenderHelp()))
 		b.metrics.Command("help")
 		return
 	}
 	if !b.limiter.Allow(cmd.UserID) {
-		b.ack(ctx, envelopeID, ephemeral(commands.Message{Text: "You are sending commands too fast. Wait a minute and try again."}))
+		b.ack(ctx, envelopeID, ephemeral(slackui.Message{Text: "You are sending commands too fast. Wait a minute and try again."}))
 		b.metrics.Command("rate_limited")
 		b.audit.Record(AuditEntry{Action: "busy", User: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference, Outcome: "user_rate_limited"})
 		return
@@ -62,7 +63,7 @@ func (b *Bot) onSlashCommand(ctx context.Context, envelopeID string, cmd slack.S
 	default:
 		// Parsed, but this version has no use case for it yet: say so,
 		// and do nothing.
-		b.ack(ctx, envelopeID, ephemeral(commands.Message{Text: "That action is not available in this version of kickbot; nothing was done. `/kick help` lists what is."}))
+		b.ack(ctx, envelopeID, ephemeral(slackui.Message{Text: "That action is not available in this version of kickbot; nothing was done. `/kick help` lists what is."}))
 		b.metrics.Command("unsupported")
 		return
 	}
@@ -83,7 +84,7 @@ func (b *Bot) onSlashCommand(ctx context.Context, envelopeID string, cmd slack.S
 // waits for anything.
 func (b *Bot) enqueue(ctx context.Context, envelopeID, identity string, j job, onBusy func()) {
 	if len(b.queue) >= cap(b.queue) {
-		b.ack(ctx, envelopeID, ephemeral(commands.Message{Text: "kickbot is busy right now and did not run this. Please try again in a minute."}))
+		b.ack(ctx, envelopeID, ephemeral(slackui.Message{Text: "kickbot is busy right now and did not run this. Please try again in a minute."}))
 		onBusy()
 		return
 	}
@@ -105,7 +106,7 @@ type ephemeralAck struct {
 	Blocks       []slack.Block `json:"blocks,omitempty"`
 }
 
-func ephemeral(m commands.Message) ephemeralAck {
+func ephemeral(m slackui.Message) ephemeralAck {
 	return ephemeralAck{ResponseType: slack.ResponseTypeEphemeral, Text: m.Text, Blocks: m.Blocks}
 }
 

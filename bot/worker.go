@@ -6,7 +6,7 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/kickbot/kickbot/commands"
+	"github.com/kickbot/kickbot/bot/slackui"
 )
 
 // work runs jobs until the queue is closed and empty. A panic in one job
@@ -35,7 +35,7 @@ func (b *Bot) skipJob(j job) {
 	// the exit back.
 	ctx, cancel := context.WithDeadline(context.Background(), time.Unix(0, b.skipUntil.Load()))
 	defer cancel()
-	if err := respond(ctx, b.api, url, commands.Message{Text: "⚠️ Not run: kickbot is restarting. Nothing was done — run it again."}, false); err != nil {
+	if err := respond(ctx, b.api, url, slackui.Message{Text: "⚠️ Not run: kickbot is restarting. Nothing was done — run it again."}, false); err != nil {
 		b.log.Warn().Err(err).Msg("could not tell the moderator their command was not run")
 	}
 	b.audit.Record(AuditEntry{Action: "not_run", User: user, Channel: channel, Conference: j.req.Conference, Outcome: "not_run"})

@@ -4,11 +4,10 @@ package commands_test
 //
 //	go test -bench . -benchmem -run '^$' ./commands ./meeting
 //
-// BenchmarkRenderRosterPage (roster_test.go) covers Block Kit rendering of a
-// page of a 3,000-participant roster; the ones here cover the rest of a
-// command's way through the core: grammar, policy, resolution, rendering of
-// the outcome, and the whole kick use case (Plan + Execute) through the real
-// meeting client against the simulator with warm caches.
+// The ones here cover a command's way through the core: grammar, policy,
+// resolution, and the whole kick use case (Plan + Execute) through the real
+// meeting client against the simulator with warm caches. Rendering is
+// benchmarked beside the renderer (bot/slackui).
 
 import (
 	"context"
@@ -116,25 +115,6 @@ func BenchmarkResolve3000(b *testing.B) {
 				}
 			}
 		})
-	}
-}
-
-// BenchmarkRenderKickMessages renders everything one kick of one participant
-// posts: the parent, the thread reply, the parent's final version and the ops
-// notice.
-func BenchmarkRenderKickMessages(b *testing.B) {
-	p := benchRoster(1).Participants[2]
-	k := commands.Kick{Actor: "U00000001", Channel: "C00000001", Conference: "914083136", Reason: "spamming the chat",
-		Targets: []commands.Target{{Kind: commands.TargetID, Value: p.ID}}}
-	o := commands.Outcome{Kick: k, Subject: "Town hall", Status: commands.StatusDone, RequestIDs: []string{"req-1"},
-		Targets: []commands.TargetOutcome{{Target: k.Targets[0], Participant: &p, Result: commands.ResultGone}}}
-	b.ReportAllocs()
-	for b.Loop() {
-		n := len(commands.RenderStarted(k, "").Blocks) + len(commands.RenderOutcome(o).Blocks) +
-			len(commands.RenderParentFinal(o).Blocks) + len(commands.RenderOpsNotice(o, "https://fake.slack/archives/C1/p1").Blocks)
-		if n < 4 {
-			b.Fatalf("only %d blocks", n)
-		}
 	}
 }
 

@@ -1,9 +1,11 @@
 // Package commands is kickbot's transport-free core: the /kick grammar, the
 // permission policy, resolving targets against a meeting's roster, the kick
-// use case and its result model, and rendering results as Block Kit messages
-// and as plain text.
+// use case and its result model, and the sentences that describe a result
+// (Summary, OutcomeLine…) in a Markup each surface supplies.
 //
-// It knows neither Slack's wire format nor HTTP. It uses slack-go only for
-// its Block Kit types, and the meeting package only for its types: the
-// meeting client is reached through the Meeting interface declared here.
+// It knows neither Slack's wire format nor HTTP: Block Kit, action IDs,
+// button values and Slack's size budgets live in bot/slackui, plain text
+// for the console in textui. It uses the meeting package only for its
+// types: the meeting client is reached through the Meeting interface
+// declared here. TestCoreImports enforces this.
 package commands

@@ -21,8 +21,8 @@ const (
 	maxReasonRunes = 500
 	// maxConferenceLen is the meeting client's own limit on conference IDs.
 	maxConferenceLen = 64
-	// maxIDLen is the meeting client's own limit on participant IDs.
-	maxIDLen = 128
+	// MaxIDLen is the meeting client's own limit on participant IDs.
+	MaxIDLen = 128
 	// minIDLen keeps short words ("Jane") from passing as participant IDs,
 	// so an unquoted name gets a helpful error instead of "not found".
 	minIDLen = 8
@@ -308,7 +308,7 @@ func parseTarget(tok token) (Target, *InputError) {
 		if name == "" {
 			return Target{}, inputErrorf("empty name in quotes: put the participant's display name between the quotes")
 		}
-		if normalizeName(name) == "" {
+		if NormalizeName(name) == "" {
 			// Only invisible characters (zero-width, bidi controls): names
 			// are matched without them (see Resolve), so it names nobody.
 			return Target{}, inputErrorf("the name in quotes has only invisible characters: type the participant's display name as it is shown")
@@ -335,7 +335,7 @@ func parseTarget(tok token) (Target, *InputError) {
 // isID: 8–128 ASCII letters, digits, '-' or '_', with at least one digit
 // (Huawei's pids are 32 hex characters).
 func isID(s string) bool {
-	if len(s) < minIDLen || len(s) > maxIDLen {
+	if len(s) < minIDLen || len(s) > MaxIDLen {
 		return false
 	}
 	digit := false
@@ -351,6 +351,10 @@ func isID(s string) bool {
 	}
 	return digit
 }
+
+// ValidConference reports a conference ID as Parse returns it: 1–64 ASCII
+// letters and digits.
+func ValidConference(s string) bool { return len(s) <= maxConferenceLen && isAlnum(s) }
 
 func isAlnum(s string) bool {
 	if s == "" {
@@ -399,7 +403,7 @@ func containsTarget(ts []Target, t Target) bool {
 		if u.Kind != t.Kind {
 			continue
 		}
-		if u.Value == t.Value || t.Kind == TargetName && strings.EqualFold(normalizeName(u.Value), normalizeName(t.Value)) {
+		if u.Value == t.Value || t.Kind == TargetName && strings.EqualFold(NormalizeName(u.Value), NormalizeName(t.Value)) {
 			return true
 		}
 	}
@@ -407,4 +411,4 @@ func containsTarget(ts []Target, t Target) bool {
 }
 
 // echo shortens user input repeated in an error message.
-func echo(s string) string { return clip(s, maxEchoRunes) }
+func echo(s string) string { return Clip(s, maxEchoRunes) }

@@ -14,6 +14,7 @@ import (
 	"github.com/kickbot/kickbot/meeting"
 	"github.com/kickbot/kickbot/meeting/meetingtest"
 	"github.com/kickbot/kickbot/secret"
+	"github.com/kickbot/kickbot/textui"
 )
 
 // realEnv is commands.Service over the real meeting client, talking to the
@@ -106,7 +107,7 @@ func TestKickSettledByRoster(t *testing.T) {
 				if o.Status != tt.wantStatus || len(o.Targets) != 1 || o.Targets[0].Result != tt.wantResult {
 					t.Fatalf("status %v targets %+v (%s), want %v with %v", o.Status, o.Targets, o.UserMessage, tt.wantStatus, tt.wantResult)
 				}
-				text := commands.RenderOutcomeText(o)
+				text := textui.Outcome(o)
 				if !strings.Contains(text, tt.wantLine) || strings.Contains(text, tt.notInLine) {
 					t.Errorf("outcome reads\n%s\nwant it to say %q and not %q", text, tt.wantLine, tt.notInLine)
 				}
@@ -136,7 +137,7 @@ func TestMalformedRosterDisconnectsNobody(t *testing.T) {
 		if err == nil {
 			t.Fatalf("roster fault %d: Plan succeeded", rf)
 		}
-		msg := commands.RenderFailure(k, err).Text
+		msg := textui.Failure(k, err)
 		if !strings.Contains(msg, "Nothing was done") || !strings.Contains(msg, "could not read safely") {
 			t.Errorf("roster fault %d: moderator reads %q", rf, msg)
 		}
@@ -158,7 +159,7 @@ func TestMaskedPhoneTarget(t *testing.T) {
 			t.Fatal(err)
 		}
 		o := e.svc.Execute(testCtx(t), k, roster, res)
-		text := commands.RenderOutcomeText(o)
+		text := textui.Outcome(o)
 		if o.Targets[1].Result != commands.ResultGone {
 			t.Errorf("masked=%v: the ID target got %v, want gone", masked, o.Targets[1].Result)
 		}

@@ -43,7 +43,7 @@ type Ambiguity struct {
 //     "+8613800000000" = "13800000000");
 //   - a name matches case-insensitively after trimming and collapsing white
 //     space, ignoring invisible characters (bidi controls, zero-width
-//     characters: see oneLine) and the look-alikes kickbot shows for "*" and
+//     characters: see OneLine) and the look-alikes kickbot shows for "*" and
 //     "`". A moderator types what they see; a participant who looks like
 //     another ("Jane\u200bDoe" beside "JaneDoe") matches the same name, so
 //     both are candidates and nothing is guessed.
@@ -116,7 +116,7 @@ func matchTarget(ps []meeting.Participant, t Target) []meeting.Participant {
 			}
 		}
 	case TargetName:
-		want := normalizeName(t.Value)
+		want := NormalizeName(t.Value)
 		if want == "" {
 			return nil
 		}
@@ -133,7 +133,7 @@ func matchTarget(ps []meeting.Participant, t Target) []meeting.Participant {
 // phone number scans the whole roster, and allocating per participant made
 // it cost 6,000 allocations (0.4–0.8 ms) in a 3,000-person meeting.
 
-// nameEqual is strings.EqualFold(normalizeName(name), want) for a want that
+// nameEqual is strings.EqualFold(NormalizeName(name), want) for a want that
 // is already normalised. If name folds to want as it is, it is normalised
 // too (no white space folds to anything but itself), so the slow path is only
 // for names that are not.
@@ -141,11 +141,11 @@ func nameEqual(name, want string) bool {
 	if strings.EqualFold(name, want) {
 		return true
 	}
-	return !isNormalizedName(name) && strings.EqualFold(normalizeName(name), want)
+	return !isNormalizedName(name) && strings.EqualFold(NormalizeName(name), want)
 }
 
-// isNormalizedName reports whether normalizeName(s) == s: no white space at
-// either end, only single ASCII spaces inside, and nothing normalizeName
+// isNormalizedName reports whether NormalizeName(s) == s: no white space at
+// either end, only single ASCII spaces inside, and nothing NormalizeName
 // removes or replaces (control and invisible characters, look-alikes).
 func isNormalizedName(s string) bool {
 	prevSpace := true // a space at the start is not normalised
@@ -159,7 +159,7 @@ func isNormalizedName(s string) bool {
 			i++
 		} else {
 			r, size := utf8.DecodeRuneInString(s[i:])
-			if unicode.IsSpace(r) || unicode.IsControl(r) || isInvisible(r) || r == '\u2217' || r == '\u02cb' ||
+			if unicode.IsSpace(r) || unicode.IsControl(r) || IsInvisible(r) || r == '\u2217' || r == '\u02cb' ||
 				r == utf8.RuneError && size == 1 {
 				return false
 			}
@@ -207,11 +207,11 @@ func phoneDigits(s string) string {
 	return b.String()
 }
 
-// normalizeName is a name as compared: oneLine (white space trimmed and
+// NormalizeName is a name as compared: OneLine (white space trimmed and
 // collapsed, control and invisible characters gone) with the look-alikes
-// escapeText shows for "*" and "`" turned back, so a name copied from a
-// message matches.
-func normalizeName(s string) string { return lookalikeUnfolder.Replace(oneLine(s)) }
+// Slack messages show for "*" and "`" (see bot/slackui) turned back, so a
+// name copied from a message matches.
+func NormalizeName(s string) string { return lookalikeUnfolder.Replace(OneLine(s)) }
 
 var lookalikeUnfolder = strings.NewReplacer("\u2217", "*", "\u02cb", "`")
 

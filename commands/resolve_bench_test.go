@@ -7,7 +7,7 @@ import (
 )
 
 // The allocation-free comparisons in resolve.go must agree exactly with the
-// definitions they replace (normalizeName and phoneDigits), on tricky and on
+// definitions they replace (NormalizeName and phoneDigits), on tricky and on
 // random input.
 
 var trickyNames = []string{
@@ -32,12 +32,12 @@ func TestNameEqualAgreesWithNormalizeName(t *testing.T) {
 		names = append(names, randomText(r, alphabet))
 	}
 	for _, name := range names {
-		if got, want := isNormalizedName(name), normalizeName(name) == name; got != want {
+		if got, want := isNormalizedName(name), NormalizeName(name) == name; got != want {
 			t.Errorf("isNormalizedName(%q) = %v, want %v", name, got, want)
 		}
 		for _, target := range trickyNames[:12] {
-			want := normalizeName(target)
-			if got, exp := nameEqual(name, want), strings.EqualFold(normalizeName(name), want); got != exp {
+			want := NormalizeName(target)
+			if got, exp := nameEqual(name, want), strings.EqualFold(NormalizeName(name), want); got != exp {
 				t.Errorf("nameEqual(%q, %q) = %v, want %v", name, want, got, exp)
 			}
 		}

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// codeKind maps Huawei error codes (meeting-api.md §10) to a Kind, keyed by
+// codeKind maps Huawei error codes (docs/meeting-api.md §10) to a Kind, keyed by
 // the number after the "MMC." / "USG." prefix: the numbers do not overlap
 // between services, and a gateway that drops the prefix still matches.
 func codeKind(code string) (Kind, bool) {

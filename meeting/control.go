@@ -278,7 +278,7 @@ func (c *Client) forgetConference(conf string) {
 
 // controlCall sends a control API request with conf's control token. Huawei
 // does not document how an expired, unknown or foreign control token is
-// refused (meeting-api.md §14e), so every auth-shaped answer — 401, 403, and
+// refused (docs/meeting-api.md §14e), so every auth-shaped answer — 401, 403, and
 // the 4xx auth codes classify maps to Unauthorized, Forbidden or
 // ConferenceNotFound — gets one retry with a fresh token. A refused request
 // was not applied, so repeating a hang-up is safe.

@@ -275,7 +275,7 @@ func decodeControlToken(body []byte) (controlToken, error) {
 // --- realTimeInfo ----------------------------------------------------------------
 
 // The roster decides who may be disconnected and, read again afterwards,
-// who is gone, so its decoder is the strict exception (meeting-api.md §14e,
+// who is gone, so its decoder is the strict exception (docs/meeting-api.md §14e,
 // issue 11): what cannot be read safely is an error, never an empty list.
 
 // pidString is a participant's pid: set only by a non-empty JSON string.

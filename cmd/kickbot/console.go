@@ -18,6 +18,7 @@ import (
 	"github.com/kickbot/kickbot/meeting"
 	"github.com/kickbot/kickbot/meeting/meetingtest"
 	"github.com/kickbot/kickbot/secret"
+	"github.com/kickbot/kickbot/textui"
 )
 
 const consoleUsage = `kickbot console — the /kick command in a terminal.
@@ -238,14 +239,14 @@ func clipRunes(s string, n int) string {
 // help is the console's own words, then the Slack usage without its mrkdwn.
 func (s *terminalSession) help() {
 	fmt.Fprint(s.out, consoleHelp)
-	fmt.Fprintln(s.out, strings.ReplaceAll(commands.Usage(), "`", ""))
+	fmt.Fprintln(s.out, textui.Usage())
 }
 
 // slash runs the text of a /kick command.
 func (s *terminalSession) slash(ctx context.Context, text string) {
 	req, err := commands.Parse(text, s.maxTargets)
 	if err != nil {
-		fmt.Fprintln(s.out, commands.RenderInputError(err).Text)
+		fmt.Fprintln(s.out, textui.InputError(err))
 		s.record(audit.Entry{Action: "invalid", Outcome: "invalid_input", Reason: err.Error()})
 		return
 	}
@@ -262,7 +263,7 @@ func (s *terminalSession) slash(ctx context.Context, text string) {
 		entry := audit.Entry{Action: "list", Conference: req.Conference}
 		roster, err := s.svc.Meeting.Roster(ctx, req.Conference)
 		if err != nil {
-			fmt.Fprintln(s.out, commands.RenderFailure(commands.Kick{Actor: s.actor, Conference: req.Conference}, err).Text)
+			fmt.Fprintln(s.out, textui.Failure(commands.Kick{Actor: s.actor, Conference: req.Conference}, err))
 			entry.Outcome, entry.ErrorKind, entry.Duration = "failed", meeting.KindOf(err).String(), time.Since(start)
 			s.record(entry)
 			return
@@ -293,7 +294,7 @@ func (s *terminalSession) allows(conference string, list bool) bool {
 func (s *terminalSession) show(r *meeting.Roster) {
 	s.last = r
 	s.lastN = commands.NumberedRows(r)
-	fmt.Fprintln(s.out, commands.RenderRosterText(r, commands.ListOptions{}))
+	fmt.Fprintln(s.out, textui.Roster(r, textui.RosterOptions{}))
 }
 
 // kickRows disconnects rows of the last list by number.
@@ -323,20 +324,20 @@ func (s *terminalSession) kick(ctx context.Context, k commands.Kick) {
 	entry := audit.Entry{Action: "kick", Conference: k.Conference, Targets: targetStrings(k.Targets), Reason: k.Reason}
 	roster, res, err := s.svc.Plan(ctx, k)
 	if err != nil {
-		fmt.Fprintln(s.out, commands.RenderFailure(k, err).Text)
+		fmt.Fprintln(s.out, textui.Failure(k, err))
 		entry.Outcome, entry.ErrorKind, entry.Duration = "failed", meeting.KindOf(err).String(), time.Since(start)
 		s.record(entry)
 		return
 	}
 	if len(res.Ambiguous) > 0 {
-		fmt.Fprintln(s.out, commands.RenderAmbiguousText(k, res.Ambiguous))
+		fmt.Fprintln(s.out, textui.Ambiguous(k, res.Ambiguous))
 		entry.Outcome, entry.Duration = "ambiguous", time.Since(start)
 		s.record(entry)
 		return
 	}
 	o := s.svc.Execute(ctx, k, roster, res)
 	s.nameLeavers(&o)
-	fmt.Fprintln(s.out, commands.RenderOutcomeText(o))
+	fmt.Fprintln(s.out, textui.Outcome(o))
 	entry.Outcome, entry.RequestIDs, entry.Duration = o.Status.String(), o.RequestIDs, time.Since(start)
 	if o.Err != nil {
 		entry.ErrorKind = meeting.KindOf(o.Err).String()

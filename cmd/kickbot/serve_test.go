@@ -19,7 +19,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/kickbot/kickbot/bot/slackfake"
-	"github.com/kickbot/kickbot/commands"
+	"github.com/kickbot/kickbot/bot/slackui"
 	"github.com/kickbot/kickbot/config"
 	"github.com/kickbot/kickbot/internal/testlog"
 	"github.com/kickbot/kickbot/meeting/meetingtest"
@@ -252,9 +252,9 @@ func disconnectButton(t *testing.T, m slackfake.Message, pid string) (blockID, v
 	walk = func(v any) {
 		switch v := v.(type) {
 		case map[string]any:
-			if v["action_id"] == commands.ActionDisconnect {
+			if v["action_id"] == slackui.ActionDisconnect {
 				val, _ := v["value"].(string)
-				if bv, err := commands.DecodeButtonValue(val); err == nil && bv.ParticipantID == pid {
+				if bv, err := slackui.DecodeButtonValue(val); err == nil && bv.ParticipantID == pid {
 					value = val
 				}
 				return
@@ -364,7 +364,7 @@ func TestServeEndToEnd(t *testing.T) {
 	})
 	blockID, value := disconnectButton(t, list, meetingtest.SamplePhonePID)
 	s.f.slack.BlockAction(slackfake.Action{UserID: moderator, ChannelID: modChannel, ChannelName: "moderation",
-		MessageTS: list.TS, ActionID: commands.ActionDisconnect, BlockID: blockID, Value: value, Style: "danger", Text: "Disconnect"})
+		MessageTS: list.TS, ActionID: slackui.ActionDisconnect, BlockID: blockID, Value: value, Style: "danger", Text: "Disconnect"})
 	s.waitMessage("the click's outcome in the list's thread", func(m slackfake.Message) bool {
 		return m.Method == "chat.postMessage" && m.Channel == modChannel && m.ThreadTS == list.TS
 	})

@@ -14,7 +14,7 @@ import (
 )
 
 // apiCallerClientType is clientType 72, "API caller": up to 64 live tokens per
-// user. Every other client type holds one token per user (meeting-api.md §3).
+// user. Every other client type holds one token per user (docs/meeting-api.md §3).
 const (
 	apiCallerClientType = 72
 	apiCallerMaxTokens  = 64

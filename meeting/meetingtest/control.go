@@ -38,7 +38,7 @@ type controlTokenReply struct {
 	GloablPublicIP string           `json:"gloablPublicIP"` // sic, as upstream
 }
 
-// handleControlToken is CreateConfToken, including keep-alive (meeting-api.md §7).
+// handleControlToken is CreateConfToken, including keep-alive (docs/meeting-api.md §7).
 // X-Login-Type: 1 is required on every request, keep-alive included, as the
 // docs mark it mandatory; X-Access-Token is not required.
 func (s *Server) handleControlToken(w http.ResponseWriter, r *http.Request, _ []byte, _ error) {

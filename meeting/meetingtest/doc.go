@@ -1,5 +1,5 @@
 // Package meetingtest is a stateful, in-process simulator of the part of the
-// Huawei Cloud Meeting REST API that kickbot uses (meeting-api.md §12): App ID
+// Huawei Cloud Meeting REST API that kickbot uses (docs/meeting-api.md §12): App ID
 // and account authentication, confDetail, the meeting control token,
 // realTimeInfo and the bulk hang-up — and the conference WebSocket
 // (§15a, ws.go): wsToken, Subscribe, notify frames, heartbeats.

@@ -59,7 +59,7 @@ func queryInt(r *http.Request, name string, def, lo, hi int) (int, bool) {
 	return n, err == nil && n >= lo && n <= hi
 }
 
-// handleConfDetail is ShowMeetingDetail (meeting-api.md §6).
+// handleConfDetail is ShowMeetingDetail (docs/meeting-api.md §6).
 func (s *Server) handleConfDetail(w http.ResponseWriter, r *http.Request, _ []byte, _ error) {
 	user, ok := s.accessUser(r)
 	if !ok {
@@ -115,7 +115,7 @@ func b2i(b bool) int {
 	return 0
 }
 
-// handleRealTimeInfo is ShowRealTimeInfoOfMeeting (meeting-api.md §8a): only
+// handleRealTimeInfo is ShowRealTimeInfoOfMeeting (docs/meeting-api.md §8a): only
 // online participants; roles come from confInfo. O(participants): the lock
 // covers a copy of the roster, the encoding happens outside it.
 func (s *Server) handleRealTimeInfo(w http.ResponseWriter, r *http.Request, _ []byte, _ error) {
@@ -183,7 +183,7 @@ func parseHangUp(body []byte) ([]string, error) {
 	return ids, nil
 }
 
-// handleHangUp is HangUp (meeting-api.md §9).
+// handleHangUp is HangUp (docs/meeting-api.md §9).
 func (s *Server) handleHangUp(w http.ResponseWriter, r *http.Request, body []byte, bodyErr error) {
 	ids, parseErr := parseHangUp(body)
 	if bodyErr != nil {

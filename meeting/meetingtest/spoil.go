@@ -7,7 +7,7 @@ import (
 )
 
 // RosterFault is a way a realTimeInfo reply can be malformed. Huawei
-// documents the types (meeting-api.md §8a) but a gateway, a version change or
+// documents the types (docs/meeting-api.md §8a) but a gateway, a version change or
 // a bug can send others; a client must fail closed on each of these.
 type RosterFault int
 

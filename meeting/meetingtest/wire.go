@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Error codes the simulator replies with. Names follow meeting-api.md §10;
+// Error codes the simulator replies with. Names follow docs/meeting-api.md §10;
 // codes marked there as inferred or unconfirmed are the simulator's best guess.
 const (
 	CodeBadRequest               = "MMC.111070001" // CONF_BAD_REQUEST: malformed request

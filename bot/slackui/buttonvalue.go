@@ -1,4 +1,4 @@
-package commands
+package slackui
 
 import (
 	"errors"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/kickbot/kickbot/commands"
 )
 
 // Limits of a ButtonValue. Slack caps a button value at 2,000 bytes and a
@@ -14,7 +16,6 @@ import (
 const (
 	maxButtonValueLen = 2000
 	maxListIDLen      = 64
-	maxQueryRunes     = 100
 	maxPage           = 100_000
 	buttonValueTag    = "k1" // format version
 )
@@ -92,10 +93,10 @@ func DecodeButtonValue(s string) (ButtonValue, error) {
 
 func (v ButtonValue) validate() error {
 	switch {
-	case len(v.Conference) > maxConferenceLen || !isAlnum(v.Conference),
-		len(v.ParticipantID) > maxIDLen || !cleanText(v.ParticipantID),
+	case !commands.ValidConference(v.Conference),
+		len(v.ParticipantID) > commands.MaxIDLen || !cleanText(v.ParticipantID),
 		len(v.ListID) > maxListIDLen || !isListID(v.ListID),
-		utf8.RuneCountInString(v.Query) > maxQueryRunes || !cleanText(v.Query),
+		utf8.RuneCountInString(v.Query) > commands.MaxQueryRunes || !cleanText(v.Query),
 		v.Page < 0 || v.Page > maxPage,
 		v.ReadAt < 0:
 		return errButtonValue
@@ -140,7 +141,7 @@ func ParseAction(actionID, blockID, value string) (ButtonValue, error) {
 		if err != nil || v.ParticipantID != "" || v.Query != "" || v.Page != 0 || !cleanText(value) {
 			return ButtonValue{}, errButtonValue
 		}
-		v.Query = clip(normalizeName(value), maxQueryRunes)
+		v.Query = commands.Clip(commands.NormalizeName(value), commands.MaxQueryRunes)
 		return v, nil
 	case ActionDisconnect, ActionPrev, ActionNext, ActionRefresh, ActionClearSearch:
 		v, err := DecodeButtonValue(value)

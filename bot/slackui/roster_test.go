@@ -1,4 +1,4 @@
-package commands
+package slackui
 
 import (
 	"encoding/json"
@@ -7,25 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kickbot/kickbot/meeting"
 	"github.com/slack-go/slack"
-)
 
-// bigRoster builds a roster like the simulator's Participants(n): a host, a
-// co-host and n generated participants "Participant 0001"….
-func bigRoster(n int) *meeting.Roster {
-	r := &meeting.Roster{ConferenceID: "914083136", Subject: "Town hall", ReadAt: time.Date(2025, 11, 25, 10, 0, 0, 0, time.UTC)}
-	r.Participants = append(r.Participants, alice, bob)
-	for i := range n {
-		r.Participants = append(r.Participants, meeting.Participant{
-			ID:    fmt.Sprintf("%032x", 0x1000+i),
-			Name:  fmt.Sprintf("Participant %04d", n-i), // reverse order: the list must sort
-			Phone: fmt.Sprintf("+86139%08d", i),
-			State: meeting.State(i % 3), Muted: i%2 == 0, Video: i%5 == 0, HandRaised: i%7 == 0,
-		})
-	}
-	return r
-}
+	"github.com/kickbot/kickbot/commands"
+	"github.com/kickbot/kickbot/meeting"
+)
 
 // buttons returns the decoded value of every button in the message, by action.
 func buttons(t *testing.T, m Message) map[string][]ButtonValue {
@@ -150,7 +136,7 @@ func TestRenderRosterPageBig(t *testing.T) {
 				t.Errorf("%d participants shown, want %d", sections, tc.shown)
 			}
 			if size > 20*1024 {
-				t.Errorf("page JSON is %d bytes; Slack's frames stop at 20 KB", size)
+				t.Errorf("page JSON is %d bytes, over the 20 KB the page budget promises", size)
 			}
 		})
 	}
@@ -166,7 +152,7 @@ func TestRenderRosterPageBig(t *testing.T) {
 
 // TestRenderRosterPageByteBudget: participants pick their names, so a page
 // of the longest names made of the characters that escape to the most bytes
-// still fits in Slack's 20 KB frames; pages just get shorter, and paging
+// still fits the page budget (maxPageBytes); pages just get shorter, and paging
 // still shows everyone once.
 func TestRenderRosterPageByteBudget(t *testing.T) {
 	for _, name := range []string{
@@ -254,27 +240,6 @@ func TestRenderRosterPageEdges(t *testing.T) {
 	}
 }
 
-func TestRenderRosterText(t *testing.T) {
-	got := RenderRosterText(sampleRoster(), ListOptions{Query: "jane", ChannelNotes: map[string]string{jane1.ID: "disconnect requested"}})
-	want := strings.Join([]string{
-		"Meeting 914083136 (Weekly all-hands): 9 participants, read 2025-11-25 10:00:00 UTC",
-		`Search "jane": 2 matches`,
-		"1. Jane Doe · +8613800000003 · in meeting · ID c0000000000000000000000000000003 — disconnect requested",
-		"2. jane doe · in meeting · muted · ID d0000000000000000000000000000004",
-	}, "\n")
-	if got != want {
-		t.Errorf("RenderRosterText()\n got:\n%s\n want:\n%s", got, want)
-	}
-
-	got = RenderRosterText(bigRoster(3000), ListOptions{Page: 1, PageSize: 3})
-	mustContain(t, got, "4. Participant 0002 · +86139000029", "Page 2 of 1001: 4–6 of 3002")
-	if strings.Count(got, "\n") != 4 {
-		t.Errorf("want header, 3 participants and the page line; got:\n%s", got)
-	}
-	mustContain(t, RenderRosterText(bigRoster(0), ListOptions{}), "1. Alice Chen · +8613800000001 · in meeting · host (can't be disconnected) · ID a0000000000000000000000000000001")
-	mustContain(t, RenderRosterText(&meeting.Roster{ConferenceID: "1"}, ListOptions{}), "Nobody is in the meeting right now.")
-}
-
 func BenchmarkRenderRosterPage(b *testing.B) {
 	r := bigRoster(3000)
 	opts := ListOptions{ListID: "L1764064800", Page: 70}
@@ -296,32 +261,12 @@ func BenchmarkRenderRosterPageSearch(b *testing.B) {
 	}
 }
 
-func TestNumberedRowsMatchText(t *testing.T) {
-	r := bigRoster(30)
-	rows := NumberedRows(r)
-	text := RenderRosterText(r, ListOptions{})
-	if len(rows) != 32 || strings.Count(text, "\n") != 32 {
-		t.Fatalf("%d rows, %d text lines; want 32 each (everyone, without paging)", len(rows), strings.Count(text, "\n"))
-	}
-	for i, p := range rows {
-		if !strings.Contains(text, fmt.Sprintf("\n%d. %s ·", i+1, p.Name)) {
-			t.Errorf("row %d is %s, but the text numbers it differently:\n%s", i+1, p.Name, text)
-		}
-	}
-	if rows[0].ID != alice.ID || rows[1].ID != bob.ID || rows[2].Name != "Participant 0001" {
-		t.Errorf("order: %s, %s, %s; want host, co-host, then by name", rows[0].Name, rows[1].Name, rows[2].Name)
-	}
-	if NumberedRows(nil) != nil {
-		t.Errorf("NumberedRows(nil) is not empty")
-	}
-}
-
 func TestRowNote(t *testing.T) {
-	done := sampleOutcome(t, []Target{name("<!channel>"), id(alice.ID)}, nil)
-	stuck := sampleOutcome(t, []Target{id(carl.ID)}, map[string]bool{carl.ID: true})
-	left := sampleOutcome(t, []Target{id("c0ffee00000000000000000000000000")}, nil) // listed, then left
+	done := sampleOutcome(t, []commands.Target{name("<!channel>"), id(alice.ID)}, nil)
+	stuck := sampleOutcome(t, []commands.Target{id(carl.ID)}, map[string]bool{carl.ID: true})
+	left := sampleOutcome(t, []commands.Target{id("c0ffee00000000000000000000000000")}, nil) // listed, then left
 	for _, tc := range []struct {
-		o    Outcome
+		o    commands.Outcome
 		pid  string
 		want string
 	}{
@@ -354,7 +299,7 @@ func TestRenderRosterPageCountsLongIDs(t *testing.T) {
 	}
 	m := RenderRosterPage(r, ListOptions{ListID: "L1", PageSize: 40})
 	if size := checkSlackLimits(t, m); size > 20*1024 {
-		t.Errorf("a page of 120-character IDs is %d bytes, over Slack's 20 KB", size)
+		t.Errorf("a page of 120-character IDs is %d bytes, over the page budget", size)
 	}
 	if n := len(buttons(t, m)[ActionDisconnect]); n == 0 {
 		t.Errorf("no Disconnect buttons: the long IDs were refused instead of paged")

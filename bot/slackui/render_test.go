@@ -1,15 +1,17 @@
-package commands
+package slackui
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/kickbot/kickbot/meeting"
 	"github.com/slack-go/slack"
+
+	"github.com/kickbot/kickbot/commands"
+	"github.com/kickbot/kickbot/commands/commandstest"
+	"github.com/kickbot/kickbot/meeting"
 )
 
 // visible is everything a moderator can read in a message: the fallback
@@ -86,13 +88,13 @@ func TestEscape(t *testing.T) {
 // Users read "meeting ID" everywhere (issue 16); in Slack the placeholders
 // are escaped, or <meeting ID> would be taken for a link.
 func TestUsageSaysMeetingIDAndIsSafeMrkdwn(t *testing.T) {
-	mustContain(t, Usage(), "/kick <meeting ID> <participant>", `"Jane Doe"`, "-- <reason>", "+ and 5–20 digits", "at most 2,000 characters")
-	for _, m := range []Message{RenderHelp(), RenderInputError(inputErrorf("x"))} {
+	mustContain(t, commands.Usage(), "/kick <meeting ID> <participant>", `"Jane Doe"`, "-- <reason>", "+ and 5–20 digits", "at most 2,000 characters")
+	for _, m := range []Message{RenderHelp(), RenderInputError(errors.New("x"))} {
 		if strings.Contains(m.Text, "<meeting ID>") || !strings.Contains(RenderHelp().Text, "/kick &lt;meeting ID&gt;") {
 			t.Errorf("the usage in Slack is not escaped:\n%s", m.Text)
 		}
 		for _, w := range []string{"MEETING", "TARGET", "conference"} {
-			if strings.Contains(Usage(), w) {
+			if strings.Contains(commands.Usage(), w) {
 				t.Errorf("the usage says %q; users read \"meeting ID\" and \"participant\"", w)
 			}
 		}
@@ -100,21 +102,8 @@ func TestUsageSaysMeetingIDAndIsSafeMrkdwn(t *testing.T) {
 	checkSlackLimits(t, RenderHelp())
 }
 
-// sampleOutcome runs a real kick through Service against the fake meeting.
-func sampleOutcome(t *testing.T, targets []Target, sticky map[string]bool) Outcome {
-	t.Helper()
-	f := &fakeMeeting{roster: sampleRoster(), sticky: sticky}
-	svc := newService(f)
-	k := Kick{Actor: "U123", Channel: "C42", Conference: "914083136", Reason: "spam & <!here> noise", Targets: targets}
-	roster, res, err := svc.Plan(context.Background(), k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return svc.Execute(context.Background(), k, roster, res)
-}
-
 func TestRenderOutcome(t *testing.T) {
-	o := sampleOutcome(t, []Target{name("<!channel>"), id(carl.ID), name("Nobody"), id(alice.ID), id(bob.ID), name("Jane Doe")},
+	o := sampleOutcome(t, []commands.Target{name("<!channel>"), id(carl.ID), name("Nobody"), id(alice.ID), id(bob.ID), name("Jane Doe")},
 		nil)
 	m := RenderOutcome(o)
 	checkSlackLimits(t, m)
@@ -138,17 +127,15 @@ func TestRenderOutcome(t *testing.T) {
 }
 
 func TestRenderOutcomeFailureAndStillPresent(t *testing.T) {
-	o := sampleOutcome(t, []Target{id(carl.ID), id(evil.ID)}, map[string]bool{carl.ID: true, evil.ID: true})
+	o := sampleOutcome(t, []commands.Target{id(carl.ID), id(evil.ID)}, map[string]bool{carl.ID: true, evil.ID: true})
 	got := visible(t, RenderOutcome(o))
 	mustContain(t, got,
 		"Could not disconnect anyone from meeting 914083136 (Weekly all-hands). The meeting service accepted the request, but nobody left meeting 914083136.",
 		"⚠️ *Carl Berg* · 8613800000006 — still in the meeting: the meeting still lists them after the disconnect call")
 
-	f := &fakeMeeting{roster: sampleRoster(), discErr: &meeting.Error{Kind: meeting.KindRateLimited, RetryAfter: 30e9}}
-	svc := newService(f)
-	k := Kick{Actor: "U123", Conference: "914083136", Targets: []Target{id(carl.ID)}}
-	r, res, _ := svc.Plan(context.Background(), k)
-	o = svc.Execute(context.Background(), k, r, res)
+	f := &commandstest.Meeting{State: sampleRoster(), DisconnectErr: &meeting.Error{Kind: meeting.KindRateLimited, RetryAfter: 30e9}}
+	k := commands.Kick{Actor: "U123", Conference: "914083136", Targets: []commands.Target{id(carl.ID)}}
+	o = commandstest.Kick(t, f, k)
 	m := RenderOutcome(o)
 	checkSlackLimits(t, m)
 	mustContain(t, visible(t, m), "❌ *Carl Berg* · 8613800000006 — failed: The meeting service is rate-limiting kickbot — try again in 30 s.")
@@ -160,24 +147,19 @@ func TestRenderHostileNames(t *testing.T) {
 	hostile := []string{"<!channel>", "<!here|here>", "<@U0123ABC>", "<#C999>", "<https://evil.example|click>",
 		"<!subteam^S1>", "&lt;!everyone&gt;", "Jane\n✅ *Alice Chen* — disconnected", "\x1b[2J<!everyone>"}
 	r := &meeting.Roster{ConferenceID: "914083136", Subject: "<!channel> party & more"}
-	var targets []Target
+	var targets []commands.Target
 	for i, n := range hostile {
 		p := meeting.Participant{ID: "p" + strconv.Itoa(i) + "0000000", Name: n, Phone: "<!here>"}
 		r.Participants = append(r.Participants, p)
 		targets = append(targets, id(p.ID))
 	}
-	svc := newService(&fakeMeeting{roster: r})
-	k := Kick{Actor: "U123", Channel: "C42", Conference: "914083136", Reason: "<!channel> & co", Targets: targets}
-	roster, res, err := svc.Plan(context.Background(), k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := svc.Execute(context.Background(), k, roster, res)
-	amb := RenderAmbiguous(k, []Ambiguity{{Target: name("<!channel>"), Candidates: r.Participants}})
+	k := commands.Kick{Actor: "U123", Channel: "C42", Conference: "914083136", Reason: "<!channel> & co", Targets: targets}
+	o := commandstest.Kick(t, &commandstest.Meeting{State: r}, k)
+	amb := RenderAmbiguous(k, []commands.Ambiguity{{Target: name("<!channel>"), Candidates: r.Participants}})
 	for label, m := range map[string]Message{
 		"outcome": RenderOutcome(o), "final": RenderParentFinal(o), "ops": RenderOpsNotice(o, "https://x.slack.com/archives/C42/p1"),
 		"started": RenderStarted(k, "<@U123>"), "ambiguous": amb,
-		"denied":  RenderDeniedNotice("U123", "C42", "914083136", Decision{Reason: "<!channel>", Code: "user"}),
+		"denied":  RenderDeniedNotice("U123", "C42", "914083136", commands.Decision{Reason: "<!channel>", Code: "user"}),
 		"failure": RenderFailureNotice(k, errors.New("<!channel>")),
 	} {
 		t.Run(label, func(t *testing.T) {
@@ -194,7 +176,7 @@ func TestRenderManyTargetsStaysWithinLimits(t *testing.T) {
 	// Worst case at the default limit: 25 participants whose names escape to
 	// far more than 96 runes, and 25 long names that match nobody.
 	r := &meeting.Roster{ConferenceID: "914083136", Subject: strings.Repeat("S&", 200)}
-	var targets []Target
+	var targets []commands.Target
 	for i := range 25 {
 		n := strings.Repeat("<&>", 40) + strconv.Itoa(i)
 		p := meeting.Participant{ID: "p" + strconv.Itoa(1000000+i), Name: n, Phone: "+86" + strconv.Itoa(13800000000+i)}
@@ -204,13 +186,8 @@ func TestRenderManyTargetsStaysWithinLimits(t *testing.T) {
 	for i := range 25 {
 		targets = append(targets, name(strings.Repeat("x", 90)+strconv.Itoa(i)))
 	}
-	svc := newService(&fakeMeeting{roster: r})
-	k := Kick{Actor: "U123", Channel: "C42", Conference: "914083136", Reason: strings.Repeat("<", 500), Targets: targets}
-	roster, res, err := svc.Plan(context.Background(), k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := svc.Execute(context.Background(), k, roster, res)
+	k := commands.Kick{Actor: "U123", Channel: "C42", Conference: "914083136", Reason: strings.Repeat("<", 500), Targets: targets}
+	o := commandstest.Kick(t, &commandstest.Meeting{State: r}, k)
 	m := RenderOutcome(o)
 	size := checkSlackLimits(t, m)
 	got := visible(t, m)
@@ -232,7 +209,7 @@ func TestRenderManyTargetsStaysWithinLimits(t *testing.T) {
 }
 
 func TestRenderStarted(t *testing.T) {
-	k := Kick{Actor: "U123", Conference: "914083136", Targets: []Target{id(carl.ID), name("A"), name("B")}, Reason: "spam"}
+	k := commands.Kick{Actor: "U123", Conference: "914083136", Targets: []commands.Target{id(carl.ID), name("A"), name("B")}, Reason: "spam"}
 	for _, tc := range []struct{ mention, want string }{
 		{"<@U123>", "⏳ <@U123> is disconnecting 3 participants from meeting 914083136 …"},
 		{"", "⏳ <@U123> is disconnecting 3 participants from meeting 914083136 …"},
@@ -253,11 +230,11 @@ func TestRenderStarted(t *testing.T) {
 }
 
 func TestRenderParentFinal(t *testing.T) {
-	done := sampleOutcome(t, []Target{id(carl.ID)}, nil)
-	partial := sampleOutcome(t, []Target{id(carl.ID), name("Nobody")}, nil)
-	nothing := sampleOutcome(t, []Target{id(alice.ID), name("Nobody")}, nil)
+	done := sampleOutcome(t, []commands.Target{id(carl.ID)}, nil)
+	partial := sampleOutcome(t, []commands.Target{id(carl.ID), name("Nobody")}, nil)
+	nothing := sampleOutcome(t, []commands.Target{id(alice.ID), name("Nobody")}, nil)
 	for _, tc := range []struct {
-		o    Outcome
+		o    commands.Outcome
 		want string
 	}{
 		{done, "✅ <@U123> disconnected 1 participant from meeting 914083136 (Weekly all-hands)."},
@@ -272,8 +249,15 @@ func TestRenderParentFinal(t *testing.T) {
 	}
 }
 
+// A zero outcome never reads as success.
+func TestRenderZeroOutcome(t *testing.T) {
+	if got := RenderParentFinal(commands.Outcome{}).Text; !strings.HasPrefix(got, "❌") {
+		t.Errorf("zero outcome renders as %q, want a failure", got)
+	}
+}
+
 func TestRenderOpsNotice(t *testing.T) {
-	o := sampleOutcome(t, []Target{id(carl.ID), name("Nobody")}, nil)
+	o := sampleOutcome(t, []commands.Target{id(carl.ID), name("Nobody")}, nil)
 	m := RenderOpsNotice(o, "https://acme.slack.com/archives/C42/p1700000000000100")
 	checkSlackLimits(t, m)
 	mustContain(t, visible(t, m),
@@ -287,7 +271,7 @@ func TestRenderOpsNotice(t *testing.T) {
 }
 
 func TestRenderDeniedNotice(t *testing.T) {
-	d := Authorize(Policy{Channels: map[string]bool{"C42": true}, Users: map[string]bool{"U1": true}}, Subject{UserID: "U9", ChannelID: "C42"}, "914083136")
+	d := commands.Authorize(commands.Policy{Channels: map[string]bool{"C42": true}, Users: map[string]bool{"U1": true}}, commands.Subject{UserID: "U9", ChannelID: "C42"}, "914083136")
 	m := RenderDeniedNotice("U9", "C42", "914083136", d)
 	checkSlackLimits(t, m)
 	want := "🚫 <@U9> was refused in <#C42> (meeting 914083136): You are not allowed to disconnect meeting participants. Ask an admin if you need to. [user]"
@@ -297,9 +281,9 @@ func TestRenderDeniedNotice(t *testing.T) {
 }
 
 func TestRenderFailures(t *testing.T) {
-	k := Kick{Actor: "U9", Channel: "C42", Conference: "914083136", Reason: "spam", Targets: []Target{id(carl.ID), name("A")}}
-	err := &conferenceError{conference: "914083136", err: &meeting.Error{Kind: meeting.KindNotRunning, RequestID: "req-7",
-		Message: "xoxb-leak"}}
+	k := commands.Kick{Actor: "U9", Channel: "C42", Conference: "914083136", Reason: "spam", Targets: []commands.Target{id(carl.ID), name("A")}}
+	err := commandstest.PlanErr("914083136", &meeting.Error{Kind: meeting.KindNotRunning, RequestID: "req-7",
+		Message: "xoxb-leak"})
 	for _, tc := range []struct {
 		m    Message
 		want string
@@ -318,34 +302,9 @@ func TestRenderFailures(t *testing.T) {
 	mustContain(t, visible(t, RenderFailureNotice(k, err)), "Reason: spam", "Huawei request ID: req-7")
 }
 
-func TestRenderOutcomeText(t *testing.T) {
-	r := sampleRoster()
-	r.Participants = append(r.Participants, meeting.Participant{ID: "z1234567", Name: "Eve\x1b[31m\nRed"})
-	svc := newService(&fakeMeeting{roster: r})
-	k := Kick{Actor: "console", Conference: "914083136", Reason: "spam & <eggs>",
-		Targets: []Target{name("<!channel>"), id("z1234567"), id(alice.ID), name("Nobody")}}
-	roster, res, err := svc.Plan(context.Background(), k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := RenderOutcomeText(svc.Execute(context.Background(), k, roster, res))
-	want := strings.Join([]string{
-		"Disconnected 2 of 4 participants from meeting 914083136 (Weekly all-hands) (2 disconnected, 1 not found, 1 refused).",
-		"  ✅ <!channel> · +86 138-0000-0000 — disconnected",
-		"  ✅ Eve [31m Red — disconnected",
-		"  🛡️ Alice Chen · +8613800000001 — refused: the host is never disconnected",
-		`  ❓ "Nobody" — not found in the meeting`,
-		"Reason: spam & <eggs>",
-		"Huawei request ID: req-hangup-1",
-	}, "\n")
-	if got != want {
-		t.Errorf("RenderOutcomeText()\n got:\n%s\n want:\n%s", got, want)
-	}
-}
-
 func TestRenderAmbiguous(t *testing.T) {
-	k := Kick{Actor: "U1", Conference: "914083136"}
-	res := Resolve(sampleRoster(), []Target{name("Jane Doe"), phone("+8613800000009")})
+	k := commands.Kick{Actor: "U1", Conference: "914083136"}
+	res := commands.Resolve(sampleRoster(), []commands.Target{name("Jane Doe"), phone("+8613800000009")})
 	m := RenderAmbiguous(k, res.Ambiguous)
 	checkSlackLimits(t, m)
 	mustContain(t, visible(t, m),
@@ -359,24 +318,10 @@ func TestRenderAmbiguous(t *testing.T) {
 	for i := range 3000 {
 		many = append(many, meeting.Participant{ID: "id" + strconv.Itoa(100000+i), Name: "Participant", Phone: "+86138" + strconv.Itoa(10000000+i)})
 	}
-	var ambs []Ambiguity
+	var ambs []commands.Ambiguity
 	for i := range 50 {
-		ambs = append(ambs, Ambiguity{Target: name("Participant" + strings.Repeat("&", 90) + strconv.Itoa(i)), Candidates: many})
+		ambs = append(ambs, commands.Ambiguity{Target: name("Participant" + strings.Repeat("&", 90) + strconv.Itoa(i)), Candidates: many})
 	}
-	txt := RenderAmbiguousText(k, res.Ambiguous)
-	want := strings.Join([]string{
-		"Nothing was done: 2 names match more than one participant of meeting 914083136, and kickbot never guesses. Run /kick again with the participant ID of the one you mean.",
-		`"Jane Doe" matches 2 participants:`,
-		"• Jane Doe · +8613800000003 · in meeting · ID c0000000000000000000000000000003",
-		"• jane doe · in meeting · ID d0000000000000000000000000000004",
-		"+8613800000009 matches 2 participants:",
-		"• Dana · +8613800000009 · in meeting · ID 10000000000000000000000000000007",
-		"• Dana (iPad) · +8613800000009 · in meeting · ID 20000000000000000000000000000008",
-	}, "\n")
-	if txt != want {
-		t.Errorf("RenderAmbiguousText()\n got:\n%s\n want:\n%s", txt, want)
-	}
-
 	m = RenderAmbiguous(k, ambs)
 	size := checkSlackLimits(t, m)
 	mustContain(t, visible(t, m), "…and 2990 more", "…and 40 names match several participants too.")
@@ -387,7 +332,7 @@ func TestRenderAmbiguous(t *testing.T) {
 }
 
 func TestRenderInputErrorAndDenied(t *testing.T) {
-	_, err := Parse(`914083136 "<!channel>`, 50)
+	_, err := commands.Parse(`914083136 "<!channel>`, 50)
 	m := RenderInputError(err)
 	checkSlackLimits(t, m)
 	if m.Text != `⚠️ Unbalanced quote: the name starting "&lt;!channel&gt;" has no closing quote` {
@@ -399,7 +344,7 @@ func TestRenderInputErrorAndDenied(t *testing.T) {
 	mustNotContain(t, visible(t, m), "xoxb")
 	mustContain(t, m.Text, "could not understand")
 
-	d := Authorize(Policy{}, Subject{UserID: "U1", ChannelID: "D1"}, "1")
+	d := commands.Authorize(commands.Policy{}, commands.Subject{UserID: "U1", ChannelID: "D1"}, "1")
 	m = RenderDenied(d)
 	checkSlackLimits(t, m)
 	if m.Text != "🚫 /kick doesn't work in direct messages. Use it in a channel where kickbot is enabled." {

@@ -1,4 +1,4 @@
-package commands
+package slackui
 
 import (
 	"encoding/json"
@@ -7,10 +7,12 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/kickbot/kickbot/commands"
 )
 
 // checkSlackLimits fails the test if msg breaks a Block Kit limit Slack
-// enforces (slack-platform.md §4) or carries markup that could ping or
+// enforces (https://api.slack.com/reference/block-kit) or carries markup that could ping or
 // mention anyone other than the <@U…>/<#C…> mentions kickbot itself writes.
 // It returns the size of the message's JSON.
 func checkSlackLimits(t testing.TB, msg Message) int {
@@ -137,14 +139,14 @@ func checkMarkup(t testing.TB, where, s string) {
 	t.Helper()
 	for _, m := range anyMarkup.FindAllString(s, -1) {
 		if !ourMarkup.MatchString(m) {
-			t.Errorf("%s: unescaped markup %q in %q", where, m, clip(s, 200))
+			t.Errorf("%s: unescaped markup %q in %q", where, m, commands.Clip(s, 200))
 		}
 	}
 	// Every & must start one of the three entities Escape writes.
 	for i := strings.IndexByte(s, '&'); i >= 0; {
 		rest := s[i:]
 		if !strings.HasPrefix(rest, "&amp;") && !strings.HasPrefix(rest, "&lt;") && !strings.HasPrefix(rest, "&gt;") {
-			t.Errorf("%s: bare & in %q", where, clip(rest, 40))
+			t.Errorf("%s: bare & in %q", where, commands.Clip(rest, 40))
 			break
 		}
 		j := strings.IndexByte(s[i+1:], '&')

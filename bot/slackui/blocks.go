@@ -1,4 +1,4 @@
-package commands
+package slackui
 
 import (
 	"strconv"
@@ -6,10 +6,13 @@ import (
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
+
+	"github.com/kickbot/kickbot/commands"
 )
 
-// Block Kit limits (Slack rejects a message that breaks one with
-// invalid_blocks, and the command's outcome would be lost).
+// Block Kit limits of chat.postMessage and chat.update (Slack rejects a
+// message that breaks one with invalid_blocks, or msg_blocks_too_long for
+// too much text, and the command's outcome would be lost).
 const (
 	maxBlocks          = 50   // blocks per message
 	maxSectionRunes    = 3000 // section text
@@ -123,7 +126,7 @@ func clipMrkdwn(s string, max int) string {
 	if len(s) <= max || utf8.RuneCountInString(s) <= max {
 		return s
 	}
-	cut := clip(s, max)
+	cut := commands.Clip(s, max)
 	cut = strings.TrimSuffix(cut, "…")
 	if i := strings.LastIndexByte(cut, '<'); i > strings.LastIndexByte(cut, '>') {
 		cut = cut[:i]

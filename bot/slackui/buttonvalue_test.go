@@ -1,11 +1,16 @@
-package commands
+package slackui
 
 import (
 	"strings"
 	"testing"
 
 	"github.com/slack-go/slack"
+
+	"github.com/kickbot/kickbot/commands"
 )
+
+// pid1 is a participant ID shaped like Huawei's.
+const pid1 = "ba9acb1e216d11eabc5165c2b91ad427"
 
 func TestButtonValueRoundTrip(t *testing.T) {
 	for _, v := range []ButtonValue{
@@ -59,7 +64,7 @@ func TestButtonValueRefuses(t *testing.T) {
 		valid + strings.Repeat(" ", 2000),
 	} {
 		if v, err := DecodeButtonValue(s); err == nil {
-			t.Errorf("DecodeButtonValue(%q) = %+v; want an error", clip(s, 80), v)
+			t.Errorf("DecodeButtonValue(%q) = %+v; want an error", commands.Clip(s, 80), v)
 		}
 	}
 	for _, v := range []ButtonValue{
@@ -134,7 +139,7 @@ func TestParseAction(t *testing.T) {
 		{ActionRefresh, "", "k1|914083136||L9|0|0|%ZZ"},
 	} {
 		if v, err := ParseAction(tc.action, tc.block, tc.value); err == nil {
-			t.Errorf("ParseAction(%q, %q, %q) = %+v; want an error", tc.action, clip(tc.block, 30), clip(tc.value, 30), v)
+			t.Errorf("ParseAction(%q, %q, %q) = %+v; want an error", tc.action, commands.Clip(tc.block, 30), commands.Clip(tc.value, 30), v)
 		}
 	}
 }

@@ -8,6 +8,15 @@ import (
 	"github.com/kickbot/kickbot/meeting/meetingtest"
 )
 
+// For TestSecretsNeverLeak: the keep-out endpoints, refused with an
+// auth-shaped answer (renewed once, then reported).
+var (
+	keepOutLeakOpts  = []meetingtest.Option{meetingtest.WithBulkWaitingRoom(false)}
+	keepOutEndpoints = []meetingtest.Endpoint{meetingtest.EndpointLock, meetingtest.EndpointMoveToWaitingRoom,
+		meetingtest.EndpointBatchMoveToWaitingRoom, meetingtest.EndpointAllowWaiting}
+	keepOutLeakFault = meetingtest.Fault{Status: 401}
+)
+
 // pathCalls counts the simulator's calls to path (also to a path it does
 // not serve, which records no Endpoint).
 func (e *env) pathCalls(path string) int {

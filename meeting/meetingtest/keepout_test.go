@@ -396,14 +396,51 @@ func TestKeepOutFaults(t *testing.T) {
 				t.Fatal("the released call changed nothing")
 			}
 
+			// Latency: the call waits, and gives up with its caller.
+			before = state()
+			e.srv.SetLatency(c.e, time.Hour)
+			lctx, lcancel := context.WithCancel(context.Background())
+			failed := make(chan error, 1)
+			go func() {
+				req, _ := http.NewRequestWithContext(lctx, http.MethodPut, e.srv.URL()+c.path+"?conferenceID=555", strings.NewReader(c.body))
+				req.Header.Set("X-Conference-Authorization", tok)
+				resp, err := e.hc.Do(req)
+				if err == nil {
+					resp.Body.Close()
+				}
+				failed <- err
+			}()
+			for e.srv.Active() != 1 { // the event: the call is inside the simulator
+				select {
+				case <-ctx.Done():
+					t.Fatal("the call never arrived")
+				case <-tick.C:
+				}
+			}
+			lcancel()
+			if err := <-failed; err == nil {
+				t.Fatal("a call cancelled during the latency got a reply")
+			}
+			for e.srv.Active() != 0 { // the event: the simulator let go of it
+				select {
+				case <-ctx.Done():
+					t.Fatal("the abandoned call never ended")
+				case <-tick.C:
+				}
+			}
+			e.srv.SetLatency(c.e, 0)
+			if got := state(); got != before {
+				t.Fatal("a call abandoned during the latency changed the meeting")
+			}
+
 			// Applied: the change happens, the reply is lost.
 			e.srv.FailNext(c.e, 1, meetingtest.Fault{Applied: true, Status: 502})
 			r := e.control(http.MethodPut, c.path, "555", tok, c.body)
 			if r.status != 502 {
 				t.Fatalf("applied fault: got %d %s", r.status, r.raw)
 			}
-			if n := e.srv.CallCount(c.e); n != 4 {
-				t.Fatalf("recorded %d calls, want 4", n)
+			if n := e.srv.CallCount(c.e); n != 5 {
+				t.Fatalf("recorded %d calls, want 5", n)
 			}
 		})
 	}

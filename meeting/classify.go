@@ -16,6 +16,8 @@ func codeKind(code string) (Kind, bool) {
 	switch strings.ToUpper(strings.TrimSpace(code)) {
 	case "APIG.0308", "APIGW.0308":
 		return KindRateLimited, true
+	case "APIGW.0101", "APIG.0101": // "the API does not exist or has not been published"
+		return KindUnsupported, true
 	}
 	switch codeNumber(code) {
 	case "111072065", // CONF_NOT_FOUND_OR_AUTH_FAILED: unknown id or wrong host password

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -63,7 +64,9 @@ type Config struct {
 // concurrent use and fast: they run on the request path.
 type Observer interface {
 	// APICall reports one HTTP attempt; endpoint is the meetingtest name
-	// ("appauth", "account", "confDetail", "token", "realTimeInfo", "hangup"),
+	// ("appauth", "account", "confDetail", "token", "realTimeInfo", "hangup",
+	// "lock", "moveToWaitingRoom", "batchMoveToWaitingRoom",
+	// "allowWaitingParticipant", …),
 	// status 0 means no response arrived.
 	APICall(endpoint string, status int, d time.Duration)
 	// TokenCache reports a cache look-up; token is "access" or "control".
@@ -86,6 +89,10 @@ type Client struct {
 	mu     sync.Mutex
 	access accessState
 	confs  map[string]*confEntry
+
+	// bulkMoveMissing: batchMoveToWaitingRoom answered 404 APIGW.0101, so
+	// moves go one pid per call for the life of the Client (keepout.go).
+	bulkMoveMissing atomic.Bool
 }
 
 // New checks cfg, fills in defaults and returns a Client. No network call is

@@ -2,6 +2,7 @@ package meeting
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"math"
@@ -310,6 +311,10 @@ type realTimeParticipant struct {
 	Video flexInt    `json:"video"`
 	Mute  flexInt    `json:"mute"`
 	Hand  flexInt    `json:"hand"`
+	// Not among the documented fields (§8a); read when present.
+	UserUUID   flexString `json:"userUUID"`
+	AccountID  flexString `json:"accountID"`
+	AccountID2 flexString `json:"accountId"`
 }
 
 type realTimeReply struct {
@@ -382,6 +387,8 @@ func decodeRealTimeInfo(body []byte) ([]Participant, error) {
 			HandRaised: p.Hand != 0,
 			Host:       chair != "" && id == chair,
 			CoHost:     slices.Contains(coHosts, id),
+			UserUUID:   string(p.UserUUID),
+			AccountID:  string(cmp.Or(p.AccountID, p.AccountID2)),
 		})
 	}
 	return out, nil

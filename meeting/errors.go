@@ -27,6 +27,7 @@ const (
 	KindMeetingEnded             // the meeting has ended or is ending
 	KindMeetingLocked            // the meeting is locked (MMC.111072050)
 	KindMalformed                // a 2xx reply we cannot use safely (e.g. a roster that cannot prove who the host is)
+	KindUnsupported              // the API gateway does not know this API (404 APIGW.0101): an older Huawei deployment
 )
 
 var kindNames = map[Kind]string{
@@ -45,6 +46,7 @@ var kindNames = map[Kind]string{
 	KindMeetingEnded:        "meeting_ended",
 	KindMeetingLocked:       "meeting_locked",
 	KindMalformed:           "malformed",
+	KindUnsupported:         "unsupported",
 }
 
 // String is a stable snake_case name, fit for metrics labels and logs.

@@ -76,6 +76,8 @@ func TestClassify(t *testing.T) {
 		{400, "MMC.111070003", "CONF_EXCEPTION", KindServer},
 		{400, "", "", KindBadRequest},
 		{404, "", "", KindBadRequest},
+		{404, "APIGW.0101", "The API does not exist or has not been published in the environment", KindUnsupported},
+		{404, "apig.0101", "", KindUnsupported},
 		{400, "MMC.999", "SOMETHING_NEW", KindBadRequest},
 		{302, "", "", KindUnknown},
 	}

@@ -25,11 +25,13 @@ func (c *Client) Roster(ctx context.Context, conferenceID string) (*Roster, erro
 	if derr != nil {
 		return nil, malformed("realTimeInfo", resp, derr.Error())
 	}
-	return &Roster{
+	r := &Roster{
 		ConferenceID: conferenceID,
 		Subject:      ct.subject,
 		Participants: ps,
 		ReadAt:       c.now(),
 		RequestID:    resp.requestID,
-	}, nil
+	}
+	r.Attendees, r.AttendeesKnown = decodeInviteList(resp.body) // keepout: the invite list
+	return r, nil
 }

@@ -54,6 +54,27 @@ func TestSecretsNeverLeak(t *testing.T) {
 	errs = append(errs, err, e.client.Check(ctxT(t)))
 	collect(e)
 
+	// The keep-out calls, failing and succeeding, with the bulk move missing.
+	e = newEnv(t, envOpt{sim: keepOutLeakOpts})
+	conf := e.facts.ConferenceID
+	for _, ep := range keepOutEndpoints {
+		e.sim.FailNext(ep, 2, keepOutLeakFault)
+	}
+	for range 2 {
+		_, err = e.client.Lock(ctxT(t), conf, true)
+		errs = append(errs, err)
+		_, err = e.client.MoveToWaitingRoom(ctxT(t), conf, []string{e.others(0)})
+		errs = append(errs, err)
+		_, err = e.client.Admit(ctxT(t), conf, e.others(0))
+		errs = append(errs, err)
+		_, err = e.client.AdmitAll(ctxT(t), conf)
+		errs = append(errs, err)
+	}
+	e.sim.ExpireControlTokens()
+	_, err = e.client.Lock(ctxT(t), conf, false)
+	errs = append(errs, err)
+	collect(e)
+
 	acct := newEnv(t, envOpt{cfg: func(c *meeting.Config) {
 		c.AppID, c.AppKey = "", secret.String{}
 		c.Account, c.Password = "ops@example.com", secret.New("wrong password 42")

@@ -1,6 +1,8 @@
 // Package meeting is a client for the part of the Huawei Cloud Meeting REST API
 // that disconnecting participants needs: authentication, the host password,
-// the meeting control token, the live roster and the bulk hang-up.
+// the meeting control token, the live roster and the bulk hang-up — plus the
+// keep-out controls (lock, waiting room, admit; keepout.go), the invite list
+// (Roster.Attendees) and the conference WebSocket (Watch).
 package meeting
 
 import "time"
@@ -42,6 +44,13 @@ type Participant struct {
 	Host       bool // confInfo.chairID
 	CoHost     bool // listed in confInfo.coHosts
 
+	// UserUUID and AccountID identify the signed-in user behind this
+	// participant, when realTimeInfo's entry carries them (the documented
+	// fields do not: expect them empty); always empty for anonymous and
+	// dial-in participants.
+	UserUUID  string
+	AccountID string
+
 	// Only the conference WebSocket carries these (see Watch); a roster
 	// read from realTimeInfo leaves them zero.
 	JoinedAt  time.Time // pinfoMap ADDTIME; zero when unknown
@@ -59,6 +68,15 @@ type Roster struct {
 	Participants []Participant
 	ReadAt       time.Time
 	RequestID    string // Huawei's X-Request-ID of the realTimeInfo call
+
+	// Attendees is the invite list (realTimeInfo attendees[]): people invited
+	// at scheduling or by the host during the meeting, online or not
+	// (ParticipantID is empty: realTimeInfo does not carry it; Phone may be
+	// masked).
+	// AttendeesKnown is false when the reply had no readable attendees array:
+	// then nobody can be called uninvited.
+	Attendees      []Attendee
+	AttendeesKnown bool
 }
 
 // ByID finds a participant by pid.

@@ -26,11 +26,31 @@ type P struct {
 	Sticky          bool   // ignores hang-up: "not really removed" (200, but still online)
 	Device          string // WebSocket CLICENT_LOGIN_TYPE: Desktop (default), Mobile, Pad, OtherType
 	Anonymous       bool   // WebSocket ANONYMOUS
+	// UserUUID and AccountID identify a signed-in user: they go into the
+	// invite list (attendees[]) when p is invited, and into realTimeInfo's
+	// participants[] only WithRosterUserIDs. Anonymous and dial-in
+	// participants have neither.
+	UserUUID, AccountID string
+	// HostLink: p joins with the host password or the host link, which a
+	// lock does not keep out (Join). Ignored by the builders.
+	HostLink bool
+}
+
+// Invitee is someone on the invite list (realTimeInfo attendees[]), online
+// or not.
+type Invitee struct {
+	Name, Phone         string
+	UserUUID, AccountID string
 }
 
 type attendee struct {
-	name, phone string
-	host        bool
+	name, phone         string
+	userUUID, accountID string
+	host                bool
+}
+
+func invitee(p P, host bool) attendee {
+	return attendee{name: p.Name, phone: p.Phone, userUUID: p.UserUUID, accountID: p.AccountID, host: host}
 }
 
 type conference struct {
@@ -183,7 +203,7 @@ func (b *ConferenceBuilder) Host(p P) *ConferenceBuilder {
 	return b.with(func(c *conference) {
 		p = c.join(p)
 		c.chairID = p.ID
-		c.invited = append(c.invited, attendee{p.Name, p.Phone, true})
+		c.invited = append(c.invited, invitee(p, true))
 	})
 }
 
@@ -194,7 +214,7 @@ func (b *ConferenceBuilder) CoHost(p P) *ConferenceBuilder {
 		if !slices.Contains(c.coHosts, p.ID) {
 			c.coHosts = append(c.coHosts, p.ID)
 		}
-		c.invited = append(c.invited, attendee{p.Name, p.Phone, false})
+		c.invited = append(c.invited, invitee(p, false))
 	})
 }
 
@@ -202,7 +222,27 @@ func (b *ConferenceBuilder) CoHost(p P) *ConferenceBuilder {
 func (b *ConferenceBuilder) Participant(p P) *ConferenceBuilder {
 	return b.with(func(c *conference) {
 		p = c.join(p)
-		c.invited = append(c.invited, attendee{p.Name, p.Phone, false})
+		c.invited = append(c.invited, invitee(p, false))
+	})
+}
+
+// Uninvited adds p online but not on the invite list: someone who joined
+// with the meeting ID or a forwarded link.
+func (b *ConferenceBuilder) Uninvited(p P) *ConferenceBuilder {
+	return b.with(func(c *conference) { c.join(p) })
+}
+
+// Anonymous adds p online as an anonymous joiner: not invited, no user
+// identity (UserUUID and AccountID are cleared), ANONYMOUS on the WebSocket.
+func (b *ConferenceBuilder) Anonymous(p P) *ConferenceBuilder {
+	p.Anonymous, p.UserUUID, p.AccountID = true, "", ""
+	return b.with(func(c *conference) { c.join(p) })
+}
+
+// Invite puts a on the invite list without bringing anyone online.
+func (b *ConferenceBuilder) Invite(a Invitee) *ConferenceBuilder {
+	return b.with(func(c *conference) {
+		c.invited = append(c.invited, attendee{name: a.Name, phone: a.Phone, userUUID: a.UserUUID, accountID: a.AccountID})
 	})
 }
 
@@ -219,7 +259,7 @@ func (b *ConferenceBuilder) Participants(n int) *ConferenceBuilder {
 				Name:  fmt.Sprintf("Participant %04d", c.generated),
 				Phone: fmt.Sprintf("+86139%08d", c.generated),
 			})
-			c.invited = append(c.invited, attendee{p.Name, p.Phone, false})
+			c.invited = append(c.invited, invitee(p, false))
 		}
 	})
 }
@@ -257,12 +297,28 @@ func (s *Server) End(confID string) {
 }
 
 // Join puts p online (an uninvited participant; a second device of someone is
-// simply another pid). A participant with the same pid is replaced.
-func (s *Server) Join(confID string, p P) {
+// simply another pid). A participant with the same pid is replaced. While
+// the meeting is locked (Lock, SetLocked) a guest join is refused and Join
+// reports false; a join with the host password or link (p.HostLink) is
+// admitted, as upstream (meeting-api.md §14a).
+func (s *Server) Join(confID string, p P) (admitted bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.conf(confID)
+	lc := s.live(confID)
+	if lc.locked && !p.HostLink {
+		lc.refusedJoins++
+		return false
+	}
 	s.listChanged(c, NotifyParticipants, []P{c.join(p)}, nil)
+	return true
+}
+
+// RefusedJoins is how many guest joins a lock has refused in conf.
+func (s *Server) RefusedJoins(confID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.live(confID).refusedJoins
 }
 
 // Leave takes pid offline; unknown pids are ignored.

@@ -1,8 +1,11 @@
 // Package meetingtest is a stateful, in-process simulator of the part of the
 // Huawei Cloud Meeting REST API that kickbot uses (docs/meeting-api.md §12): App ID
 // and account authentication, confDetail, the meeting control token,
-// realTimeInfo and the bulk hang-up — and the conference WebSocket
-// (§15a, ws.go): wsToken, Subscribe, notify frames, heartbeats.
+// realTimeInfo and the bulk hang-up — the keep-out controls (§14a,
+// keepout.go): lock, move to the waiting room (one or many), admit — and the
+// conference WebSocket (§15a, ws.go): wsToken, Subscribe, notify frames,
+// heartbeats. Lock state and the waiting room are one state, changed alike
+// by REST calls and by driver methods, and announced on the WebSocket.
 //
 // It serves real HTTP on loopback (httptest), so the real meeting client, the
 // bot's end-to-end tests, load tests and `kickbot console` all talk to it the
@@ -16,7 +19,8 @@
 // refused (WithControlAuthFailure, WithEndedFailure), a call applied whose
 // reply is then lost or spoiled (Fault.Applied), malformed rosters
 // (Fault.Roster), masked phone numbers (WithMaskedPhones) and gateway
-// throttling without Retry-After (Throttle).
+// throttling without Retry-After (Throttle), and the keep-out switches listed
+// in keepout.go.
 //
 // The simulator never logs and never records a secret: Call records hold no
 // token, password, app key or Authorization value, and the bodies of the two

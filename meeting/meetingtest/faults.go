@@ -102,7 +102,7 @@ func (s *Server) writeFault(w http.ResponseWriter, e Endpoint, f Fault) {
 			code, msg = CodeRateLimited, "SERVER_FLOW_CONTROL"
 		case f.Status >= 500:
 			code, msg = CodeServerError, "CONF_EXCEPTION"
-		case f.Status == http.StatusUnauthorized && (e == EndpointRealTimeInfo || e == EndpointHangUp):
+		case f.Status == http.StatusUnauthorized && controlEndpoint(e):
 			code, msg = s.ctlFail.code, s.ctlFail.msg
 		case f.Status == http.StatusUnauthorized:
 			code, msg = CodeAccessTokenInvalid, "AUTH_TOKEN_INVALID"
@@ -190,4 +190,14 @@ func (s *Server) throttleCheck(e Endpoint) (limit int, throttled bool) {
 	}
 	rw.used++
 	return rw.limit, false
+}
+
+// controlEndpoint reports the endpoints authorised by a control token.
+func controlEndpoint(e Endpoint) bool {
+	switch e {
+	case EndpointRealTimeInfo, EndpointHangUp, EndpointWSToken, EndpointLock,
+		EndpointMoveToWaitingRoom, EndpointBatchMoveToWaitingRoom, EndpointAllowWaiting:
+		return true
+	}
+	return false
 }

@@ -150,12 +150,12 @@ func (s *Server) handleRealTimeInfo(w http.ResponseWriter, r *http.Request, _ []
 
 	size := 96 + 64*len(coHosts)
 	for _, a := range invited {
-		size += 64 + len(a.name) + len(a.phone)
+		size += 64 + len(a.name) + len(a.phone) + len(a.userUUID) + len(a.accountID)
 	}
 	for _, p := range roster {
-		size += 96 + len(p.ID) + len(p.Name) + len(p.Phone)
+		size += 128 + len(p.ID) + len(p.Name) + len(p.Phone) + len(p.UserUUID) + len(p.AccountID)
 	}
-	b := appendRealTime(make([]byte, 0, size), invited, roster, chairID, coHosts)
+	b := appendRealTime(make([]byte, 0, size), invited, roster, chairID, coHosts, s.rosterIDs)
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(b)
 }

@@ -10,14 +10,19 @@ import (
 // faster than reflection and one allocation. TestRealTimeJSONMatchesEncodingJSON
 // (jsonenc_test.go) proves the bytes equal encoding/json's for realTimeReply.
 
-// appendRealTime appends the realTimeInfo JSON for the given roster.
-func appendRealTime(dst []byte, invited []attendee, roster []P, chairID string, coHosts []string) []byte {
+// appendRealTime appends the realTimeInfo JSON for the given roster; with
+// ids, participants carry userUUID and accountID (WithRosterUserIDs).
+func appendRealTime(dst []byte, invited []attendee, roster []P, chairID string, coHosts []string, ids bool) []byte {
 	dst = append(dst, `{"attendees":[`...)
 	for i, a := range invited {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = append(dst, `{"accountID":"","userUUID":"","name":`...)
+		dst = append(dst, `{"accountID":`...)
+		dst = appendJSONString(dst, a.accountID)
+		dst = append(dst, `,"userUUID":`...)
+		dst = appendJSONString(dst, a.userUUID)
+		dst = append(dst, `,"name":`...)
 		dst = appendJSONString(dst, a.name)
 		dst = append(dst, `,"phone":`...)
 		dst = appendJSONString(dst, a.phone)
@@ -42,6 +47,12 @@ func appendRealTime(dst []byte, invited []attendee, roster []P, chairID string, 
 		dst = strconv.AppendInt(dst, int64(b2i(p.Muted)), 10)
 		dst = append(dst, `,"hand":`...)
 		dst = strconv.AppendInt(dst, int64(b2i(p.Hand)), 10)
+		if ids {
+			dst = append(dst, `,"userUUID":`...)
+			dst = appendJSONString(dst, p.UserUUID)
+			dst = append(dst, `,"accountID":`...)
+			dst = appendJSONString(dst, p.AccountID)
+		}
 		dst = append(dst, '}')
 	}
 	dst = append(dst, `],"confInfo":{"chairID":`...)

@@ -24,6 +24,12 @@ type rtParticipant struct {
 	Hand  int    `json:"hand"`
 }
 
+type rtParticipantIDs struct {
+	rtParticipant
+	UserUUID  string `json:"userUUID"`
+	AccountID string `json:"accountID"`
+}
+
 type rtConfInfo struct {
 	ChairID string   `json:"chairID"`
 	CoHosts []string `json:"coHosts"`
@@ -35,20 +41,32 @@ type realTimeReply struct {
 	ConfInfo     rtConfInfo      `json:"confInfo"`
 }
 
-func referenceRealTime(invited []attendee, roster []P, chairID string, coHosts []string) []byte {
+func referenceRealTime(invited []attendee, roster []P, chairID string, coHosts []string, ids bool) []byte {
 	reply := realTimeReply{
 		Attendees:    make([]rtAttendee, len(invited)),
 		Participants: make([]rtParticipant, len(roster)),
 		ConfInfo:     rtConfInfo{ChairID: chairID, CoHosts: append([]string{}, coHosts...)},
 	}
 	for i, a := range invited {
-		reply.Attendees[i] = rtAttendee{Name: a.name, Phone: a.phone}
+		reply.Attendees[i] = rtAttendee{AccountID: a.accountID, UserUUID: a.userUUID, Name: a.name, Phone: a.phone}
 	}
 	for i, p := range roster {
 		reply.Participants[i] = rtParticipant{PID: p.ID, Name: p.Name, Phone: p.Phone, State: p.State,
 			Video: b2i(p.Video), Mute: b2i(p.Muted), Hand: b2i(p.Hand)}
 	}
-	b, _ := json.Marshal(reply)
+	if !ids {
+		b, _ := json.Marshal(reply)
+		return b
+	}
+	withIDs := struct {
+		Attendees    []rtAttendee       `json:"attendees"`
+		Participants []rtParticipantIDs `json:"participants"`
+		ConfInfo     rtConfInfo         `json:"confInfo"`
+	}{reply.Attendees, make([]rtParticipantIDs, len(roster)), reply.ConfInfo}
+	for i, p := range roster {
+		withIDs.Participants[i] = rtParticipantIDs{reply.Participants[i], p.UserUUID, p.AccountID}
+	}
+	b, _ := json.Marshal(withIDs)
 	return b
 }
 
@@ -61,16 +79,18 @@ func TestRealTimeJSONMatchesEncodingJSON(t *testing.T) {
 		co      []string
 	}{
 		{"empty", nil, nil, "", nil},
-		{"awkward names", []attendee{{name: "<!channel>", phone: "+86"}, {name: "Tom & Jerry \"x\"\n\t\\"}},
+		{"awkward names", []attendee{{name: "<!channel>", phone: "+86", userUUID: "u<1>", accountID: "a&1"}, {name: "Tom & Jerry \"x\"\n\t\\"}},
 			[]P{{ID: "a", Name: "\u2028\u2029\x00\x1f\x7f\xff\xfe ok é 中文 🎉", Phone: "p", State: 2, Video: true, Muted: true, Hand: true},
-				{ID: "b", Name: "\b\f\r"}}, "a", []string{"a", "b"}},
+				{ID: "b", Name: "\b\f\r", UserUUID: "uuid-\u2028", AccountID: "acct\""}}, "a", []string{"a", "b"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := string(appendRealTime(nil, tt.invited, tt.roster, tt.chair, tt.co))
-			want := string(referenceRealTime(tt.invited, tt.roster, tt.chair, tt.co))
-			if got != want {
-				t.Fatalf("got  %s\nwant %s", got, want)
+			for _, ids := range []bool{false, true} {
+				got := string(appendRealTime(nil, tt.invited, tt.roster, tt.chair, tt.co, ids))
+				want := string(referenceRealTime(tt.invited, tt.roster, tt.chair, tt.co, ids))
+				if got != want {
+					t.Fatalf("ids %v: got  %s\nwant %s", ids, got, want)
+				}
 			}
 		})
 	}

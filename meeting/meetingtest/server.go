@@ -16,7 +16,8 @@ import (
 // call records.
 type Endpoint string
 
-// The six simulated endpoints.
+// The six simulated endpoints of the hang-up; the keep-out controls are in
+// keepout.go.
 const (
 	EndpointAppAuth      Endpoint = "appauth"      // POST /v2/usg/acs/auth/appauth
 	EndpointAccountAuth  Endpoint = "account"      // POST /v1/usg/acs/auth/account
@@ -69,6 +70,11 @@ type Server struct {
 	lockoutFor   time.Duration
 	endedFail    apiError
 	maskPhones   bool
+	repeatLock   RepeatLock // keepout.go
+	noBulkMove   bool
+	strictMove   bool
+	waitIDs      WaitingIDs
+	rosterIDs    bool
 
 	mu           sync.Mutex // guards the meeting state below
 	apps         map[string]app
@@ -133,6 +139,13 @@ func NewServer(opts ...Option) *Server {
 		PathRealTimeInfo: {http.MethodGet, EndpointRealTimeInfo, (*Server).handleRealTimeInfo},
 		PathHangUp:       {http.MethodPost, EndpointHangUp, (*Server).handleHangUp},
 		PathWSToken:      {http.MethodGet, EndpointWSToken, (*Server).handleWSToken},
+
+		PathLock:              {http.MethodPut, EndpointLock, (*Server).handleLock},
+		PathMoveToWaitingRoom: {http.MethodPut, EndpointMoveToWaitingRoom, (*Server).handleMove},
+		PathAllowWaiting:      {http.MethodPut, EndpointAllowWaiting, (*Server).handleAllowWaiting},
+	}
+	if !s.noBulkMove {
+		s.routes[PathBatchMoveToWaitingRoom] = route{http.MethodPut, EndpointBatchMoveToWaitingRoom, (*Server).handleBatchMove}
 	}
 	s.ts = httptest.NewUnstartedServer(s.Handler())
 	// net/http would otherwise print hijack and handler messages to stderr;

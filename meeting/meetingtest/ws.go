@@ -170,10 +170,13 @@ type wsToken struct {
 type liveConf struct {
 	conns       map[*wsConn]struct{}
 	joinedAt    map[string]time.Time
-	waiting     []P
+	waiting     []P               // ID is the waiting-room ID (see WithWaitingRoomIDs)
+	waitOrig    map[string]string // waiting-room ID → the pid the person had, when they differ
 	locked      bool
 	waitingRoom bool
 	stats       WebSocketStats
+
+	refusedJoins int // guest Joins refused by the lock
 }
 
 func newWSState() wsState {
@@ -769,7 +772,8 @@ func (s *Server) fullFrame(c *conference, lc *liveConf, action string) []byte {
 	case NotifyAttendees:
 		items := make([]attendeeItem, 0, len(c.invited))
 		for _, a := range c.invited {
-			items = append(items, attendeeItem{ParticipantID: a.phone, Phone: a.phone, Name: a.name, Role: b2i(a.host)})
+			items = append(items, attendeeItem{UserUUID: a.userUUID, ParticipantID: a.phone, Phone: a.phone,
+				Name: a.name, AccountID: a.accountID, Role: b2i(a.host)})
 		}
 		return s.frame(c, action, 0, items)
 	default: // NotifyConfDynamic
@@ -839,6 +843,7 @@ func (s *Server) wsEnded(c *conference) {
 		wc.enqueue(closeFrame(websocket.CloseNormalClosure, "conference ended"))
 	}
 	lc.waiting = nil
+	clear(lc.waitOrig)
 	clear(lc.joinedAt)
 }
 
@@ -856,25 +861,16 @@ func (s *Server) closeWebSockets() {
 
 // --- waiting room and lock --------------------------------------------------
 
-// MoveToWaitingRoom moves an online participant to the waiting room: a
-// leave on ParticipantsNotify, an arrival on WaitingListNotify. It reports
-// whether pid was online.
+// MoveToWaitingRoom moves an online participant to the waiting room, as the
+// host's own client would: a leave on ParticipantsNotify, an arrival on
+// WaitingListNotify (under its waiting-room ID, see WithWaitingRoomIDs). It
+// reports whether pid was online. The REST moveToWaitingRoom calls share
+// this state and these frames.
 func (s *Server) MoveToWaitingRoom(confID, pid string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.conf(confID)
-	i, ok := c.index[pid]
-	if !ok {
-		return false
-	}
-	p := c.roster[i]
-	c.roster = slices.Delete(c.roster, i, i+1)
-	c.reindex()
-	s.listChanged(c, NotifyParticipants, nil, []string{pid})
-	lc := s.live(confID)
-	lc.waiting = append(lc.waiting, p)
-	s.listChanged(c, NotifyWaitingList, []P{p}, nil)
-	return true
+	_, ok := s.moveToWaiting(s.conf(confID), pid, true)
+	return ok
 }
 
 // ArriveInWaitingRoom puts p (a new arrival) in the waiting room; an empty
@@ -893,25 +889,19 @@ func (s *Server) ArriveInWaitingRoom(confID string, p P) string {
 	return p.ID
 }
 
-// Admit lets pid in from the waiting room; it reports whether pid was waiting.
-func (s *Server) Admit(confID, pid string) bool {
+// Admit lets id in from the waiting room, as the host's own client would;
+// it reports whether id was admitted. id is the waiting-room ID
+// (WaitingListNotify's pid); the pid the person had is accepted only where
+// WithWaitingRoomIDs says so. Admitted people come back with the pid they
+// had.
+func (s *Server) Admit(confID, id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.conf(confID)
-	lc := s.live(confID)
-	for i, p := range lc.waiting {
-		if p.ID == pid {
-			lc.waiting = slices.Delete(lc.waiting, i, i+1)
-			s.listChanged(c, NotifyWaitingList, nil, []string{pid})
-			p = c.join(p)
-			s.listChanged(c, NotifyParticipants, []P{p}, nil)
-			return true
-		}
-	}
-	return false
+	return s.admit(s.conf(confID), id)
 }
 
-// Waiting returns who is in conf's waiting room, in arrival order.
+// Waiting returns who is in conf's waiting room, in arrival order; each
+// P's ID is the waiting-room ID.
 func (s *Server) Waiting(confID string) []P {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -922,9 +912,7 @@ func (s *Server) Waiting(confID string) []P {
 func (s *Server) SetLocked(confID string, locked bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.conf(confID)
-	s.live(confID).locked = locked
-	s.dynamicChanged(c)
+	s.setLocked(s.conf(confID), locked)
 }
 
 // SetWaitingRoom turns the waiting room on or off (waitingRoomState).

@@ -69,6 +69,8 @@ func UserMessage(err error) string {
 		return atStart + " is not running: it has ended."
 	case meeting.KindMeetingLocked:
 		return atStart + " is locked, and the meeting service refused the change while it is — unlock it in the meeting and try again."
+	case meeting.KindUnsupported:
+		return "The meeting service does not offer this action for " + mtg + " (its API answered that the operation does not exist) — use the meeting's own controls."
 	case meeting.KindMalformed:
 		if op := opOf(err); op == "realTimeInfo" {
 			return "The meeting service sent a participant list of " + mtg + " that kickbot could not read safely (it cannot tell who the host is or who is still there) — check the meeting before trying again."

@@ -110,6 +110,7 @@ func (h *harness) kickCmd(text string) (parent, reply slackfake.Message) {
 }
 
 func TestHostileNamesAreInertAndNeverGuessed(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	seedHostile(h)
 

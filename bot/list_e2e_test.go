@@ -640,6 +640,7 @@ func TestListTamperedButtonRefused(t *testing.T) {
 // page is inside Slack's limits, everyone is listed exactly once, and
 // Previous goes back.
 func TestListPagingLargeMeeting(t *testing.T) {
+	t.Parallel()
 	// Lenient Slack, and kickbot's pacing off: this pages through all 151
 	// pages to check each one's content and size; at Slack's Tier 3 pace
 	// (which the outbox tests cover) that alone would take three minutes.

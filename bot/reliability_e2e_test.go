@@ -245,6 +245,7 @@ func relOnline(h *harness, conf, pid string) bool {
 // 1. Backpressure
 
 func TestReliabilityBackpressureBusyAnswerAndBoundedQueue(t *testing.T) {
+	t.Parallel()
 	const workers, queue, burst = 1, 2, 10
 	h := newHarness(t, harnessOpts{cfg: bot.Config{Workers: workers, QueueSize: queue, UserRateLimit: 1000}})
 	ps := relPeople(h, burst)
@@ -321,6 +322,7 @@ func TestReliabilityBackpressureBusyAnswerAndBoundedQueue(t *testing.T) {
 // 2. Meeting API faults
 
 func TestReliabilityMeetingFaults(t *testing.T) {
+	t.Parallel()
 	carlos := meetingtest.SampleCarlosPID
 
 	t.Run("500 then success is retried", func(t *testing.T) {
@@ -471,6 +473,7 @@ func TestReliabilityMeetingFaults(t *testing.T) {
 // 3. Slack rate-limits chat.postMessage
 
 func TestReliabilitySlackRateLimitDelaysNotLoses(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	// The parent message is refused once with 429 …
 	h.slack.RateLimitNext("chat.postMessage", 1, time.Second)
@@ -513,6 +516,7 @@ func TestReliabilitySlackRateLimitDelaysNotLoses(t *testing.T) {
 // 4. Socket Mode disconnects, drops and redelivery
 
 func TestReliabilitySocketDisconnectsAndRedelivery(t *testing.T) {
+	t.Parallel()
 	const perPhase = 3
 	h := newHarness(t, harnessOpts{
 		cfg:       bot.Config{UserRateLimit: 1000},
@@ -620,6 +624,7 @@ func (d *relStallDeduper) FirstTime(key string) bool {
 }
 
 func TestReliabilityUnackedEnvelopeRedeliveredAfterDropRunsOnce(t *testing.T) {
+	t.Parallel()
 	dd := &relStallDeduper{reached: make(chan string, 1), release: make(chan struct{}), seen: map[string]int{}}
 	h := newHarness(t, harnessOpts{
 		slackOpts: []slackfake.Option{slackfake.WithRedeliverUnacked(true)},
@@ -693,6 +698,7 @@ func (s *relPanicSlack) GetPermalinkContext(ctx context.Context, p *slack.Permal
 }
 
 func TestReliabilityHandlerPanic(t *testing.T) {
+	t.Parallel()
 	carlos, wang := meetingtest.SampleCarlosPID, meetingtest.SamplePhonePID
 
 	// secondKick proves the process (and its only worker) lives on.
@@ -942,6 +948,7 @@ func relStartReplica(t *testing.T, h *harness, opts ...bot.Option) *bot.Bot {
 }
 
 func TestReliabilitySharedDeduperAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	const n = 4
 	dd := &relSharedDeduper{seen: map[string]bool{}}
 	h := newHarness(t, harnessOpts{botOpts: []bot.Option{bot.WithDeduper(dd)}})

@@ -39,15 +39,15 @@ type RequestKind int
 
 // Kinds of request. The zero value is KindHelp: an empty command shows help.
 const (
-	KindHelp RequestKind = iota // "/kick" or "/kick help": usage, to the caller only
-	KindList                    // "/kick 914083136": the live roster with buttons
-	KindKick                    // "/kick 914083136 target…": disconnect
-	KindLock                    // "/kick 914083136 lock [10m]": nobody new joins without the host password
-	KindUnlock                  // "/kick 914083136 unlock"
-	KindHold                    // "/kick 914083136 hold target…": move to the waiting room
-	KindUninvited               // "/kick 914083136 uninvited": who is online but not invited
-	KindWatch                   // "/kick 914083136 watch": follow the meeting live
-	KindUnwatch                 // "/kick 914083136 unwatch"
+	KindHelp      RequestKind = iota // "/kick" or "/kick help": usage, to the caller only
+	KindList                         // "/kick 914083136": the live roster with buttons
+	KindKick                         // "/kick 914083136 target…": disconnect
+	KindLock                         // "/kick 914083136 lock [10m]": nobody new joins without the host password
+	KindUnlock                       // "/kick 914083136 unlock"
+	KindHold                         // "/kick 914083136 hold target…": move to the waiting room
+	KindUninvited                    // "/kick 914083136 uninvited": who is online but not invited
+	KindWatch                        // "/kick 914083136 watch": follow the meeting live
+	KindUnwatch                      // "/kick 914083136 unwatch"
 )
 
 // Bounds of a lock's duration (Go syntax: 90s, 10m, 1h30m).
@@ -103,7 +103,7 @@ func (t Target) String() string {
 // Request is a parsed /kick command.
 type Request struct {
 	Kind       RequestKind
-	Conference string   // KindList and KindKick
+	Conference string        // KindList and KindKick
 	Targets    []Target      // KindKick, KindHold: 1..maxTargets, no duplicates, in typed order
 	Reason     string        // optional, one line, trimmed
 	Duration   time.Duration // KindLock: 0 = until unlocked

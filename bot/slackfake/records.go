@@ -74,6 +74,17 @@ func (s *Server) Messages() []Message {
 	return append([]Message(nil), s.state.messages...)
 }
 
+// MessagesSince returns the messages recorded after the first i, so a
+// poller reads each message once instead of copying them all every time.
+func (s *Server) MessagesSince(i int) []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if i >= len(s.state.messages) {
+		return nil
+	}
+	return append([]Message(nil), s.state.messages[max(i, 0):]...)
+}
+
 // WaitMessage waits for the first message (already recorded or yet to come) matching pred.
 // pred runs with the server's lock held: it must not call the Server.
 func (s *Server) WaitMessage(ctx context.Context, pred func(Message) bool) (Message, error) {

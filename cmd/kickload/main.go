@@ -498,8 +498,9 @@ func (l *load) warmUp(ctx context.Context, kb *proc, scenarios []scenario, peopl
 			accepted++ // a small -env KICK_QUEUE_SIZE may refuse some
 		}
 	}
-	if !pollUntil(wctx, 5*time.Millisecond, func() bool { return kicksShown(kb.fake, base) >= accepted }) {
-		return fmt.Errorf("warm-up: kickbot reported %d of %d kicks in 30 s (log: %s)", kicksShown(kb.fake, base), accepted, kb.logPath)
+	seen := kicksShown(kb.fake, base)
+	if !pollUntil(wctx, 5*time.Millisecond, func() bool { return seen.count() >= accepted }) {
+		return fmt.Errorf("warm-up: kickbot reported %d of %d kicks in 30 s (log: %s)", seen.count(), accepted, kb.logPath)
 	}
 	g, err := l.baseline(ctx, kb)
 	if err != nil {

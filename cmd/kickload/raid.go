@@ -85,8 +85,9 @@ func (l *load) raid(ctx context.Context, bin string) (*raidResult, error) {
 
 	wctx, cancel := context.WithTimeout(ctx, raidDeadline)
 	defer cancel()
-	if !pollUntil(wctx, 5*time.Millisecond, func() bool { return kicksShown(fake, 0) >= raidKicks }) {
-		r.problems = append(r.problems, fmt.Sprintf("only %d of %d kicks fully reported within %s", kicksShown(fake, 0), raidKicks, raidDeadline))
+	seen := kicksShown(fake, 0)
+	if !pollUntil(wctx, 5*time.Millisecond, func() bool { return seen.count() >= raidKicks }) {
+		r.problems = append(r.problems, fmt.Sprintf("only %d of %d kicks fully reported within %s", seen.count(), raidKicks, raidDeadline))
 	}
 	l.stop(kb)
 	r.exitErr = kb.exitErr

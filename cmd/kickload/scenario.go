@@ -156,6 +156,7 @@ func (l *load) run(ctx context.Context, p *proc, sc scenario, cmds []command) *r
 		// One at a time on an idle bot: the next command is sent once the
 		// previous one has finished (ops notice posted) and the bot is idle.
 		expect := 0
+		seen := kicksShown(f, msgBase)
 		prev, _ := procRunTime(p.pid)
 		for i := range cmds {
 			if sc.small && p.bot {
@@ -173,7 +174,7 @@ func (l *load) run(ctx context.Context, p *proc, sc scenario, cmds []command) *r
 			if a := acks[len(acks)-1]; a.EnvelopeID == cmds[i].envelope && a.Payload == nil {
 				expect++
 			}
-			if !pollUntil(wctx, time.Millisecond, func() bool { return kicksShown(f, msgBase) >= expect }) {
+			if !pollUntil(wctx, time.Millisecond, func() bool { return seen.count() >= expect }) {
 				r.problem("command %d: no outcome before the deadline", i)
 				break
 			}
@@ -232,7 +233,8 @@ func (l *load) run(ctx context.Context, p *proc, sc scenario, cmds []command) *r
 	}
 
 	if p.bot {
-		if !pollUntil(wctx, 5*time.Millisecond, func() bool { return kicksShown(f, msgBase) >= len(accepted) }) {
+		seen := kicksShown(f, msgBase)
+		if !pollUntil(wctx, 5*time.Millisecond, func() bool { return seen.count() >= len(accepted) }) {
 			r.problem("not every outcome was posted within %s", l.opt.timeout)
 		}
 		r.wall = time.Since(start)
@@ -266,21 +268,31 @@ func (l *load) run(ctx context.Context, p *proc, sc scenario, cmds []command) *r
 	return r
 }
 
-// kicksShown counts the kicks whose report kickbot has finished since
-// message base: a thread reply names who requested each outcome once, and
-// the ops notice, the last thing a kick posts, names its channel once (when
-// Slack backs up, several of either share one message).
-func kicksShown(f *slackfake.Server, base int) int {
-	replies, notices := 0, 0
-	for _, m := range f.Messages()[base:] {
+// shown counts the kicks whose report kickbot has finished since a message
+// index: a thread reply names who requested each outcome once, and the ops
+// notice, the last thing a kick posts, names its channel once (when Slack
+// backs up, several of either share one message). Each poll reads only the
+// messages recorded since the previous one.
+type shown struct {
+	f                *slackfake.Server
+	next             int
+	replies, notices int
+}
+
+func kicksShown(f *slackfake.Server, base int) *shown { return &shown{f: f, next: base} }
+
+func (c *shown) count() int {
+	ms := c.f.MessagesSince(c.next)
+	c.next += len(ms)
+	for _, m := range ms {
 		switch {
 		case m.Method == "chat.postMessage" && m.Channel == loadChannel && m.ThreadTS != "":
-			replies += strings.Count(strings.Join(m.Texts(), "\n"), "Requested by")
+			c.replies += strings.Count(strings.Join(m.Texts(), "\n"), "Requested by")
 		case m.Method == "chat.postMessage" && m.Channel == opsChannel:
-			notices += strings.Count(m.Text, " in <#"+loadChannel+">")
+			c.notices += strings.Count(m.Text, " in <#"+loadChannel+">")
 		}
 	}
-	return min(replies, notices)
+	return min(c.replies, c.notices)
 }
 
 // checkOutcomes matches every accepted command with its messages and the

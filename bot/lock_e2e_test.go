@@ -373,3 +373,52 @@ func TestShutdownWithPendingLockTellsOps(t *testing.T) {
 		t.Errorf("shutdown unlocked the meeting; it should stay as it is and say so")
 	}
 }
+
+// After a click disconnects someone from a list, the list offers Lock
+// meeting; the lock is reported in the list's thread.
+func TestListAfterClickOffersLock(t *testing.T) {
+	t.Parallel()
+	h := newLockHarness(t, harnessOpts{})
+	v := h.openList(moderator, h.conf)
+	if _, ok := v.nav(slackui.ActionLock); ok {
+		t.Errorf("a fresh list offers Lock meeting before anyone was disconnected")
+	}
+	n := h.updates(v)
+	h.press(moderator, v, v.disconnect("Carlos Mendes"))
+	after := h.waitUpdates(v, n+1)
+	checkListLimits(t, "list after a click", after.msg)
+	lock := after.mustNav(slackui.ActionLock)
+	h.press(moderator2, after, lock)
+	h.eventually("the lock in the list's thread", func() bool {
+		for _, m := range h.listThread(v) {
+			if strings.Contains(m.Text, "is locked for 15m") {
+				return true
+			}
+		}
+		return false
+	})
+	if !h.sim.Locked(h.conf) || h.lockCalls() != 1 {
+		t.Errorf("locked %v after %d calls; want locked after 1", h.sim.Locked(h.conf), h.lockCalls())
+	}
+}
+
+// A lock the meeting service refuses is a visible failure: the thread, the
+// parent and the ops channel say so, and no timer is armed.
+func TestLockFailureIsVisible(t *testing.T) {
+	t.Parallel()
+	h := newLockHarness(t, harnessOpts{})
+	h.sim.FailNext(meetingtest.EndpointLock, 1, meetingtest.Fault{Status: 400, Code: "MMC.111070001"})
+	parent, reply := h.lockCommand(h.conf + " lock 10m")
+	mustContain(t, "the reply", allText(reply), "❌ Meeting "+h.conf+" could not be locked.")
+	mustContain(t, "the parent", parent.Text, "could not lock meeting "+h.conf)
+	h.opsNotice("could not lock meeting " + h.conf)
+	if h.sim.Locked(h.conf) || h.clock.Pending() != 0 {
+		t.Errorf("locked %v, %d timers; want neither", h.sim.Locked(h.conf), h.clock.Pending())
+	}
+	if a := h.auditLine("lock"); a.Outcome != "failed" || a.ErrorKind == "" {
+		t.Errorf("audit %+v", a)
+	}
+	if _, ok := parseList(t, reply).nav(slackui.ActionUnlock); ok {
+		t.Errorf("a failed lock offers Unlock")
+	}
+}

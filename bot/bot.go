@@ -39,6 +39,7 @@ type Config struct {
 	MaxLists          int           // participant lists remembered, default 2000; past it the oldest are forgotten
 	MaxListBytes      int           // and at most about this many bytes of them, default 64 MiB
 	Outbox            OutboxConfig  // pacing of Slack posts and updates
+	LockDefault       time.Duration // default 15m: how long the Lock meeting button locks
 }
 
 func (c *Config) setDefaults() {
@@ -54,6 +55,7 @@ func (c *Config) setDefaults() {
 	defDur(&c.DrainTimeout, 25*time.Second)
 	defDur(&c.ListMaxAge, 10*time.Minute)
 	defDur(&c.DedupeTTL, time.Hour)
+	defDur(&c.LockDefault, 15*time.Minute)
 }
 
 // SlackAPI is the part of the Slack Web API the bot calls. *socketmode.Client
@@ -93,6 +95,8 @@ type Bot struct {
 	lists      *listStore
 	clicks     *clickGuard
 	queue      chan job
+	locks      *commands.Locks // nil when the meeting client cannot lock
+	lockClock  commands.Clock  // nil: real time
 
 	// hardStop ends every Slack call the workers still make (private
 	// answers) at the drain deadline plus outboxGrace, so the exit never
@@ -159,6 +163,7 @@ func New(cfg Config, sm *socketmode.Client, svc *commands.Service, log zerolog.L
 	b.lists = newListStore(b.now, cfg.MaxLists, cfg.MaxListBytes)
 	b.navLimiter = newUserLimiter(cfg.UserNavRateLimit, b.now)
 	b.clicks = newClickGuard()
+	b.newLocks()
 	return b
 }
 
@@ -246,6 +251,7 @@ loop:
 		b.notifyOps(slackui.Message{Text: fmt.Sprintf(
 			"⚠️ kickbot stopped before running %d queued command(s); each moderator was told privately to run theirs again.", n)})
 	}
+	b.stopLocks(deadline)
 	b.out.shutdown(deadline.Add(outboxGrace))
 	if runErr != nil {
 		<-runErr

@@ -47,6 +47,10 @@ func (b *Bot) runClick(ctx context.Context, j job, t *tracker) {
 	if channel == "" {
 		channel = cb.Container.ChannelID
 	}
+	if a.ActionID == slackui.ActionLock || a.ActionID == slackui.ActionUnlock {
+		b.clickLock(ctx, j, t) // not tied to a list
+		return
+	}
 	entry := AuditEntry{Action: "click", User: user, Channel: channel}
 
 	refuse := func(outcome, text string) {

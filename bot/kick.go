@@ -118,7 +118,7 @@ func (b *Bot) kick(ctx context.Context, k commands.Kick, responseURL, threadTS s
 // outbox shows it in the channel, or to the moderator privately if the
 // channel will not take it, so the user has their answer from here on.
 func (b *Bot) report(o commands.Outcome, t *tracker) {
-	b.out.finish(t.th, slackui.RenderOutcome(o), slackui.RenderParentFinal(o),
+	b.out.finish(t.th, b.withLockButtons(slackui.RenderOutcome(o), o.Kick.Conference), slackui.RenderParentFinal(o),
 		func(link string) slackui.Message { return slackui.RenderOpsNotice(o, link) })
 	t.answered = true
 }

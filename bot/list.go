@@ -77,6 +77,10 @@ func (b *Bot) renderList(rec *listRecord) slackui.Message {
 		m.Text = rec.intro.Text
 		m.Blocks = append(slices.Clip(rec.intro.Blocks), m.Blocks...)
 	}
+	if len(rec.notes) > 0 && !rec.ephemeral {
+		// Someone was disconnected from this list: offer to keep them out.
+		m = b.withLockButtons(m, rec.conference)
+	}
 	return m
 }
 

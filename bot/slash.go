@@ -25,6 +25,7 @@ const (
 	jobKick jobKind = iota
 	jobList
 	jobClick
+	jobLock // lock and unlock
 )
 
 // onSlashCommand decides what to do with a /kick without touching the
@@ -60,6 +61,8 @@ func (b *Bot) onSlashCommand(ctx context.Context, envelopeID string, cmd slack.S
 		kind = jobKick
 	case commands.KindList:
 		kind = jobList
+	case commands.KindLock, commands.KindUnlock:
+		kind = jobLock
 	default:
 		// Parsed, but this version has no use case for it yet: say so,
 		// and do nothing.

@@ -33,6 +33,7 @@ var allVars = []string{
 	"MEETING_TIMEOUT", "MEETING_MAX_PER_HANGUP",
 	"KICK_CHANNELS", "KICK_USERS", "KICK_USERGROUPS", "KICK_CONFERENCES", "OPS_CHANNEL",
 	"KICK_MAX_TARGETS", "KICK_USER_RATE", "KICK_WORKERS", "KICK_QUEUE_SIZE", "KICK_LIST_MAX_AGE", "KICK_DRAIN_TIMEOUT",
+	"KICK_LOCK_DEFAULT",
 	"HTTP_ADDR", "AUDIT_FILE", "LOG_LEVEL", "LOG_FORMAT",
 	"SLACK_APP_TOKEN_FILE", "SLACK_BOT_TOKEN_FILE", "MEETING_APP_KEY_FILE", "MEETING_PASSWORD_FILE",
 }
@@ -101,6 +102,7 @@ func TestDefaults(t *testing.T) {
 		{"QueueSize", c.QueueSize, 1000},
 		{"ListMaxAge", c.ListMaxAge, 10 * time.Minute},
 		{"DrainTimeout", c.DrainTimeout, 25 * time.Second},
+		{"LockDefault", c.LockDefault, 15 * time.Minute},
 		{"MeetingTimeout", c.MeetingTimeout, 10 * time.Second},
 		{"MeetingMaxPerHangUp", c.MeetingMaxPerHangUp, 0},
 		{"AuditFile", c.AuditFile, ""},
@@ -240,6 +242,7 @@ func TestErrors(t *testing.T) {
 		{"workers negative", with(validEnv(), "KICK_WORKERS", "-1"), []string{"KICK_WORKERS must be at least 1, not -1"}},
 		{"queue zero", with(validEnv(), "KICK_QUEUE_SIZE", "0"), []string{"KICK_QUEUE_SIZE must be at least 1"}},
 		{"list age no unit", with(validEnv(), "KICK_LIST_MAX_AGE", "10"), []string{`KICK_LIST_MAX_AGE: "10" is not a duration`}},
+		{"lock default too short", with(validEnv(), "KICK_LOCK_DEFAULT", "5s"), []string{"KICK_LOCK_DEFAULT: 5s is outside 10s to 24h"}},
 		{"drain zero", with(validEnv(), "KICK_DRAIN_TIMEOUT", "0s"), []string{"KICK_DRAIN_TIMEOUT must be a positive duration"}},
 		{"meeting timeout negative", with(validEnv(), "MEETING_TIMEOUT", "-1s"), []string{"MEETING_TIMEOUT must be a positive duration"}},
 		{"max per hangup negative", with(validEnv(), "MEETING_MAX_PER_HANGUP", "-5"), []string{"MEETING_MAX_PER_HANGUP must be at least 0"}},

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/kickbot/kickbot/commands"
 )
 
 // Slack ID shapes. IDs are upper-case letters and digits after a type
@@ -68,6 +70,9 @@ func (c *Config) validate() error {
 	add(atLeast("KICK_QUEUE_SIZE", c.QueueSize, 1))
 	add(positive("KICK_LIST_MAX_AGE", c.ListMaxAge))
 	add(positive("KICK_DRAIN_TIMEOUT", c.DrainTimeout))
+	if c.LockDefault < commands.MinLockDuration || c.LockDefault > commands.MaxLockDuration {
+		add(fmt.Errorf("KICK_LOCK_DEFAULT: %s is outside 10s to 24h", c.LockDefault))
+	}
 
 	if c.HTTPAddr != "" {
 		if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {

@@ -34,6 +34,7 @@ type Metrics struct {
 	outQueued    prometheus.Gauge
 	slackLimited *prometheus.CounterVec
 	outWait      prometheus.Histogram
+	actions      *prometheus.CounterVec // actions.go
 }
 
 // waitBuckets cover a message's wait in the outbox: none when Slack is idle,
@@ -92,7 +93,9 @@ func New(reg prometheus.Registerer) *Metrics {
 			m.tokenCache.WithLabelValues(token, result)
 		}
 	}
+	m.actions = newActions()
 	if reg != nil {
+		reg.MustRegister(m.actions)
 		reg.MustRegister(m.commands, m.clicks, m.disconnects, m.apiRequests, m.apiDuration, m.tokenCache,
 			m.ackLatency, m.queueDepth, m.reconnects, m.slackConnect, m.outQueued, m.slackLimited, m.outWait)
 	}

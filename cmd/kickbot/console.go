@@ -36,6 +36,9 @@ At the prompt:
   /kick <meeting ID> <participant> … [-- reason]
                                                disconnect participants (ID, phone, or "Quoted Name")
   kick <row> [<row> …]                         disconnect rows of the last list (the list's buttons)
+  /kick <meeting ID> lock [<duration>]         lock the meeting (host-password joiners still get in)
+  /kick <meeting ID> unlock                    unlock it, and cancel its timer
+  lock [<duration>], unlock                    the same for the meeting of the last list or kick
   help                                         this grammar
   quit                                         leave (or Ctrl-D)
 Anything else is refused with a hint, and nothing runs. A command is at most 2,000 characters.
@@ -48,6 +51,7 @@ const consoleHelp = `At this prompt:
   /kick <meeting ID> <participant> … [-- reason]
                              disconnect participants
   kick <row> [<row> …]       disconnect rows of the last list (instead of its Disconnect buttons)
+  lock [<duration>], unlock  lock or unlock the meeting of the last list or kick (its buttons)
   help                       this text
   quit                       leave (or Ctrl-D)
 Anything else is refused with a hint, and nothing runs. A command is at most 2,000 characters.
@@ -68,6 +72,8 @@ type terminalSession struct {
 	allowed    []string // meeting IDs KICK_CONFERENCES lists; nil: any
 	last       *meeting.Roster
 	lastN      []meeting.Participant // the numbered rows of the last list
+	lastConf   string                // the meeting of the last command, for lock/unlock
+	locks      *commands.Locks
 }
 
 func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -81,6 +87,7 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			return exitConfig
 		}
 	}
+	stdout = &syncWriter{w: stdout} // auto-unlock timers print from their own goroutine
 	s := &terminalSession{out: stdout, actor: "console:" + localUserName(), maxTargets: commands.DefaultMaxTargets}
 	var mcfg meeting.Config
 	if useReal {
@@ -130,6 +137,7 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	defer client.CloseIdleConnections()
 	s.svc = &commands.Service{Meeting: client}
+	defer s.startLocks(client)()
 	fmt.Fprintln(stdout, `Type "help" for what you can type, "quit" to leave.`)
 
 	in := newLineSource(stdin, stdout)
@@ -219,6 +227,8 @@ func (s *terminalSession) handle(ctx context.Context, l consoleLine) bool {
 		s.slash(ctx, rest)
 	case "kick":
 		s.kickRows(ctx, strings.Fields(rest))
+	case "lock", "unlock":
+		s.lockWord(ctx, strings.ToLower(word), strings.Fields(rest))
 	default:
 		hint := `type /kick <meeting ID> to list a meeting, kick <row> to disconnect a row of that list, help or quit`
 		if strings.HasPrefix(strings.ToLower(word), "/kick") {
@@ -257,7 +267,10 @@ func (s *terminalSession) slash(ctx context.Context, text string) {
 	if !s.allows(req.Conference, req.Kind == commands.KindList) {
 		return
 	}
+	s.lastConf = req.Conference
 	switch req.Kind {
+	case commands.KindLock, commands.KindUnlock:
+		s.lock(ctx, req)
 	case commands.KindList:
 		start := time.Now()
 		entry := audit.Entry{Action: "list", Conference: req.Conference}

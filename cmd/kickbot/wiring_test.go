@@ -20,8 +20,9 @@ import (
 // The metrics serve wires in satisfy the interfaces the bot and the meeting
 // client declare themselves (not a copy of them, which could go stale).
 var (
-	_ bot.Metrics      = (*metrics.Metrics)(nil)
-	_ meeting.Observer = (*metrics.Metrics)(nil)
+	_ bot.Metrics       = (*metrics.Metrics)(nil)
+	_ bot.ActionMetrics = (*metrics.Metrics)(nil) // lock/unlock counts (issue 13)
+	_ meeting.Observer  = (*metrics.Metrics)(nil)
 )
 
 // The meeting client as serve wires it must not follow a redirect: it

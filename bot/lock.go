@@ -1,0 +1,195 @@
+package bot
+
+import (
+	"context"
+	"time"
+
+	"github.com/kickbot/kickbot/bot/slackui"
+	"github.com/kickbot/kickbot/commands"
+	"github.com/kickbot/kickbot/meeting"
+)
+
+// ActionMetrics counts the keep-out actions (lock, unlock…) by action and
+// outcome. metrics.Metrics implements it; a Metrics without it counts them
+// only as commands and clicks.
+type ActionMetrics interface {
+	Action(action, outcome string)
+}
+
+func (b *Bot) countAction(action, outcome string) {
+	if m, ok := b.metrics.(ActionMetrics); ok {
+		m.Action(action, outcome)
+	}
+}
+
+// WithLockClock runs the auto-unlock timers on clock instead of real time
+// (tests move it by hand).
+func WithLockClock(clock commands.Clock) Option { return func(b *Bot) { b.lockClock = clock } }
+
+// lockReport is where a lock was reported, so that its auto-unlock is
+// reported there too.
+type lockReport struct {
+	th          *thread
+	ownParent   bool   // the thread's parent is the lock's own message: update it when the lock ends
+	responseURL string // private fallback
+}
+
+// newLocks builds the lock use case when the meeting client can lock.
+func (b *Bot) newLocks() {
+	lk, ok := b.svc.Meeting.(commands.Locker)
+	if !ok {
+		return
+	}
+	b.locks = commands.NewLocks(lk, b.lockClock, b.lockExpired)
+}
+
+// runLock is /kick <id> lock [d] and /kick <id> unlock: authorize, post the
+// parent, make the one call, report in the thread, the parent, the ops
+// channel, the audit log and the metrics.
+func (b *Bot) runLock(ctx context.Context, j job, t *tracker) {
+	cmd, req := j.slash, j.req
+	r := commands.LockRequest{Actor: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference,
+		Lock: req.Kind == commands.KindLock, Duration: req.Duration}
+	entry := AuditEntry{Action: r.Action(), User: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference}
+	if d := b.authorize(ctx, cmd.UserID, cmd.ChannelID, cmd.ChannelName, req.Conference); !d.Allowed {
+		b.deny(cmd.ResponseURL, d, entry, t)
+		b.metrics.Command("denied")
+		b.countAction(r.Action(), "denied")
+		return
+	}
+	t.th = b.out.startThread(cmd.ChannelID, slackui.RenderLockStarted(r), cmd.ResponseURL)
+	b.lock(ctx, r, t, &lockReport{th: t.th, ownParent: true, responseURL: cmd.ResponseURL}, entry, b.metrics.Command)
+}
+
+// clickLock is a Lock meeting or Unlock button. The button may sit under
+// any outcome, so it is not tied to a list: its value names the meeting,
+// and whoever clicks is authorized for that channel and meeting again.
+// The outcome goes in the thread the button is in.
+func (b *Bot) clickLock(ctx context.Context, j job, t *tracker) {
+	cb, a := j.click, j.action
+	user, channel := cb.User.ID, cb.Channel.ID
+	if channel == "" {
+		channel = cb.Container.ChannelID
+	}
+	entry := AuditEntry{Action: "click", User: user, Channel: channel}
+	refuse := func(outcome, text string) {
+		b.reply(cb.ResponseURL, slackui.Message{Text: text})
+		t.answered = true
+		entry.Outcome = outcome
+		b.audit.Record(entry)
+		b.metrics.Click(outcome)
+	}
+	if !b.limiter.Allow(user) {
+		refuse("rate_limited", "You are sending commands too fast. Wait a minute and try again; nothing was done.")
+		return
+	}
+	v, err := slackui.ParseLockAction(a.ActionID, a.Value)
+	if err != nil {
+		refuse("invalid", "That button is not one kickbot recognises; nothing was done.")
+		return
+	}
+	r := commands.LockRequest{Actor: user, Channel: channel, Conference: v.Conference,
+		Lock: a.ActionID == slackui.ActionLock, Duration: v.Duration, IfUnlocked: a.ActionID == slackui.ActionLock}
+	entry.Action, entry.Conference = r.Action(), v.Conference
+	if d := b.authorize(ctx, user, channel, cb.Channel.Name, v.Conference); !d.Allowed {
+		b.deny(cb.ResponseURL, d, entry, t)
+		b.metrics.Click("denied")
+		b.countAction(r.Action(), "denied")
+		return
+	}
+	threadTS := cb.Container.ThreadTs
+	if threadTS == "" {
+		threadTS = cb.Container.MessageTs
+	}
+	if threadTS == "" || cb.Container.IsEphemeral {
+		// Nowhere public to report: say so rather than act unseen.
+		refuse("invalid", "kickbot cannot report from this message; use `/kick "+v.Conference+" "+r.Action()+"` instead. Nothing was done.")
+		return
+	}
+	t.th = b.out.threadAt(channel, threadTS, cb.ResponseURL)
+	b.lock(ctx, r, t, &lockReport{th: t.th, responseURL: cb.ResponseURL}, entry, b.metrics.Click)
+}
+
+// lock runs an authorized lock or unlock and reports it.
+func (b *Bot) lock(ctx context.Context, r commands.LockRequest, t *tracker, rep *lockReport, entry AuditEntry, count func(string)) {
+	start := b.now()
+	if b.locks == nil {
+		b.reply(rep.responseURL, slackui.Message{Text: "Locking is not available with this meeting service; nothing was done."})
+		t.answered = true
+		return
+	}
+	o := b.locks.Do(ctx, r, rep)
+	entry.Outcome, entry.Duration = o.Status.String(), b.now().Sub(start)
+	if o.RequestID != "" {
+		entry.RequestIDs = []string{o.RequestID}
+	}
+	if !o.Until.IsZero() && o.Status == commands.LockDone {
+		entry.Reason = "for " + commands.FormatDuration(r.Duration) + ", until " + o.Until.UTC().Format(time.RFC3339)
+	}
+	if o.Err != nil {
+		entry.ErrorKind = meeting.KindOf(o.Err).String()
+	}
+	if o.Status == commands.LockAlready {
+		// A second click on Lock: the first one's outcome is in the thread.
+		b.reply(rep.responseURL, slackui.RenderLockAlready(o))
+	} else {
+		b.out.finish(rep.th, slackui.RenderLockOutcome(o), slackui.RenderLockParent(o),
+			func(link string) slackui.Message { return slackui.RenderLockOpsNotice(o, link) })
+	}
+	t.answered = true
+	b.audit.Record(entry)
+	count(o.Status.String())
+	b.countAction(r.Action(), o.Status.String())
+}
+
+// lockExpired reports a timer's unlock where the lock was reported. It runs
+// on the timer's goroutine (commands.Locks owns it, with a recover).
+func (b *Bot) lockExpired(o commands.LockOutcome, data any) {
+	entry := AuditEntry{Action: "unlock", User: o.LockedBy, Channel: o.Request.Channel, Conference: o.Request.Conference,
+		Reason: "auto-unlock: the lock's time was up", Outcome: o.Status.String(), Duration: o.Finished.Sub(o.Started)}
+	if o.RequestID != "" {
+		entry.RequestIDs = []string{o.RequestID}
+	}
+	if o.Err != nil {
+		entry.ErrorKind = meeting.KindOf(o.Err).String()
+	}
+	notice := func(link string) slackui.Message { return slackui.RenderLockOpsNotice(o, link) }
+	if rep, ok := data.(*lockReport); ok && rep != nil {
+		final := slackui.RenderLockParent(o)
+		b.out.finish(rep.th, slackui.RenderLockOutcome(o), final, notice)
+		if rep.ownParent {
+			b.out.updateMessage(rep.th, final)
+		}
+	} else {
+		b.out.notify(nil, notice)
+	}
+	b.audit.Record(entry)
+	b.countAction("auto_unlock", o.Status.String())
+}
+
+// stopLocks cancels the auto-unlock timers at shutdown and tells the ops
+// channel, in one notice, which meetings stay locked and until when.
+func (b *Bot) stopLocks(deadline time.Time) {
+	if b.locks == nil {
+		return
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	ps := b.locks.Stop(ctx)
+	if len(ps) == 0 {
+		return
+	}
+	for _, p := range ps {
+		b.log.Warn().Str("conference", p.Conference).Time("until", p.Until).Msg("stopping: this meeting stays locked; its auto-unlock will not run")
+	}
+	b.notifyOps(slackui.RenderPendingLocks(ps))
+}
+
+// withLockButtons adds Lock meeting (and Unlock, when kickbot locked the
+// meeting) under a kick's outcome.
+func (b *Bot) withLockButtons(m slackui.Message, conference string) slackui.Message {
+	if b.locks == nil {
+		return m
+	}
+	return slackui.WithLockButtons(m, conference, b.cfg.LockDefault, b.locks.Locked(conference))
+}

@@ -39,6 +39,7 @@ type Config struct {
 	MaxLists          int           // participant lists remembered, default 2000; past it the oldest are forgotten
 	MaxListBytes      int           // and at most about this many bytes of them, default 64 MiB
 	Outbox            OutboxConfig  // pacing of Slack posts and updates
+	MaxSweep          int           // most people one "Disconnect all" disconnects, default 200 (KICK_MAX_SWEEP)
 }
 
 func (c *Config) setDefaults() {
@@ -49,6 +50,7 @@ func (c *Config) setDefaults() {
 	defInt(&c.UserNavRateLimit, 120)
 	defInt(&c.MaxLists, 2000)
 	defInt(&c.MaxListBytes, 64<<20)
+	defInt(&c.MaxSweep, commands.DefaultMaxSweep)
 	defDur(&c.AckTimeout, 2*time.Second)
 	defDur(&c.UsergroupCacheTTL, time.Minute)
 	defDur(&c.DrainTimeout, 25*time.Second)
@@ -92,6 +94,7 @@ type Bot struct {
 	groups     *groupCache
 	lists      *listStore
 	clicks     *clickGuard
+	keeps      *keepStore // hold outcomes and uninvited lists, for their buttons
 	queue      chan job
 
 	// hardStop ends every Slack call the workers still make (private
@@ -159,6 +162,7 @@ func New(cfg Config, sm *socketmode.Client, svc *commands.Service, log zerolog.L
 	b.lists = newListStore(b.now, cfg.MaxLists, cfg.MaxListBytes)
 	b.navLimiter = newUserLimiter(cfg.UserNavRateLimit, b.now)
 	b.clicks = newClickGuard()
+	b.keeps = newKeepStore(b.now, cfg.MaxLists)
 	return b
 }
 

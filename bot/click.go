@@ -47,6 +47,10 @@ func (b *Bot) runClick(ctx context.Context, j job, t *tracker) {
 	if channel == "" {
 		channel = cb.Container.ChannelID
 	}
+	if slackui.IsKeepOutAction(a.ActionID) {
+		b.runKeepOutClick(ctx, j, t, user, channel)
+		return
+	}
 	entry := AuditEntry{Action: "click", User: user, Channel: channel}
 
 	refuse := func(outcome, text string) {

@@ -25,6 +25,8 @@ const (
 	jobKick jobKind = iota
 	jobList
 	jobClick
+	jobHold
+	jobUninvited
 )
 
 // onSlashCommand decides what to do with a /kick without touching the
@@ -60,6 +62,10 @@ func (b *Bot) onSlashCommand(ctx context.Context, envelopeID string, cmd slack.S
 		kind = jobKick
 	case commands.KindList:
 		kind = jobList
+	case commands.KindHold:
+		kind = jobHold
+	case commands.KindUninvited:
+		kind = jobUninvited
 	default:
 		// Parsed, but this version has no use case for it yet: say so,
 		// and do nothing.

@@ -65,6 +65,10 @@ func (b *Bot) runJob(ctx context.Context, j job) {
 		b.runList(ctx, j, t)
 	case jobClick:
 		b.runClick(ctx, j, t)
+	case jobHold:
+		b.runHold(ctx, j, t)
+	case jobUninvited:
+		b.runUninvited(ctx, j, t)
 	}
 }
 

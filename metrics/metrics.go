@@ -34,6 +34,7 @@ type Metrics struct {
 	outQueued    prometheus.Gauge
 	slackLimited *prometheus.CounterVec
 	outWait      prometheus.Histogram
+	actions      *prometheus.CounterVec
 }
 
 // waitBuckets cover a message's wait in the outbox: none when Slack is idle,
@@ -92,7 +93,11 @@ func New(reg prometheus.Registerer) *Metrics {
 			m.tokenCache.WithLabelValues(token, result)
 		}
 	}
+	m.actions = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "kickbot_actions_total", Help: "Keep-out actions (hold, admit, uninvited, sweep), by action and outcome.",
+	}, []string{"action", "outcome"})
 	if reg != nil {
+		reg.MustRegister(m.actions)
 		reg.MustRegister(m.commands, m.clicks, m.disconnects, m.apiRequests, m.apiDuration, m.tokenCache,
 			m.ackLatency, m.queueDepth, m.reconnects, m.slackConnect, m.outQueued, m.slackLimited, m.outWait)
 	}
@@ -103,6 +108,13 @@ func New(reg prometheus.Registerer) *Metrics {
 func (m *Metrics) Command(outcome string) {
 	if m != nil {
 		m.commands.WithLabelValues(outcome).Inc()
+	}
+}
+
+// Action counts one keep-out action (hold, admit, uninvited, sweep) by outcome.
+func (m *Metrics) Action(action, outcome string) {
+	if m != nil {
+		m.actions.WithLabelValues(action, outcome).Inc()
 	}
 }
 

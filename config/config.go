@@ -58,6 +58,7 @@ type Config struct {
 	QueueSize    int           `envconfig:"KICK_QUEUE_SIZE" default:"1000"`   // pending commands before "busy"
 	ListMaxAge   time.Duration `envconfig:"KICK_LIST_MAX_AGE" default:"10m"`  // buttons on older lists are refused
 	DrainTimeout time.Duration `envconfig:"KICK_DRAIN_TIMEOUT" default:"25s"` // in-flight work on SIGTERM (under Kubernetes' 30 s grace)
+	MaxSweep     int           `envconfig:"KICK_MAX_SWEEP" default:"200"`     // most people one "Disconnect all" disconnects
 
 	// Operations.
 	HTTPAddr  string `envconfig:"HTTP_ADDR" default:":8080"` // /healthz, /readyz, /metrics; "" disables

@@ -68,6 +68,7 @@ type terminalSession struct {
 	allowed    []string // meeting IDs KICK_CONFERENCES lists; nil: any
 	last       *meeting.Roster
 	lastN      []meeting.Participant // the numbered rows of the last list
+	lastHold   *commands.Outcome     // the last hold, for admit <row>
 }
 
 func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -219,6 +220,8 @@ func (s *terminalSession) handle(ctx context.Context, l consoleLine) bool {
 		s.slash(ctx, rest)
 	case "kick":
 		s.kickRows(ctx, strings.Fields(rest))
+	case "admit":
+		s.admitRow(ctx, strings.TrimSpace(rest))
 	default:
 		hint := `type /kick <meeting ID> to list a meeting, kick <row> to disconnect a row of that list, help or quit`
 		if strings.HasPrefix(strings.ToLower(word), "/kick") {
@@ -273,6 +276,12 @@ func (s *terminalSession) slash(ctx context.Context, text string) {
 		s.record(entry)
 	case commands.KindKick:
 		s.kick(ctx, commands.Kick{Actor: s.actor, Conference: req.Conference, Reason: req.Reason, Targets: req.Targets})
+	case commands.KindHold:
+		s.hold(ctx, commands.Kick{Actor: s.actor, Conference: req.Conference, Reason: req.Reason, Targets: req.Targets})
+	case commands.KindUninvited:
+		s.uninvited(ctx, req.Conference)
+	default:
+		fmt.Fprintln(s.out, "That action is not available in the console yet; nothing was done.")
 	}
 }
 

@@ -127,6 +127,7 @@ func serveOn(ctx context.Context, cfg config.Config, log zerolog.Logger, ln net.
 		UserRateLimit: cfg.UserRate,
 		DrainTimeout:  cfg.DrainTimeout,
 		ListMaxAge:    cfg.ListMaxAge,
+		MaxSweep:      cfg.MaxSweep,
 		Outbox:        outboxPacing(cfg.SlackPacing),
 	}, sm, &commands.Service{Meeting: mc, Claims: commands.NewClaims()}, log, bot.WithMetrics(m), bot.WithAuditor(aud))
 

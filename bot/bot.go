@@ -40,6 +40,7 @@ type Config struct {
 	MaxListBytes      int           // and at most about this many bytes of them, default 64 MiB
 	Outbox            OutboxConfig  // pacing of Slack posts and updates
 	LockDefault       time.Duration // default 15m: how long the Lock meeting button locks
+	MaxSweep          int           // most people one "Disconnect all" disconnects, default 200 (KICK_MAX_SWEEP)
 }
 
 func (c *Config) setDefaults() {
@@ -50,6 +51,7 @@ func (c *Config) setDefaults() {
 	defInt(&c.UserNavRateLimit, 120)
 	defInt(&c.MaxLists, 2000)
 	defInt(&c.MaxListBytes, 64<<20)
+	defInt(&c.MaxSweep, commands.DefaultMaxSweep)
 	defDur(&c.AckTimeout, 2*time.Second)
 	defDur(&c.UsergroupCacheTTL, time.Minute)
 	defDur(&c.DrainTimeout, 25*time.Second)
@@ -94,6 +96,7 @@ type Bot struct {
 	groups     *groupCache
 	lists      *listStore
 	clicks     *clickGuard
+	keeps      *keepStore // hold outcomes and uninvited lists, for their buttons
 	queue      chan job
 	locks      *commands.Locks // nil when the meeting client cannot lock
 	lockClock  commands.Clock  // nil: real time
@@ -164,6 +167,7 @@ func New(cfg Config, sm *socketmode.Client, svc *commands.Service, log zerolog.L
 	b.navLimiter = newUserLimiter(cfg.UserNavRateLimit, b.now)
 	b.clicks = newClickGuard()
 	b.newLocks()
+	b.keeps = newKeepStore(b.now, cfg.MaxLists)
 	return b
 }
 

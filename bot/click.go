@@ -28,6 +28,27 @@ func (b *Bot) onInteraction(ctx context.Context, envelopeID string, cb slack.Int
 	})
 }
 
+// clickAllowed applies the per-user limits to a click: one that acts
+// (disconnect, lock, hold, admit, sweep) counts against the same limit as
+// commands; paging, search and refresh have a separate, generous one. A
+// refused click is answered privately, audited and counted.
+func (b *Bot) clickAllowed(j job, t *tracker, actionID string) bool {
+	user := j.click.User.ID
+	lim, what := b.limiter, "sending commands"
+	switch actionID {
+	case slackui.ActionPrev, slackui.ActionNext, slackui.ActionRefresh, slackui.ActionSearch, slackui.ActionClearSearch:
+		lim, what = b.navLimiter, "clicking through lists"
+	}
+	if lim.Allow(user) {
+		return true
+	}
+	b.reply(j.click.ResponseURL, slackui.Message{Text: "You are " + what + " too fast. Wait a minute and try again; nothing was done."})
+	t.answered = true
+	b.audit.Record(AuditEntry{Action: "click", User: user, Channel: j.click.Channel.ID, Outcome: "rate_limited"})
+	b.metrics.Click("rate_limited")
+	return false
+}
+
 // clickIdentity names one press of one button: its trigger_id when Slack
 // gave one, else the action's timestamp, user and button.
 func clickIdentity(cb slack.InteractionCallback, a *slack.BlockAction) string {
@@ -48,7 +69,15 @@ func (b *Bot) runClick(ctx context.Context, j job, t *tracker) {
 		channel = cb.Container.ChannelID
 	}
 	if a.ActionID == slackui.ActionLock || a.ActionID == slackui.ActionUnlock {
-		b.clickLock(ctx, j, t) // not tied to a list
+		if b.clickAllowed(j, t, a.ActionID) {
+			b.clickLock(ctx, j, t) // not tied to a list
+		}
+		return
+	}
+	if slackui.IsKeepOutAction(a.ActionID) {
+		if b.clickAllowed(j, t, a.ActionID) {
+			b.runKeepOutClick(ctx, j, t, user, channel)
+		}
 		return
 	}
 	entry := AuditEntry{Action: "click", User: user, Channel: channel}
@@ -61,14 +90,7 @@ func (b *Bot) runClick(ctx context.Context, j job, t *tracker) {
 		b.metrics.Click(outcome)
 	}
 
-	// A click that acts counts against the same per-user limit as
-	// commands; paging, search and refresh have a separate, generous one.
-	lim, what := b.navLimiter, "clicking through lists"
-	if a.ActionID == slackui.ActionDisconnect {
-		lim, what = b.limiter, "sending commands"
-	}
-	if !lim.Allow(user) {
-		refuse("rate_limited", "You are "+what+" too fast. Wait a minute and try again; nothing was done.")
+	if !b.clickAllowed(j, t, a.ActionID) {
 		return
 	}
 

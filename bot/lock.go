@@ -9,19 +9,6 @@ import (
 	"github.com/kickbot/kickbot/meeting"
 )
 
-// ActionMetrics counts the keep-out actions (lock, unlock…) by action and
-// outcome. metrics.Metrics implements it; a Metrics without it counts them
-// only as commands and clicks.
-type ActionMetrics interface {
-	Action(action, outcome string)
-}
-
-func (b *Bot) countAction(action, outcome string) {
-	if m, ok := b.metrics.(ActionMetrics); ok {
-		m.Action(action, outcome)
-	}
-}
-
 // WithLockClock runs the auto-unlock timers on clock instead of real time
 // (tests move it by hand).
 func WithLockClock(clock commands.Clock) Option { return func(b *Bot) { b.lockClock = clock } }

@@ -20,6 +20,20 @@ type Metrics interface {
 	OutboxWait(d time.Duration)     // how long a message waited before Slack took it
 }
 
+// ActionMetrics is an optional part of Metrics: counts of the keep-out
+// actions (lock, unlock, auto_unlock, hold, admit, uninvited, sweep) by
+// outcome. metrics.Metrics implements it; a Metrics without it counts them
+// only as commands and clicks.
+type ActionMetrics interface {
+	Action(action, outcome string)
+}
+
+func (b *Bot) countAction(action, outcome string) {
+	if m, ok := b.metrics.(ActionMetrics); ok {
+		m.Action(action, outcome)
+	}
+}
+
 type nopMetrics struct{}
 
 func (nopMetrics) Command(string)           {}

@@ -26,6 +26,8 @@ const (
 	jobList
 	jobClick
 	jobLock // lock and unlock
+	jobHold
+	jobUninvited
 )
 
 // onSlashCommand decides what to do with a /kick without touching the
@@ -63,6 +65,10 @@ func (b *Bot) onSlashCommand(ctx context.Context, envelopeID string, cmd slack.S
 		kind = jobList
 	case commands.KindLock, commands.KindUnlock:
 		kind = jobLock
+	case commands.KindHold:
+		kind = jobHold
+	case commands.KindUninvited:
+		kind = jobUninvited
 	default:
 		// Parsed, but this version has no use case for it yet: say so,
 		// and do nothing.

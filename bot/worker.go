@@ -67,6 +67,10 @@ func (b *Bot) runJob(ctx context.Context, j job) {
 		b.runClick(ctx, j, t)
 	case jobLock:
 		b.runLock(ctx, j, t)
+	case jobHold:
+		b.runHold(ctx, j, t)
+	case jobUninvited:
+		b.runUninvited(ctx, j, t)
 	}
 }
 

@@ -51,6 +51,8 @@ func (Plain) Mention(id string) string { return "@" + OneLine(id) }
 const usage = "Usage:\n" +
 	"• `/kick <meeting ID> <participant> [<participant> …] [-- <reason>]` — disconnect participants\n" +
 	"• `/kick <meeting ID>` — list the participants, with a Disconnect button beside each\n" +
+	"• `/kick <meeting ID> hold <participant> [<participant> …] [-- <reason>]` — move participants to the waiting room, with an Admit button to undo\n" +
+	"• `/kick <meeting ID> uninvited` — who is online but not on the invite list, with Disconnect and \"Disconnect all\" buttons\n" +
 	"• `/kick help` — show this help\n" +
 	"The meeting ID is letters and digits; dashes are ignored, so 914-083-136 works.\n" +
 	"A participant is one of:\n" +
@@ -197,7 +199,9 @@ func MeetingRef(o Outcome, m Markup) string {
 }
 
 // Counts is "2 disconnected, 1 not found": the non-zero results.
-func Counts(o Outcome) string {
+func Counts(o Outcome) string { return countsWith(o, resultPhrase) }
+
+func countsWith(o Outcome, resultPhrase map[Result]string) string {
 	var parts []string
 	for _, r := range []Result{ResultGone, ResultUnconfirmed, ResultStillPresent, ResultNotFound, ResultPhoneHidden, ResultRefused, ResultFailed, ResultAmbiguous} {
 		if n := o.count(r); n > 0 {
@@ -233,7 +237,9 @@ var resultMarker = map[Result]string{
 }
 
 // OutcomeLine is "✅ *Jane Doe* · +8613800000000 — disconnected".
-func OutcomeLine(t TargetOutcome, m Markup) string {
+func OutcomeLine(t TargetOutcome, m Markup) string { return outcomeLineWith(t, m, resultPhrase) }
+
+func outcomeLineWith(t TargetOutcome, m Markup, resultPhrase map[Result]string) string {
 	var label string
 	if p := t.Participant; p != nil {
 		label = m.Bold(m.Escape(DisplayName(p.Name)))

@@ -59,6 +59,7 @@ type Config struct {
 	ListMaxAge   time.Duration `envconfig:"KICK_LIST_MAX_AGE" default:"10m"`  // buttons on older lists are refused
 	DrainTimeout time.Duration `envconfig:"KICK_DRAIN_TIMEOUT" default:"25s"` // in-flight work on SIGTERM (under Kubernetes' 30 s grace)
 	LockDefault  time.Duration `envconfig:"KICK_LOCK_DEFAULT" default:"15m"`  // how long the Lock meeting button locks (10s to 24h)
+	MaxSweep     int           `envconfig:"KICK_MAX_SWEEP" default:"200"`     // most people one "Disconnect all" disconnects
 
 	// Operations.
 	HTTPAddr  string `envconfig:"HTTP_ADDR" default:":8080"` // /healthz, /readyz, /metrics; "" disables

@@ -65,6 +65,7 @@ func (c *Config) validate() error {
 	}
 
 	add(atLeast("KICK_MAX_TARGETS", c.MaxTargets, 1))
+	add(atLeast("KICK_MAX_SWEEP", c.MaxSweep, 1))
 	add(atLeast("KICK_USER_RATE", c.UserRate, 1))
 	add(atLeast("KICK_WORKERS", c.Workers, 1))
 	add(atLeast("KICK_QUEUE_SIZE", c.QueueSize, 1))

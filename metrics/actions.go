@@ -8,7 +8,7 @@ import (
 func newActions() *prometheus.CounterVec {
 	return prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "kickbot_actions_total",
-		Help: "Keep-out actions (lock, unlock, auto_unlock…), by action and outcome.",
+		Help: "Keep-out actions (lock, unlock, auto_unlock, hold, admit, uninvited, sweep), by action and outcome.",
 	}, []string{"action", "outcome"})
 }
 

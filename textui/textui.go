@@ -129,3 +129,53 @@ func participant(p meeting.Participant) string {
 	}
 	return strings.Join(append(parts, "ID "+commands.ShownID(p.ID)), " · ")
 }
+
+// HoldOutcome is a hold's result: the summary, one line per target, the
+// reason and Huawei's request IDs; admit names the console word that undoes
+// it, shown when someone was moved.
+func HoldOutcome(o commands.Outcome, admit string) string {
+	var b strings.Builder
+	b.WriteString(commands.HoldSummary(o, commands.Plain{}))
+	for _, t := range o.Targets {
+		b.WriteString("\n  " + commands.HoldOutcomeLine(t, commands.Plain{}))
+	}
+	if r := commands.OneLine(o.Kick.Reason); r != "" {
+		b.WriteString("\nReason: " + r)
+	}
+	if len(o.RequestIDs) > 0 {
+		b.WriteString("\n" + commands.RequestIDLabel(o.RequestIDs) + commands.OneLine(strings.Join(o.RequestIDs, ", ")))
+	}
+	if w := o.Waiting(); len(w) > 0 && admit != "" {
+		b.WriteString("\nTo undo:")
+		for i, p := range w {
+			b.WriteString("\n" + strconv.Itoa(i+1) + ". " + commands.DisplayName(p.Name) + " — " + admit + " " + strconv.Itoa(i+1))
+		}
+	}
+	return b.String()
+}
+
+// Admit is the result of admitting someone back from the waiting room.
+func Admit(o commands.AdmitOutcome) string { return commands.AdmitLine(o, commands.Plain{}) }
+
+// Uninvited is who is online but not on the invite list, numbered, then
+// the people kickbot cannot tell about (never swept).
+func Uninvited(v commands.UninvitedView) string {
+	if !v.Known {
+		return "⚠️ kickbot could not read the invite list of meeting " + commands.OneLine(v.Conference) +
+			", so it cannot tell who is uninvited. Nothing is offered to disconnect."
+	}
+	var b strings.Builder
+	b.WriteString("Meeting " + commands.OneLine(v.Conference) + ": " +
+		commands.Plural(len(v.Uninvited), "participant is", "participants are") + " online but not on the invite list; " +
+		strconv.Itoa(v.Invited) + " invited")
+	for i, p := range v.Uninvited {
+		b.WriteString("\n" + strconv.Itoa(i+1) + ". " + participant(p))
+	}
+	if len(v.CannotTell) > 0 {
+		b.WriteString("\nCannot tell (no user ID or full phone number to match; never swept):")
+		for _, p := range v.CannotTell {
+			b.WriteString("\n  " + participant(p))
+		}
+	}
+	return b.String()
+}

@@ -74,6 +74,7 @@ type terminalSession struct {
 	lastN      []meeting.Participant // the numbered rows of the last list
 	lastConf   string                // the meeting of the last command, for lock/unlock
 	locks      *commands.Locks
+	lastHold   *commands.Outcome // the last hold, for admit <row>
 }
 
 func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -229,6 +230,8 @@ func (s *terminalSession) handle(ctx context.Context, l consoleLine) bool {
 		s.kickRows(ctx, strings.Fields(rest))
 	case "lock", "unlock":
 		s.lockWord(ctx, strings.ToLower(word), strings.Fields(rest))
+	case "admit":
+		s.admitRow(ctx, strings.TrimSpace(rest))
 	default:
 		hint := `type /kick <meeting ID> to list a meeting, kick <row> to disconnect a row of that list, help or quit`
 		if strings.HasPrefix(strings.ToLower(word), "/kick") {
@@ -286,6 +289,12 @@ func (s *terminalSession) slash(ctx context.Context, text string) {
 		s.record(entry)
 	case commands.KindKick:
 		s.kick(ctx, commands.Kick{Actor: s.actor, Conference: req.Conference, Reason: req.Reason, Targets: req.Targets})
+	case commands.KindHold:
+		s.hold(ctx, commands.Kick{Actor: s.actor, Conference: req.Conference, Reason: req.Reason, Targets: req.Targets})
+	case commands.KindUninvited:
+		s.uninvited(ctx, req.Conference)
+	default:
+		fmt.Fprintln(s.out, "That action is not available in the console yet; nothing was done.")
 	}
 }
 

@@ -128,6 +128,7 @@ func serveOn(ctx context.Context, cfg config.Config, log zerolog.Logger, ln net.
 		DrainTimeout:  cfg.DrainTimeout,
 		ListMaxAge:    cfg.ListMaxAge,
 		LockDefault:   cfg.LockDefault,
+		MaxSweep:      cfg.MaxSweep,
 		Outbox:        outboxPacing(cfg.SlackPacing),
 	}, sm, &commands.Service{Meeting: mc, Claims: commands.NewClaims()}, log, bot.WithMetrics(m), bot.WithAuditor(aud))
 

@@ -23,6 +23,7 @@ const (
 	RosterParticipantsString                    // participants is a string
 	RosterEntryWithoutPID                       // the last participant has no pid
 	RosterEntryNumericPID                       // the last participant's pid is a number
+	RosterNoAttendees                           // attendees (the invite list) missing: nobody can be called uninvited
 )
 
 // spoilRoster rewrites a good realTimeInfo reply. It works on a generic
@@ -52,6 +53,8 @@ func spoilRoster(body []byte, f RosterFault) []byte {
 		return m
 	}
 	switch f {
+	case RosterNoAttendees:
+		delete(r, "attendees")
 	case RosterNoConfInfo:
 		delete(r, "confInfo")
 	case RosterChairIDNumber:

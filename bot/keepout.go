@@ -1,0 +1,471 @@
+package bot
+
+import (
+	"container/list"
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/kickbot/kickbot/bot/slackui"
+	"github.com/kickbot/kickbot/commands"
+	"github.com/kickbot/kickbot/meeting"
+)
+
+// Hold (move to the waiting room, with Admit to undo) and the uninvited
+// list (with Disconnect all). Their buttons carry a record ID and a row;
+// the people behind them are in a keepRecord, never in the button.
+
+// keepRecord is what kickbot keeps of a hold outcome or an uninvited list.
+type keepRecord struct {
+	mu         sync.Mutex // guards the fields that change; never held across a network call
+	id         string
+	hold       bool // a hold outcome; else an uninvited list
+	channel    string
+	conference string
+	created    time.Time
+	posted     chan struct{} // closed once the message is posted (or given up)
+	th         *thread       // the message: a hold's parent, or the uninvited list
+
+	// hold
+	outcome commands.Outcome
+	// people: a hold's moved people (the Admit rows), or the uninvited
+	// snapshot Disconnect all takes (all of them, not only those shown).
+	people  []meeting.Participant
+	notes   map[int]string // row → note
+	allNote string         // Admit all was used
+
+	// uninvited
+	view    commands.UninvitedView
+	left    int
+	sweptBy string
+}
+
+// keepStore remembers records, bounded by count and age like listStore;
+// past a bound the oldest are forgotten and their buttons answer "no longer
+// active".
+type keepStore struct {
+	mu    sync.Mutex
+	now   func() time.Time
+	max   int
+	recs  map[string]*list.Element
+	order *list.List
+}
+
+func newKeepStore(now func() time.Time, max int) *keepStore {
+	return &keepStore{now: now, max: max, recs: map[string]*list.Element{}, order: list.New()}
+}
+
+func (s *keepStore) add(r *keepRecord) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.recs[r.id] = s.order.PushBack(r)
+	s.expireLocked()
+}
+
+func (s *keepStore) expireLocked() {
+	now := s.now()
+	for e := s.order.Front(); e != nil && s.order.Len() > 1; e = s.order.Front() {
+		r := e.Value.(*keepRecord)
+		if now.Sub(r.created) <= listRetention && s.order.Len() <= s.max {
+			return
+		}
+		s.order.Remove(e)
+		delete(s.recs, r.id)
+	}
+}
+
+func (s *keepStore) remove(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.recs[id]; ok {
+		s.order.Remove(e)
+		delete(s.recs, id)
+	}
+}
+
+func (s *keepStore) get(id string) *keepRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expireLocked()
+	if e, ok := s.recs[id]; ok {
+		return e.Value.(*keepRecord)
+	}
+	return nil
+}
+
+// tsOf is a thread's message ts, "" until it is posted.
+func (o *outbox) tsOf(th *thread) string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return th.ts
+}
+
+// runHold is `/kick <conference> hold <target>…`: authorize, resolve as a
+// kick, move to the waiting room, and report with an Admit button per
+// person in the parent, the outcome in the thread, the ops notice, the audit
+// log and the metrics.
+func (b *Bot) runHold(ctx context.Context, j job, t *tracker) {
+	cmd, req := j.slash, j.req
+	start := b.now()
+	entry := AuditEntry{Action: "hold", User: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference,
+		Targets: targetStrings(req.Targets), Reason: req.Reason}
+	count := func(outcome string) {
+		b.metrics.Command(outcome)
+		b.countAction("hold", outcome)
+	}
+	if d := b.authorize(ctx, cmd.UserID, cmd.ChannelID, cmd.ChannelName, req.Conference); !d.Allowed {
+		b.deny(cmd.ResponseURL, d, entry, t)
+		count("denied")
+		return
+	}
+	k := commands.Kick{Actor: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference, Reason: req.Reason, Targets: req.Targets}
+	_, res, o, err := b.svc.Hold(ctx, k)
+	if err != nil {
+		b.reply(cmd.ResponseURL, slackui.RenderFailure(k, err))
+		t.answered = true
+		b.notifyOps(slackui.RenderFailureNotice(k, err))
+		entry.Outcome, entry.ErrorKind, entry.Duration = "failed", meeting.KindOf(err).String(), b.now().Sub(start)
+		b.audit.Record(entry)
+		count("failed")
+		return
+	}
+	if len(res.Ambiguous) > 0 {
+		b.reply(cmd.ResponseURL, slackui.RenderHoldAmbiguous(k, res.Ambiguous))
+		t.answered = true
+		entry.Outcome, entry.Duration = "ambiguous", b.now().Sub(start)
+		b.audit.Record(entry)
+		count("ambiguous")
+		return
+	}
+	t.th = b.out.startThread(k.Channel, slackui.RenderHoldStarted(k), cmd.ResponseURL)
+	rec := &keepRecord{id: newListID(), hold: true, channel: k.Channel, conference: k.Conference, created: b.now(),
+		th: t.th, outcome: o, people: o.Waiting(), notes: map[int]string{}}
+	if len(rec.people) > 0 {
+		b.keeps.add(rec)
+	}
+	b.out.finish(t.th, slackui.RenderHoldOutcome(o), b.renderHold(rec),
+		func(link string) slackui.Message { return slackui.RenderHoldNotice(o, link) })
+	t.answered = true
+	entry.Outcome, entry.RequestIDs, entry.Duration = o.Status.String(), o.RequestIDs, b.now().Sub(start)
+	if o.Err != nil {
+		entry.ErrorKind = meeting.KindOf(o.Err).String()
+	}
+	b.audit.Record(entry)
+	count(o.Status.String())
+}
+
+func (b *Bot) renderHold(rec *keepRecord) slackui.Message {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	notes := make(map[int]string, len(rec.notes))
+	for k, v := range rec.notes {
+		notes[k] = v
+	}
+	return slackui.RenderHoldParent(rec.outcome, slackui.HoldState{Record: rec.id, People: rec.people, Notes: notes, AllNote: rec.allNote})
+}
+
+// runUninvited is `/kick <conference> uninvited`: who is online but not
+// invited, posted with Disconnect buttons and Disconnect all N.
+func (b *Bot) runUninvited(ctx context.Context, j job, t *tracker) {
+	cmd, req := j.slash, j.req
+	start := b.now()
+	entry := AuditEntry{Action: "uninvited", User: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference}
+	count := func(outcome string) {
+		b.metrics.Command(outcome)
+		b.countAction("uninvited", outcome)
+	}
+	if d := b.authorize(ctx, cmd.UserID, cmd.ChannelID, cmd.ChannelName, req.Conference); !d.Allowed {
+		b.deny(cmd.ResponseURL, d, entry, t)
+		count("denied")
+		return
+	}
+	k := commands.Kick{Actor: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference}
+	roster, err := b.svc.Meeting.Roster(ctx, req.Conference)
+	if err != nil {
+		b.reply(cmd.ResponseURL, slackui.RenderFailure(k, err))
+		t.answered = true
+		entry.Outcome, entry.ErrorKind, entry.Duration = "failed", meeting.KindOf(err).String(), b.now().Sub(start)
+		b.audit.Record(entry)
+		count("failed")
+		return
+	}
+	v := commands.Uninvited(roster)
+	if !v.Known {
+		// Nothing to act on: an unreadable invite list must never make
+		// everyone look uninvited.
+		b.reply(cmd.ResponseURL, slackui.RenderUninvited(v, slackui.UninvitedState{}))
+		t.answered = true
+		entry.Outcome, entry.Duration = "invite_list_unknown", b.now().Sub(start)
+		b.audit.Record(entry)
+		count("invite_list_unknown")
+		return
+	}
+	take, left := v.Sweepable(b.cfg.MaxSweep)
+	rec := &keepRecord{id: newListID(), channel: k.Channel, conference: k.Conference, created: b.now(),
+		posted: make(chan struct{}), view: v, people: take, left: left, notes: map[int]string{}}
+	for _, p := range take {
+		entry.Targets = append(entry.Targets, p.ID)
+	}
+	// Registered before the post: Slack can deliver a click before
+	// chat.postMessage returns; the click waits for rec.posted.
+	b.keeps.add(rec)
+	b.out.post(k.Channel, b.renderUninvited(rec), cmd.ResponseURL, func(ts string, err error) {
+		rec.mu.Lock()
+		if err == nil {
+			rec.th = b.out.threadAt(k.Channel, ts, "")
+		}
+		rec.mu.Unlock()
+		close(rec.posted)
+		if err != nil {
+			b.keeps.remove(rec.id)
+			b.reply(cmd.ResponseURL, slackui.RenderCannotPost(k, cannotPostHere(err)))
+			entry.Outcome, entry.ErrorKind = "cannot_post", slackErrorCode(err)
+			b.audit.Record(entry)
+			count("cannot_post")
+			return
+		}
+		entry.Outcome, entry.Duration = "listed", b.now().Sub(start)
+		b.audit.Record(entry)
+		count("listed")
+	})
+	t.answered = true
+}
+
+func (b *Bot) renderUninvited(rec *keepRecord) slackui.Message {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	notes := make(map[int]string, len(rec.notes))
+	for k, v := range rec.notes {
+		notes[k] = v
+	}
+	return slackui.RenderUninvited(rec.view, slackui.UninvitedState{Record: rec.id, Take: rec.people, Left: rec.left,
+		Notes: notes, SweptBy: rec.sweptBy, MaxSweep: b.cfg.MaxSweep})
+}
+
+// runKeepOutClick handles Admit, Admit all, and an uninvited list's
+// Disconnect and Disconnect all. The value names a record and a row; the
+// record decides who that is, and the clicker is authorized again.
+func (b *Bot) runKeepOutClick(ctx context.Context, j job, t *tracker, user, channel string) {
+	cb, a := j.click, j.action
+	entry := AuditEntry{Action: "click", User: user, Channel: channel}
+	refuse := func(outcome, text string) {
+		b.reply(cb.ResponseURL, slackui.Message{Text: text})
+		t.answered = true
+		entry.Outcome = outcome
+		b.audit.Record(entry)
+		b.metrics.Click(outcome)
+	}
+	if !b.limiter.Allow(user) {
+		refuse("rate_limited", "You are sending commands too fast. Wait a minute and try again; nothing was done.")
+		return
+	}
+	v, err := slackui.ParseKeepOutAction(a.ActionID, a.Value)
+	if err != nil {
+		refuse("invalid", "That button is not one kickbot recognises; nothing was done.")
+		return
+	}
+	rec := b.keeps.get(v.Record)
+	holdAction := a.ActionID == slackui.ActionAdmit || a.ActionID == slackui.ActionAdmitAll
+	if rec != nil && rec.posted != nil {
+		select {
+		case <-rec.posted:
+		case <-ctx.Done():
+			refuse("unknown_list", "kickbot is stopping; nothing was done. Try again in a minute.")
+			return
+		}
+	}
+	var ts string
+	if rec != nil {
+		rec.mu.Lock()
+		th := rec.th
+		rec.mu.Unlock()
+		if th != nil {
+			ts = b.out.tsOf(th)
+		}
+	}
+	if rec == nil || rec.channel != channel || rec.hold != holdAction || ts == "" ||
+		(cb.Container.MessageTs != "" && cb.Container.MessageTs != ts) {
+		refuse("unknown_list", "This message is no longer active (it expired or kickbot restarted); nothing was done.")
+		return
+	}
+	entry.Conference = rec.conference
+	if d := b.authorize(ctx, user, channel, cb.Channel.Name, rec.conference); !d.Allowed {
+		b.deny(cb.ResponseURL, d, entry, t)
+		b.metrics.Click("denied")
+		return
+	}
+	if v.Row >= len(rec.people) {
+		refuse("tampered", "That button does not match this message; nothing was done.")
+		return
+	}
+	switch a.ActionID {
+	case slackui.ActionAdmit:
+		b.clickAdmit(ctx, j, t, rec, v.Row, entry, refuse)
+	case slackui.ActionAdmitAll:
+		b.clickAdmitAll(ctx, j, t, rec, entry, refuse)
+	case slackui.ActionSweepOne:
+		b.clickSweepOne(ctx, j, t, rec, ts, v.Row, entry, refuse)
+	case slackui.ActionSweepAll:
+		b.clickSweepAll(ctx, j, t, rec, ts, entry, refuse)
+	}
+}
+
+func (b *Bot) clickAdmit(ctx context.Context, j job, t *tracker, rec *keepRecord, row int, entry AuditEntry, refuse func(outcome, text string)) {
+	user := j.click.User.ID
+	p := rec.people[row]
+	entry.Action, entry.Targets = "admit", []string{p.ID}
+	key := "admit/" + rec.id + "/" + strconv.Itoa(row)
+	if c, ok := b.clicks.claim(key, user, rec.created, b.now()); !ok {
+		refuse("duplicate", fmt.Sprintf("%s %s by <@%s>.", slackui.NameMrkdwn(p.Name), claimState(c, "is already being admitted", "was already admitted"), c.user))
+		return
+	}
+	start := b.now()
+	o := b.svc.Admit(ctx, user, rec.conference, p)
+	ok := o.Result == commands.AdmitDone || o.Result == commands.AdmitAlreadyIn
+	b.clicks.finish(key, ok, b.now())
+	if ok {
+		rec.mu.Lock()
+		rec.notes[row] = "↩️ admitted by <@" + user + ">"
+		rec.mu.Unlock()
+	}
+	b.reportAdmit(rec, o, j.click.ResponseURL, t)
+	entry.Outcome, entry.Duration = o.Result.String(), b.now().Sub(start)
+	if o.RequestID != "" {
+		entry.RequestIDs = []string{o.RequestID}
+	}
+	if o.Err != nil {
+		entry.ErrorKind = meeting.KindOf(o.Err).String()
+	}
+	b.audit.Record(entry)
+	b.metrics.Click(o.Result.String())
+	b.countAction("admit", o.Result.String())
+}
+
+func (b *Bot) clickAdmitAll(ctx context.Context, j job, t *tracker, rec *keepRecord, entry AuditEntry, refuse func(outcome, text string)) {
+	user := j.click.User.ID
+	entry.Action, entry.Reason = "admit", "admit all"
+	key := "admitall/" + rec.id
+	if c, ok := b.clicks.claim(key, user, rec.created, b.now()); !ok {
+		refuse("duplicate", fmt.Sprintf("The waiting room %s by <@%s>.", claimState(c, "is already being opened", "was already opened"), c.user))
+		return
+	}
+	start := b.now()
+	o := b.svc.AdmitAll(ctx, user, rec.conference)
+	ok := o.Result == commands.AdmitDone
+	b.clicks.finish(key, ok, b.now())
+	if ok {
+		rec.mu.Lock()
+		rec.allNote = "↩️ everyone waiting was admitted by <@" + user + ">"
+		rec.mu.Unlock()
+	}
+	b.reportAdmit(rec, o, j.click.ResponseURL, t)
+	entry.Outcome, entry.Duration = o.Result.String(), b.now().Sub(start)
+	if o.Err != nil {
+		entry.ErrorKind = meeting.KindOf(o.Err).String()
+	}
+	b.audit.Record(entry)
+	b.metrics.Click(o.Result.String())
+	b.countAction("admit", o.Result.String())
+}
+
+// reportAdmit shows an admit in the hold's thread (a refusal too: everyone
+// sees that the undo did not happen), updates the parent's rows and tells
+// the ops channel.
+func (b *Bot) reportAdmit(rec *keepRecord, o commands.AdmitOutcome, responseURL string, t *tracker) {
+	parent := b.renderHold(rec)
+	th := &thread{channel: rec.channel, ts: b.out.tsOf(rec.th), responseURL: responseURL, shownFinal: true}
+	b.out.finish(th, slackui.RenderAdmit(o, ""), parent,
+		func(link string) slackui.Message { return slackui.RenderAdmit(o, link) })
+	b.out.updateMessage(rec.th, parent)
+	t.answered = true
+}
+
+func claimState(c claim, busy, done string) string {
+	if c.done {
+		return done
+	}
+	return busy
+}
+
+// clickSweepOne disconnects one row of an uninvited list: once, through
+// the kick path, like a Disconnect on a participant list (the two share
+// their once-only key).
+func (b *Bot) clickSweepOne(ctx context.Context, j job, t *tracker, rec *keepRecord, ts string, row int, entry AuditEntry, refuse func(outcome, text string)) {
+	user := j.click.User.ID
+	p := rec.people[row]
+	entry.Targets = []string{p.ID}
+	if b.now().Sub(rec.created) > b.cfg.ListMaxAge {
+		refuse("stale", "This list is too old to act on safely. Run `/kick "+slackui.Escape(rec.conference)+" uninvited` again.")
+		return
+	}
+	key := rec.conference + "/" + p.ID
+	if c, ok := b.clicks.claim(key, user, rec.created, b.now()); !ok {
+		refuse("duplicate", fmt.Sprintf("%s %s by <@%s>.", slackui.NameMrkdwn(p.Name), claimState(c, "is already being disconnected", "was already disconnected"), c.user))
+		return
+	}
+	k := commands.Kick{Actor: user, Channel: rec.channel, Conference: rec.conference,
+		Targets: []commands.Target{{Kind: commands.TargetID, Value: p.ID}}}
+	o := b.kick(ctx, k, j.click.ResponseURL, ts, entry, t, b.metrics.Click)
+	b.clicks.finish(key, o != nil && o.Status != commands.StatusFailed, b.now())
+	if o == nil {
+		return
+	}
+	rec.mu.Lock()
+	rec.notes[row] = slackui.RowNote(*o, p.ID)
+	th := rec.th
+	rec.mu.Unlock()
+	b.out.updateMessage(th, b.renderUninvited(rec))
+}
+
+// clickSweepAll disconnects exactly the list's snapshot — all of it, also
+// the rows not shown — through the kick path (claims, batching, one
+// disconnect call split only at MEETING_MAX_PER_HANGUP), resolved against
+// a fresh roster by ID: nobody who joined since is named, and the host and
+// co-hosts are refused there.
+func (b *Bot) clickSweepAll(ctx context.Context, j job, t *tracker, rec *keepRecord, ts string, entry AuditEntry, refuse func(outcome, text string)) {
+	user := j.click.User.ID
+	entry.Action = "sweep"
+	if b.now().Sub(rec.created) > b.cfg.ListMaxAge {
+		refuse("stale", "This list is too old to act on safely. Run `/kick "+slackui.Escape(rec.conference)+" uninvited` again.")
+		return
+	}
+	if len(rec.people) > b.cfg.MaxSweep {
+		refuse("refused", fmt.Sprintf("This list holds more than %d people (KICK_MAX_SWEEP); nothing was done.", b.cfg.MaxSweep))
+		return
+	}
+	key := "sweep/" + rec.id
+	if c, ok := b.clicks.claim(key, user, rec.created, b.now()); !ok {
+		refuse("duplicate", fmt.Sprintf("This list %s by <@%s>.", claimState(c, "is already being swept", "was already swept"), c.user))
+		return
+	}
+	targets := make([]commands.Target, len(rec.people))
+	for i, p := range rec.people {
+		targets[i] = commands.Target{Kind: commands.TargetID, Value: p.ID}
+	}
+	entry.Targets = targetStrings(targets)
+	k := commands.Kick{Actor: user, Channel: rec.channel, Conference: rec.conference, Targets: targets,
+		Reason: "not on the invite list (Disconnect all)"}
+	rec.mu.Lock()
+	rec.sweptBy = user
+	rec.mu.Unlock()
+	count := func(outcome string) {
+		b.metrics.Click(outcome)
+		b.countAction("sweep", outcome)
+	}
+	o := b.kick(ctx, k, j.click.ResponseURL, ts, entry, t, count)
+	b.clicks.finish(key, o != nil && o.Status != commands.StatusFailed, b.now())
+	rec.mu.Lock()
+	if o == nil || o.Status == commands.StatusFailed {
+		rec.sweptBy = "" // nothing happened: the button comes back for a retry
+	}
+	if o != nil {
+		for i, p := range rec.people {
+			rec.notes[i] = slackui.RowNote(*o, p.ID)
+		}
+	}
+	th := rec.th
+	rec.mu.Unlock()
+	b.out.updateMessage(th, b.renderUninvited(rec))
+}

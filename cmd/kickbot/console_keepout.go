@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/kickbot/kickbot/audit"
+	"github.com/kickbot/kickbot/commands"
+	"github.com/kickbot/kickbot/meeting"
+	"github.com/kickbot/kickbot/textui"
+)
+
+// hold moves targets to the waiting room; `admit <row>` undoes it.
+func (s *terminalSession) hold(ctx context.Context, k commands.Kick) {
+	start := time.Now()
+	entry := audit.Entry{Action: "hold", Conference: k.Conference, Targets: targetStrings(k.Targets), Reason: k.Reason}
+	_, res, o, err := s.svc.Hold(ctx, k)
+	switch {
+	case err != nil:
+		fmt.Fprintln(s.out, textui.Failure(k, err))
+		entry.Outcome, entry.ErrorKind = "failed", meeting.KindOf(err).String()
+	case len(res.Ambiguous) > 0:
+		fmt.Fprintln(s.out, textui.Ambiguous(k, res.Ambiguous))
+		entry.Outcome = "ambiguous"
+	default:
+		s.lastHold = &o
+		fmt.Fprintln(s.out, textui.HoldOutcome(o, "admit"))
+		entry.Outcome, entry.RequestIDs = o.Status.String(), o.RequestIDs
+		if o.Err != nil {
+			entry.ErrorKind = meeting.KindOf(o.Err).String()
+		}
+	}
+	entry.Duration = time.Since(start)
+	s.record(entry)
+}
+
+// admitRow lets the row-th person of the last hold back in.
+func (s *terminalSession) admitRow(ctx context.Context, row string) {
+	var waiting []meeting.Participant
+	if s.lastHold != nil {
+		waiting = s.lastHold.Waiting()
+	}
+	if len(waiting) == 0 {
+		fmt.Fprintln(s.out, "Nobody to admit: run /kick <meeting ID> hold … first. Nothing was done.")
+		return
+	}
+	n, err := strconv.Atoi(row)
+	if err != nil || n < 1 || n > len(waiting) {
+		fmt.Fprintf(s.out, "%s is not a row of the last hold (1–%d). Nothing was done.\n", strconv.Quote(clipRunes(row, 40)), len(waiting))
+		return
+	}
+	start := time.Now()
+	p := waiting[n-1]
+	o := s.svc.Admit(ctx, s.actor, s.lastHold.Kick.Conference, p)
+	fmt.Fprintln(s.out, textui.Admit(o))
+	entry := audit.Entry{Action: "admit", Conference: o.Conference, Targets: []string{p.ID}, Outcome: o.Result.String(), Duration: time.Since(start)}
+	if o.RequestID != "" {
+		entry.RequestIDs = []string{o.RequestID}
+	}
+	if o.Err != nil {
+		entry.ErrorKind = meeting.KindOf(o.Err).String()
+	}
+	s.record(entry)
+}
+
+// uninvited shows who is online but not invited, numbered so that
+// `kick <row>` disconnects them (the "cannot tell" people get no number).
+func (s *terminalSession) uninvited(ctx context.Context, conference string) {
+	start := time.Now()
+	entry := audit.Entry{Action: "uninvited", Conference: conference}
+	roster, err := s.svc.Meeting.Roster(ctx, conference)
+	if err != nil {
+		fmt.Fprintln(s.out, textui.Failure(commands.Kick{Actor: s.actor, Conference: conference}, err))
+		entry.Outcome, entry.ErrorKind, entry.Duration = "failed", meeting.KindOf(err).String(), time.Since(start)
+		s.record(entry)
+		return
+	}
+	v := commands.Uninvited(roster)
+	fmt.Fprintln(s.out, textui.Uninvited(v))
+	if v.Known && len(v.Uninvited) > 0 {
+		s.last, s.lastN = roster, v.Uninvited
+		fmt.Fprintln(s.out, "Type kick <row> [<row> …] to disconnect rows of this list.")
+	}
+	entry.Outcome, entry.Duration = "listed", time.Since(start)
+	if !v.Known {
+		entry.Outcome = "invite_list_unknown"
+	}
+	s.record(entry)
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/kickbot/kickbot/audit"
 	"github.com/kickbot/kickbot/bot/slackui"
 	"github.com/kickbot/kickbot/commands"
+	"github.com/kickbot/kickbot/meeting"
 )
 
 // Config holds the bot's policy and limits. Zero values take the defaults
@@ -94,6 +95,10 @@ type Bot struct {
 	clicks     *clickGuard
 	queue      chan job
 
+	watchSrc *meeting.Client // WithWatching; nil: meetings are never watched
+	watchCfg WatchConfig
+	watches  *watches // nil without WithWatching
+
 	// hardStop ends every Slack call the workers still make (private
 	// answers) at the drain deadline plus outboxGrace, so the exit never
 	// waits on a Slack that hangs.
@@ -159,6 +164,10 @@ func New(cfg Config, sm *socketmode.Client, svc *commands.Service, log zerolog.L
 	b.lists = newListStore(b.now, cfg.MaxLists, cfg.MaxListBytes)
 	b.navLimiter = newUserLimiter(cfg.UserNavRateLimit, b.now)
 	b.clicks = newClickGuard()
+	if b.watchSrc != nil {
+		b.watches = newWatches(b, b.watchSrc, b.watchCfg)
+		svc.Meeting = watchedMeeting{inner: svc.Meeting, ws: b.watches}
+	}
 	return b
 }
 
@@ -246,6 +255,7 @@ loop:
 		b.notifyOps(slackui.Message{Text: fmt.Sprintf(
 			"⚠️ kickbot stopped before running %d queued command(s); each moderator was told privately to run theirs again.", n)})
 	}
+	b.watches.close() // after the drain: a draining kick may still read a live roster
 	b.out.shutdown(deadline.Add(outboxGrace))
 	if runErr != nil {
 		<-runErr

@@ -62,6 +62,7 @@ func (b *Bot) listPosted(rec *listRecord, ts string, err error, k commands.Kick,
 		b.metrics.Command("cannot_post")
 		return
 	}
+	b.watches.touch(rec.conference) // a posted list is interest: it follows the meeting live
 	entry.Outcome, entry.Duration = "listed", b.now().Sub(start)
 	b.audit.Record(entry)
 	b.metrics.Command("listed")

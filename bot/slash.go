@@ -25,6 +25,7 @@ const (
 	jobKick jobKind = iota
 	jobList
 	jobClick
+	jobWatch // watch, unwatch (watches.go)
 )
 
 // onSlashCommand decides what to do with a /kick without touching the
@@ -60,6 +61,13 @@ func (b *Bot) onSlashCommand(ctx context.Context, envelopeID string, cmd slack.S
 		kind = jobKick
 	case commands.KindList:
 		kind = jobList
+	case commands.KindWatch, commands.KindUnwatch:
+		if b.watches == nil {
+			b.ack(ctx, envelopeID, ephemeral(slackui.Message{Text: "That action is not available in this version of kickbot; nothing was done. `/kick help` lists what is."}))
+			b.metrics.Command("unsupported")
+			return
+		}
+		kind = jobWatch
 	default:
 		// Parsed, but this version has no use case for it yet: say so,
 		// and do nothing.

@@ -65,6 +65,8 @@ func (b *Bot) runJob(ctx context.Context, j job) {
 		b.runList(ctx, j, t)
 	case jobClick:
 		b.runClick(ctx, j, t)
+	case jobWatch:
+		b.runWatch(ctx, j, t)
 	}
 }
 

@@ -58,6 +58,8 @@ type Config struct {
 	QueueSize    int           `envconfig:"KICK_QUEUE_SIZE" default:"1000"`   // pending commands before "busy"
 	ListMaxAge   time.Duration `envconfig:"KICK_LIST_MAX_AGE" default:"10m"`  // buttons on older lists are refused
 	DrainTimeout time.Duration `envconfig:"KICK_DRAIN_TIMEOUT" default:"25s"` // in-flight work on SIGTERM (under Kubernetes' 30 s grace)
+	WatchIdle    time.Duration `envconfig:"KICK_WATCH_IDLE" default:"30m"`    // a meeting stays watched this long after the last list, kick or watch
+	WatchMax     int           `envconfig:"KICK_WATCH_MAX" default:"50"`      // meetings watched at once; past it the longest-idle stops
 
 	// Operations.
 	HTTPAddr  string `envconfig:"HTTP_ADDR" default:":8080"` // /healthz, /readyz, /metrics; "" disables

@@ -68,6 +68,8 @@ func (c *Config) validate() error {
 	add(atLeast("KICK_QUEUE_SIZE", c.QueueSize, 1))
 	add(positive("KICK_LIST_MAX_AGE", c.ListMaxAge))
 	add(positive("KICK_DRAIN_TIMEOUT", c.DrainTimeout))
+	add(positive("KICK_WATCH_IDLE", c.WatchIdle))
+	add(atLeast("KICK_WATCH_MAX", c.WatchMax, 1))
 
 	if c.HTTPAddr != "" {
 		if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {

@@ -128,7 +128,8 @@ func serveOn(ctx context.Context, cfg config.Config, log zerolog.Logger, ln net.
 		DrainTimeout:  cfg.DrainTimeout,
 		ListMaxAge:    cfg.ListMaxAge,
 		Outbox:        outboxPacing(cfg.SlackPacing),
-	}, sm, &commands.Service{Meeting: mc, Claims: commands.NewClaims()}, log, bot.WithMetrics(m), bot.WithAuditor(aud))
+	}, sm, &commands.Service{Meeting: mc, Claims: commands.NewClaims()}, log, bot.WithMetrics(m), bot.WithAuditor(aud),
+		bot.WithWatching(mc, bot.WatchConfig{Idle: cfg.WatchIdle, Max: cfg.WatchMax}))
 
 	httpDone := make(chan error, 1)
 	hctx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))

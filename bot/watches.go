@@ -1,0 +1,367 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/kickbot/kickbot/bot/slackui"
+	"github.com/kickbot/kickbot/commands"
+	"github.com/kickbot/kickbot/meeting"
+)
+
+// WatchConfig sets how meetings are watched over the conference WebSocket.
+type WatchConfig struct {
+	Idle    time.Duration         // watched this long after the last interest; default 30m (KICK_WATCH_IDLE)
+	Max     int                   // meetings watched at once, default 50 (KICK_WATCH_MAX); past it the longest-idle stops
+	Options []meeting.WatchOption // passed to every Watch (tests: short heartbeats and backoff)
+}
+
+// WithWatching lets the bot watch meetings through mc: lists, kicks and
+// `/kick <id> watch` keep a meeting watched, and kicks and lists on a
+// watched meeting read its live roster. It routes svc.Meeting through the
+// watches (see watchedMeeting). Without it, watch and unwatch are answered
+// "not available".
+func WithWatching(mc *meeting.Client, cfg WatchConfig) Option {
+	return func(b *Bot) { b.watchSrc, b.watchCfg = mc, cfg }
+}
+
+// watches is the registry of watched meetings. It owns every watcher and
+// its goroutine: each runs under the registry's context, which close
+// cancels before it waits for them, so nothing outlives the Bot.
+type watches struct {
+	b      *Bot
+	mc     *meeting.Client
+	cfg    WatchConfig
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu     sync.Mutex
+	byConf map[string]*watch
+	closed bool
+}
+
+// watch is one watched meeting.
+type watch struct {
+	conf   string
+	ready  chan struct{} // closed once w or err is set
+	w      *meeting.Watcher
+	err    error
+	cancel context.CancelFunc
+	last   time.Time // the last interest (real clock: it drives timers); guarded by watches.mu
+}
+
+func newWatches(b *Bot, mc *meeting.Client, cfg WatchConfig) *watches {
+	defDur(&cfg.Idle, 30*time.Minute)
+	defInt(&cfg.Max, 50)
+	ctx, cancel := context.WithCancel(context.Background())
+	return &watches{b: b, mc: mc, cfg: cfg, ctx: ctx, cancel: cancel, byConf: map[string]*watch{}}
+}
+
+// ensure marks interest in conf, starting a watch if there is none. The
+// watch starts in the background (its first realTimeInfo read must not
+// delay whoever showed the interest); wait on ready for it. nil after close.
+func (ws *watches) ensure(conf string) *watch {
+	ws.mu.Lock()
+	if ws.closed {
+		ws.mu.Unlock()
+		return nil
+	}
+	now := time.Now()
+	if wt := ws.byConf[conf]; wt != nil {
+		wt.last = now
+		ws.mu.Unlock()
+		return wt
+	}
+	ctx, cancel := context.WithCancel(ws.ctx)
+	wt := &watch{conf: conf, ready: make(chan struct{}), cancel: cancel, last: now}
+	ws.byConf[conf] = wt
+	var evicted []*watch
+	for len(ws.byConf) > ws.cfg.Max {
+		var oldest *watch
+		for _, o := range ws.byConf {
+			if o != wt && (oldest == nil || o.last.Before(oldest.last)) {
+				oldest = o
+			}
+		}
+		delete(ws.byConf, oldest.conf)
+		evicted = append(evicted, oldest)
+	}
+	ws.wg.Add(1)
+	ws.mu.Unlock()
+	for _, o := range evicted {
+		ws.b.log.Info().Str("conference", o.conf).Int("max", ws.cfg.Max).Msg("KICK_WATCH_MAX reached: the longest-idle watch stops")
+		o.cancel()
+	}
+	go ws.run(ctx, wt)
+	return wt
+}
+
+// touch marks interest in conf (a list was posted, a kick ran).
+func (ws *watches) touch(conf string) {
+	if ws != nil {
+		ws.ensure(conf)
+	}
+}
+
+// watcher is conf's running watcher, or nil when conf is not watched (or
+// its watch is still starting).
+func (ws *watches) watcher(conf string) *meeting.Watcher {
+	if ws == nil {
+		return nil
+	}
+	ws.mu.Lock()
+	wt := ws.byConf[conf]
+	ws.mu.Unlock()
+	if wt == nil {
+		return nil
+	}
+	select {
+	case <-wt.ready:
+		return wt.w
+	default:
+		return nil
+	}
+}
+
+// stop ends conf's watch; false if it was not watched.
+func (ws *watches) stop(conf string) bool {
+	ws.mu.Lock()
+	wt := ws.byConf[conf]
+	delete(ws.byConf, conf)
+	ws.mu.Unlock()
+	if wt == nil {
+		return false
+	}
+	wt.cancel()
+	return true
+}
+
+// count is how many meetings are watched, and how many of them live.
+func (ws *watches) count() (watched, live int) {
+	if ws == nil {
+		return 0, 0
+	}
+	ws.mu.Lock()
+	all := make([]*watch, 0, len(ws.byConf))
+	for _, wt := range ws.byConf {
+		all = append(all, wt)
+	}
+	ws.mu.Unlock()
+	for _, wt := range all {
+		if w := ws.watcher(wt.conf); w != nil && w.Live() {
+			live++
+		}
+	}
+	return len(all), live
+}
+
+// close stops every watch and waits for their goroutines.
+func (ws *watches) close() {
+	if ws == nil {
+		return
+	}
+	ws.mu.Lock()
+	ws.closed = true
+	ws.byConf = map[string]*watch{}
+	ws.mu.Unlock()
+	ws.cancel()
+	ws.wg.Wait()
+}
+
+// forget drops wt from the registry unless it was replaced meanwhile.
+func (ws *watches) forget(wt *watch) {
+	ws.mu.Lock()
+	if ws.byConf[wt.conf] == wt {
+		delete(ws.byConf, wt.conf)
+	}
+	ws.mu.Unlock()
+	wt.cancel()
+}
+
+// run is one watch's goroutine: it starts the watcher, follows its events
+// until the watch has been idle for cfg.Idle, is stopped, or the meeting
+// ends, and stops the watcher before it returns.
+func (ws *watches) run(ctx context.Context, wt *watch) {
+	defer ws.wg.Done()
+	defer ws.forget(wt)
+	defer func() {
+		if r := recover(); r != nil {
+			ws.b.log.Error().Str("conference", wt.conf).Str("panic", fmt.Sprint(r)).Bytes("stack", debug.Stack()).
+				Msg("watch goroutine panicked; the watch stops")
+		}
+	}()
+	w, err := ws.mc.Watch(ctx, wt.conf, ws.cfg.Options...)
+	wt.w, wt.err = w, err
+	close(wt.ready)
+	if err != nil {
+		ws.b.log.Info().Str("conference", wt.conf).Str("kind", meeting.KindOf(err).String()).Msg("cannot watch meeting")
+		return
+	}
+	defer w.Stop()
+	sub := w.Subscribe(1024)
+	defer sub.Close()
+	ws.b.log.Info().Str("conference", wt.conf).Msg("watching meeting")
+
+	idle := time.NewTimer(ws.cfg.Idle)
+	defer idle.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-idle.C:
+			ws.mu.Lock()
+			left := ws.cfg.Idle - time.Since(wt.last)
+			ws.mu.Unlock()
+			if left <= 0 {
+				ws.b.log.Info().Str("conference", wt.conf).Dur("idle", ws.cfg.Idle).Msg("watch idle: stopping")
+				return
+			}
+			idle.Reset(left)
+		case ev, ok := <-sub.C:
+			if !ok {
+				ws.b.log.Info().Str("conference", wt.conf).AnErr("why", w.Err()).Msg("watch ended")
+				return
+			}
+			ws.b.onWatchEvent(wt, w, ev)
+		}
+	}
+}
+
+// onWatchEvent reacts to one change in a watched meeting. Runs on the
+// watch's goroutine, so it must not block on the network.
+func (b *Bot) onWatchEvent(wt *watch, w *meeting.Watcher, ev meeting.Event) {}
+
+// watchedMeeting is the commands.Meeting the Service uses when the bot
+// watches meetings: on a watched meeting whose socket is up, Roster is the
+// live snapshot (no call) and Disconnect is one hang-up confirmed by the
+// remove events; otherwise both go to the meeting service as before.
+type watchedMeeting struct {
+	inner commands.Meeting
+	ws    *watches
+}
+
+func (m watchedMeeting) Roster(ctx context.Context, conf string) (*meeting.Roster, error) {
+	if w := m.ws.watcher(conf); w != nil {
+		if r, live := w.Snapshot(); live {
+			// The invite list too, so "uninvited" works from the live
+			// roster; an empty one is treated as unknown (nobody is
+			// called uninvited), the safe side.
+			if st := w.Status(); len(st.Attendees) > 0 {
+				r.Attendees, r.AttendeesKnown = st.Attendees, true
+			}
+			return r, nil
+		}
+	}
+	return m.inner.Roster(ctx, conf)
+}
+
+func (m watchedMeeting) Disconnect(ctx context.Context, conf string, ids []string) (*meeting.DisconnectResult, error) {
+	if w := m.ws.watcher(conf); w != nil && w.Live() {
+		return w.Disconnect(ctx, ids)
+	}
+	return m.inner.Disconnect(ctx, conf, ids)
+}
+
+// runWatch is `/kick <id> watch` and `/kick <id> unwatch`, authorized like
+// a list.
+func (b *Bot) runWatch(ctx context.Context, j job, t *tracker) {
+	cmd, req := j.slash, j.req
+	action := "watch"
+	if req.Kind == commands.KindUnwatch {
+		action = "unwatch"
+	}
+	entry := AuditEntry{Action: action, User: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference}
+	if d := b.authorize(ctx, cmd.UserID, cmd.ChannelID, cmd.ChannelName, req.Conference); !d.Allowed {
+		b.deny(cmd.ResponseURL, d, entry, t)
+		b.metrics.Command("denied")
+		return
+	}
+	k := commands.Kick{Actor: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference}
+	if action == "unwatch" {
+		if !b.watches.stop(req.Conference) {
+			b.reply(cmd.ResponseURL, slackui.RenderNotWatched(req.Conference))
+			t.answered = true
+			entry.Outcome = "not_watched"
+			b.audit.Record(entry)
+			b.metrics.Command("not_watched")
+			return
+		}
+		b.out.post(cmd.ChannelID, slackui.RenderUnwatched(req.Conference, cmd.UserID), cmd.ResponseURL, nil)
+		t.answered = true
+		entry.Outcome = "unwatched"
+		b.audit.Record(entry)
+		b.metrics.Command("unwatched")
+		return
+	}
+
+	wt := b.watches.ensure(req.Conference)
+	var err error
+	if wt == nil {
+		err = ctx.Err()
+	} else {
+		select {
+		case <-wt.ready:
+			err = wt.err
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+	}
+	if err != nil {
+		b.reply(cmd.ResponseURL, slackui.RenderFailure(k, err))
+		t.answered = true
+		entry.Outcome, entry.ErrorKind = "failed", meeting.KindOf(err).String()
+		b.audit.Record(entry)
+		b.metrics.Command("failed")
+		return
+	}
+	live := awaitLive(ctx, wt.w, watchLiveWait)
+	r, _ := wt.w.Snapshot()
+	info := slackui.WatchInfo{Conference: req.Conference, Subject: r.Subject, Actor: cmd.UserID,
+		Participants: len(r.Participants), Live: live, Idle: b.watches.cfg.Idle.String()}
+	b.out.post(cmd.ChannelID, slackui.RenderWatching(info), cmd.ResponseURL, func(ts string, perr error) {
+		if perr != nil {
+			b.reply(cmd.ResponseURL, slackui.RenderCannotPost(k, cannotPostHere(perr)))
+			entry.Outcome, entry.ErrorKind = "cannot_post", slackErrorCode(perr)
+			b.audit.Record(entry)
+			return
+		}
+		b.watchPosted(wt, cmd.ChannelID, ts)
+		b.reply(cmd.ResponseURL, slackui.RenderWatchStarted(req.Conference))
+		entry.Outcome = "watching"
+		b.audit.Record(entry)
+	})
+	t.answered = true
+	b.metrics.Command("watching")
+}
+
+// watchLiveWait is how long `watch` waits for the socket before it posts:
+// the "watching" message says whether updates are live, and should be true.
+const watchLiveWait = 3 * time.Second
+
+// awaitLive waits until w is live, at most d; it reports whether it is.
+func awaitLive(ctx context.Context, w *meeting.Watcher, d time.Duration) bool {
+	sub := w.Subscribe(16) // before checking, so EventLive cannot slip between
+	defer sub.Close()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for !w.Live() {
+		select {
+		case _, ok := <-sub.C:
+			if !ok {
+				return false
+			}
+		case <-timer.C:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
+}
+
+// watchPosted records where a "watching" message went, for join alerts.
+func (b *Bot) watchPosted(wt *watch, channel, ts string) {}

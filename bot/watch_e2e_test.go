@@ -160,3 +160,77 @@ func TestWatchByStrangerRefused(t *testing.T) {
 		t.Errorf("a refused watch touched the meeting's socket: %+v", st)
 	}
 }
+
+// waitList waits until list v, as it is now, satisfies cond.
+func (h *harness) waitList(v *listView, what string, cond func(*listView) bool) *listView {
+	h.t.Helper()
+	var cur *listView
+	h.eventually(what, func() bool {
+		m, ok := h.slack.Current(modChannel, v.msg.TS)
+		if !ok {
+			return false
+		}
+		cur = parseList(h.t, m)
+		return cond(cur)
+	})
+	return cur
+}
+
+func TestWatchListJoinerAppearsWithoutAClick(t *testing.T) {
+	t.Parallel()
+	cfg := fastWatch()
+	cfg.ListEvery = 50 * time.Millisecond
+	h := newHarness(t, harnessOpts{watch: cfg})
+	conf := h.facts.ConferenceID
+	v := h.openList(moderator, conf) // starts the watch
+	v = h.waitList(v, "the list marked live", func(v *listView) bool { return strings.Contains(v.header(), "🟢 Live") })
+	if !strings.Contains(v.header(), "Updated <!date^") {
+		t.Errorf("a live list's header does not say when it was updated:\n%s", v.header())
+	}
+
+	reads := h.rosterReads()
+	raider := meetingtest.P{ID: "aaaabbbbccccddddeeeeffff00001111", Name: "Raider", Phone: "+15550001", Anonymous: true}
+	h.sim.Join(conf, raider)
+	v = h.waitList(v, "the joiner in the list", func(v *listView) bool { return v.hasRow("Raider") })
+	btn := v.disconnect("Raider")
+	if !strings.Contains(v.header(), "11 participants") {
+		t.Errorf("header does not count the joiner:\n%s", v.header())
+	}
+
+	h.sim.Leave(conf, meetingtest.SampleCarlosPID)
+	v = h.waitList(v, "the leaver gone from the list", func(v *listView) bool { return !v.hasRow("Carlos Mendes") })
+	if !v.hasRow("Raider") {
+		t.Error("the joiner vanished when someone else left")
+	}
+	if n := h.rosterReads(); n != reads {
+		t.Errorf("realTimeInfo read %d times while the list followed the meeting; want 0", n-reads)
+	}
+
+	// The joiner's button works, with one meeting call.
+	h.sim.ResetCalls()
+	h.press(moderator2, v, btn)
+	h.waitList(v, "the raider disconnected", func(v *listView) bool {
+		return !v.hasRow("Raider") || strings.Contains(v.row("Raider").text(), "disconnected by")
+	})
+	if got := h.hangUps(); !slices.Equal(got, []string{raider.ID}) {
+		t.Errorf("hang-ups %v, want the raider", got)
+	}
+	if got := h.meetingCalls(); !slices.Equal(got, []meetingtest.Endpoint{meetingtest.EndpointHangUp}) {
+		t.Errorf("meeting calls for a click on a live list = %v, want exactly one hang-up", got)
+	}
+}
+
+func TestWatchListSaysWhenNoLongerLive(t *testing.T) {
+	t.Parallel()
+	cfg := fastWatch()
+	cfg.ListEvery = 50 * time.Millisecond
+	h := newHarness(t, harnessOpts{watch: cfg})
+	conf := h.facts.ConferenceID
+	v := h.openList(moderator, conf)
+	h.waitList(v, "the list marked live", func(v *listView) bool { return strings.Contains(v.header(), "🟢 Live") })
+	h.slash(moderator, modChannel, conf+" unwatch")
+	v = h.waitList(v, "the list marked not live", func(v *listView) bool { return strings.Contains(v.header(), "No longer live") })
+	if strings.Contains(v.header(), "🟢") {
+		t.Errorf("header still says live:\n%s", v.header())
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/kickbot/kickbot/bot/slackui"
 	"github.com/kickbot/kickbot/commands"
 	"github.com/kickbot/kickbot/meeting"
@@ -17,6 +19,15 @@ type WatchConfig struct {
 	Idle    time.Duration         // watched this long after the last interest; default 30m (KICK_WATCH_IDLE)
 	Max     int                   // meetings watched at once, default 50 (KICK_WATCH_MAX); past it the longest-idle stops
 	Options []meeting.WatchOption // passed to every Watch (tests: short heartbeats and backoff)
+	// ListEvery: a list is re-rendered from the live roster at most this
+	// often, default 5s.
+	ListEvery time.Duration
+	// LiveUpdateEvery paces all live list updates together, app-wide,
+	// default 2.4s: half of chat.update's Tier 3 budget (about 50 a
+	// minute, which the outbox paces at one per 1.2s), so kicks and clicks
+	// always keep the other half. With many live lists each updates less
+	// often, and its "Updated" time says so.
+	LiveUpdateEvery time.Duration
 }
 
 // WithWatching lets the bot watch meetings through mc: lists, kicks and
@@ -38,6 +49,7 @@ type watches struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	budget *rate.Limiter // live list updates, app-wide: their share of chat.update
 
 	mu     sync.Mutex
 	byConf map[string]*watch
@@ -48,17 +60,30 @@ type watches struct {
 type watch struct {
 	conf   string
 	ready  chan struct{} // closed once w or err is set
+	wake   chan struct{} // capacity 1: a list started following
 	w      *meeting.Watcher
 	err    error
 	cancel context.CancelFunc
 	last   time.Time // the last interest (real clock: it drives timers); guarded by watches.mu
+
+	listsMu sync.Mutex
+	lists   map[*listRecord]*liveList // posted lists of this meeting that follow it
+}
+
+// liveList is how far a list is behind its meeting.
+type liveList struct {
+	dirty bool      // the live roster changed since the list was rendered
+	sent  time.Time // when the last live update was queued
 }
 
 func newWatches(b *Bot, mc *meeting.Client, cfg WatchConfig) *watches {
 	defDur(&cfg.Idle, 30*time.Minute)
 	defInt(&cfg.Max, 50)
+	defDur(&cfg.ListEvery, 5*time.Second)
+	defDur(&cfg.LiveUpdateEvery, 2400*time.Millisecond)
 	ctx, cancel := context.WithCancel(context.Background())
-	return &watches{b: b, mc: mc, cfg: cfg, ctx: ctx, cancel: cancel, byConf: map[string]*watch{}}
+	return &watches{b: b, mc: mc, cfg: cfg, ctx: ctx, cancel: cancel, byConf: map[string]*watch{},
+		budget: rate.NewLimiter(rate.Every(cfg.LiveUpdateEvery), 2)}
 }
 
 // ensure marks interest in conf, starting a watch if there is none. The
@@ -77,7 +102,7 @@ func (ws *watches) ensure(conf string) *watch {
 		return wt
 	}
 	ctx, cancel := context.WithCancel(ws.ctx)
-	wt := &watch{conf: conf, ready: make(chan struct{}), cancel: cancel, last: now}
+	wt := &watch{conf: conf, ready: make(chan struct{}), wake: make(chan struct{}, 1), cancel: cancel, last: now, lists: map[*listRecord]*liveList{}}
 	ws.byConf[conf] = wt
 	var evicted []*watch
 	for len(ws.byConf) > ws.cfg.Max {
@@ -104,6 +129,48 @@ func (ws *watches) ensure(conf string) *watch {
 func (ws *watches) touch(conf string) {
 	if ws != nil {
 		ws.ensure(conf)
+	}
+}
+
+// follow marks interest in rec's meeting and keeps rec current from the
+// live roster while the meeting is watched.
+func (ws *watches) follow(rec *listRecord) {
+	if ws == nil || rec.ephemeral {
+		return
+	}
+	wt := ws.ensure(rec.conference)
+	if wt == nil {
+		return
+	}
+	// Behind only if the live roster changed after the list's was read;
+	// a watch that is not live yet marks it behind when it goes live.
+	dirty := false
+	if w := ws.watcher(rec.conference); w != nil && w.Live() {
+		rec.mu.Lock()
+		readAt := rec.roster.ReadAt
+		rec.mu.Unlock()
+		dirty = w.Status().Updated.After(readAt)
+	}
+	wt.listsMu.Lock()
+	wt.lists[rec] = &liveList{dirty: dirty}
+	wt.listsMu.Unlock()
+	wt.poke()
+}
+
+// liveNoteFor is the live note for a new list of conf: set when the
+// meeting's live roster is current, so the list says so from the start.
+func (ws *watches) liveNoteFor(conf string) string {
+	if w := ws.watcher(conf); w != nil && w.Live() {
+		return ws.liveNote()
+	}
+	return ""
+}
+
+// poke wakes the watch's goroutine to look at its lists.
+func (wt *watch) poke() {
+	select {
+	case wt.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -206,12 +273,20 @@ func (ws *watches) run(ctx context.Context, wt *watch) {
 	defer sub.Close()
 	ws.b.log.Info().Str("conference", wt.conf).Msg("watching meeting")
 
+	defer ws.b.listsNotLive(wt, w)
+
 	idle := time.NewTimer(ws.cfg.Idle)
 	defer idle.Stop()
+	flush := time.NewTimer(0)
+	defer flush.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-wt.wake:
+			ws.b.updateLists(wt, w, flush)
+		case <-flush.C:
+			ws.b.updateLists(wt, w, flush)
 		case <-idle.C:
 			ws.mu.Lock()
 			left := ws.cfg.Idle - time.Since(wt.last)
@@ -227,6 +302,124 @@ func (ws *watches) run(ctx context.Context, wt *watch) {
 				return
 			}
 			ws.b.onWatchEvent(wt, w, ev)
+			switch ev.Kind {
+			case meeting.EventJoined, meeting.EventLeft, meeting.EventUpdated, meeting.EventHosts, meeting.EventLive:
+				wt.markDirty()
+				ws.b.updateLists(wt, w, flush)
+			}
+		}
+	}
+}
+
+// markDirty says every list of wt is behind the live roster.
+func (wt *watch) markDirty() {
+	wt.listsMu.Lock()
+	for _, l := range wt.lists {
+		l.dirty = true
+	}
+	wt.listsMu.Unlock()
+}
+
+// liveNote is what a list kept current says under its header.
+func (ws *watches) liveNote() string {
+	return "🟢 Live: updates itself as people join and leave (at most every " + ws.cfg.ListEvery.String() + ")"
+}
+
+// updateLists re-renders, from the live roster, each list of wt that is
+// behind and has not been updated for ListEvery, within the app-wide
+// budget of live updates; it arms flush for the next one due. It never
+// blocks: the outbox sends the updates.
+func (b *Bot) updateLists(wt *watch, w *meeting.Watcher, flush *time.Timer) {
+	ws := b.watches
+	r, live := w.Snapshot()
+	if !live {
+		return // EventLive marks the lists dirty again
+	}
+	now := time.Now()
+	var next time.Duration
+	due := func(d time.Duration) {
+		if next == 0 || d < next {
+			next = d
+		}
+	}
+	wt.listsMu.Lock()
+	var send []*listRecord
+	for rec, l := range wt.lists {
+		if b.lists.get(rec.id) == nil {
+			delete(wt.lists, rec) // forgotten (expired or evicted): nobody can click it
+			continue
+		}
+		if !l.dirty {
+			continue
+		}
+		if wait := l.sent.Add(ws.cfg.ListEvery).Sub(now); wait > 0 {
+			due(wait)
+			continue
+		}
+		res := ws.budget.ReserveN(now, 1)
+		if d := res.DelayFrom(now); d > 0 {
+			res.CancelAt(now)
+			due(d)
+			continue
+		}
+		l.dirty, l.sent = false, now
+		send = append(send, rec)
+	}
+	wt.listsMu.Unlock()
+	if next > 0 {
+		flush.Reset(next)
+	}
+	for _, rec := range send {
+		b.showLive(rec, r, ws.liveNote())
+	}
+}
+
+// showLive puts a live roster in rec and queues its update. The roster is
+// as of now, so ReadAt (the list's "Updated" time, and what
+// KICK_LIST_MAX_AGE counts from) is now.
+func (b *Bot) showLive(rec *listRecord, r *meeting.Roster, note string) {
+	cp := *r
+	cp.ReadAt = b.now()
+	b.lists.resized(rec, &cp)
+	rec.mu.Lock()
+	rec.setRoster(&cp)
+	rec.live = note
+	for pid := range rec.notes {
+		if _, back := cp.ByID(pid); back {
+			delete(rec.notes, pid) // rejoined: "disconnected by" would now be wrong
+		}
+	}
+	rec.mu.Unlock()
+	b.showList(rec, "")
+}
+
+// listsNotLive tells each list of a watch that stopped that it no longer
+// updates itself; its roster and time stay those of the last update.
+func (b *Bot) listsNotLive(wt *watch, w *meeting.Watcher) {
+	wt.listsMu.Lock()
+	recs := make([]*listRecord, 0, len(wt.lists))
+	for rec := range wt.lists {
+		recs = append(recs, rec)
+	}
+	wt.lists = map[*listRecord]*liveList{}
+	wt.listsMu.Unlock()
+	why := "the watch stopped"
+	if meeting.KindOf(w.Err()) == meeting.KindMeetingEnded {
+		why = "the meeting ended"
+	}
+	for _, rec := range recs {
+		if b.lists.get(rec.id) == nil {
+			continue
+		}
+		rec.mu.Lock()
+		had := rec.live != ""
+		rec.live = ""
+		if had {
+			rec.live = "⏸ No longer live (" + why + "); *Refresh* reads the meeting again"
+		}
+		rec.mu.Unlock()
+		if had {
+			b.showList(rec, "")
 		}
 	}
 }
@@ -247,6 +440,9 @@ type watchedMeeting struct {
 func (m watchedMeeting) Roster(ctx context.Context, conf string) (*meeting.Roster, error) {
 	if w := m.ws.watcher(conf); w != nil {
 		if r, live := w.Snapshot(); live {
+			// Current as of now, not as of the last change: a quiet
+			// meeting's roster is no older for it.
+			r.ReadAt = m.ws.b.now()
 			// The invite list too, so "uninvited" works from the live
 			// roster; an empty one is treated as unknown (nobody is
 			// called uninvited), the safe side.

@@ -32,10 +32,15 @@ func (h *harness) watchMeeting(conf string) slackfake.Message {
 	if ackText(ack) != "" {
 		h.t.Fatalf("`watch` must be acked bare, got %s", ackText(ack))
 	}
-	return h.waitMsg("watching message", func(m slackfake.Message) bool {
+	m := h.waitMsg("watching message", func(m slackfake.Message) bool {
 		return m.Method == "chat.postMessage" && m.Channel == modChannel && m.ThreadTS == "" &&
 			strings.Contains(m.Text, "is watching meeting "+conf)
 	})
+	// The private answer comes once the message's thread takes alerts.
+	h.waitMsg("watch answer", func(m slackfake.Message) bool {
+		return m.Method == "response_url" && strings.Contains(m.Text, "Watching meeting "+conf)
+	})
+	return m
 }
 
 // meetingCalls names the meeting API calls made since the last ResetCalls.
@@ -232,5 +237,47 @@ func TestWatchListSaysWhenNoLongerLive(t *testing.T) {
 	v = h.waitList(v, "the list marked not live", func(v *listView) bool { return strings.Contains(v.header(), "No longer live") })
 	if strings.Contains(v.header(), "🟢") {
 		t.Errorf("header still says live:\n%s", v.header())
+	}
+}
+
+func TestWatchAlertsUninvitedJoinerWithAWorkingDisconnect(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{watch: fastWatch()})
+	conf := h.facts.ConferenceID
+	watching := h.watchMeeting(conf)
+
+	// An invitee who comes back is not reported; the stranger after them is.
+	h.sim.Leave(conf, meetingtest.SampleCarlosPID)
+	h.sim.Join(conf, h.facts.Others[0])
+	raider := meetingtest.P{ID: "aaaabbbbccccddddeeeeffff00002222", Name: "Raider", Phone: "+15550002"}
+	h.sim.Join(conf, raider)
+
+	alert := h.waitMsg("join alert in the watching thread", func(m slackfake.Message) bool {
+		return m.Channel == modChannel && m.ThreadTS == watching.TS && strings.Contains(m.Text, "Raider")
+	})
+	if !strings.Contains(alert.Text, "is not invited") {
+		t.Errorf("alert does not say the joiner is not invited: %s", alert.Text)
+	}
+	for _, m := range h.slack.Thread(modChannel, watching.TS) {
+		if strings.Contains(m.Text, "Carlos") {
+			t.Errorf("an invitee who rejoined was reported: %s", m.Text)
+		}
+	}
+	if ops := h.opsNotice("Raider"); !strings.Contains(allText(ops), "not invited") {
+		t.Errorf("ops notice does not say the joiner is not invited:\n%s", allText(ops))
+	}
+
+	v := parseList(t, alert)
+	h.sim.ResetCalls()
+	h.press(moderator2, v, v.disconnect("Raider"))
+	_, reply := h.kickOutcome()
+	if !strings.Contains(allText(reply), "Raider") || !strings.Contains(allText(reply), "Disconnected 1 participant") {
+		t.Errorf("outcome does not say the raider was disconnected:\n%s", allText(reply))
+	}
+	if got := h.hangUps(); !slices.Equal(got, []string{raider.ID}) {
+		t.Errorf("hang-ups %v, want the raider", got)
+	}
+	if got := h.meetingCalls(); !slices.Equal(got, []meetingtest.Endpoint{meetingtest.EndpointHangUp}) {
+		t.Errorf("meeting calls for the alert's Disconnect = %v, want exactly one hang-up", got)
 	}
 }

@@ -66,8 +66,9 @@ type watch struct {
 	cancel context.CancelFunc
 	last   time.Time // the last interest (real clock: it drives timers); guarded by watches.mu
 
-	listsMu sync.Mutex
-	lists   map[*listRecord]*liveList // posted lists of this meeting that follow it
+	listsMu  sync.Mutex
+	lists    map[*listRecord]*liveList // posted lists of this meeting that follow it
+	watching map[string]string         // channel → ts of its "watching" message
 }
 
 // liveList is how far a list is behind its meeting.
@@ -102,7 +103,7 @@ func (ws *watches) ensure(conf string) *watch {
 		return wt
 	}
 	ctx, cancel := context.WithCancel(ws.ctx)
-	wt := &watch{conf: conf, ready: make(chan struct{}), wake: make(chan struct{}, 1), cancel: cancel, last: now, lists: map[*listRecord]*liveList{}}
+	wt := &watch{conf: conf, ready: make(chan struct{}), wake: make(chan struct{}, 1), cancel: cancel, last: now, lists: map[*listRecord]*liveList{}, watching: map[string]string{}}
 	ws.byConf[conf] = wt
 	var evicted []*watch
 	for len(ws.byConf) > ws.cfg.Max {
@@ -425,8 +426,87 @@ func (b *Bot) listsNotLive(wt *watch, w *meeting.Watcher) {
 }
 
 // onWatchEvent reacts to one change in a watched meeting. Runs on the
-// watch's goroutine, so it must not block on the network.
-func (b *Bot) onWatchEvent(wt *watch, w *meeting.Watcher, ev meeting.Event) {}
+// watch's goroutine, so it must not block on the network: alerts are
+// queued in the outbox, which coalesces waiting ops notices into a digest.
+func (b *Bot) onWatchEvent(wt *watch, w *meeting.Watcher, ev meeting.Event) {
+	if ev.Kind != meeting.EventJoined || ev.Participant.Protected() {
+		return
+	}
+	why := uninvited(ev.Participant, w.Status().Attendees)
+	if why == "" {
+		return
+	}
+	p := ev.Participant
+	threads := wt.alertThreads()
+	where := ""
+	for channel := range threads {
+		where = channel
+	}
+	// The ops channel hears of it even when no thread is there to take it.
+	b.notifyOps(slackui.RenderJoinAlertNotice(where, wt.conf, p, why))
+	for channel, ts := range threads {
+		// The alert is a one-row list, so its Disconnect button goes
+		// through the same checks as a list's; the click answers by
+		// replacing the alert (response_url), as for a private list.
+		posted := make(chan struct{})
+		close(posted)
+		roster := &meeting.Roster{ConferenceID: wt.conf, Participants: []meeting.Participant{p}, ReadAt: b.now()}
+		if r, live := w.Snapshot(); live {
+			roster.Subject = r.Subject
+		}
+		rec := &listRecord{id: newListID(), channel: channel, conference: wt.conf, ephemeral: true, posted: posted,
+			intro: slackui.RenderJoinAlert(wt.conf, p, why), only: map[string]bool{p.ID: true},
+			notes: map[string]string{}, created: b.now()}
+		rec.setRoster(roster)
+		b.lists.add(rec)
+		m := b.renderList(rec)
+		b.out.finish(b.out.threadAt(channel, ts, ""), m, m, nil)
+	}
+	b.audit.Record(AuditEntry{Action: "join_alert", Conference: wt.conf, Targets: []string{p.ID}, Outcome: "uninvited", Reason: why})
+	b.metrics.Command("join_alert")
+}
+
+// uninvited says why p counts as not invited ("" if p is invited, or if
+// the invite list is unknown: nobody is called uninvited then). p matches
+// an invitee by user UUID or account, else by full phone number.
+func uninvited(p meeting.Participant, invited []meeting.Attendee) string {
+	if p.Anonymous {
+		return "anonymous participant"
+	}
+	if len(invited) == 0 {
+		return ""
+	}
+	for _, a := range invited {
+		switch {
+		case p.UserUUID != "" && a.UserUUID == p.UserUUID,
+			p.AccountID != "" && a.AccountID == p.AccountID,
+			p.Phone != "" && a.Phone == p.Phone:
+			return ""
+		}
+	}
+	return "not on the invite list"
+}
+
+// alertThreads is where a watch's join alerts go: per channel, the thread
+// of its "watching" message, else of its newest posted list.
+func (wt *watch) alertThreads() map[string]string {
+	out := map[string]string{}
+	wt.listsMu.Lock()
+	defer wt.listsMu.Unlock()
+	newest := map[string]time.Time{}
+	for rec := range wt.lists {
+		rec.mu.Lock()
+		ts, ch, at := rec.ts, rec.channel, rec.created
+		rec.mu.Unlock()
+		if ts != "" && (newest[ch].IsZero() || at.After(newest[ch])) {
+			out[ch], newest[ch] = ts, at
+		}
+	}
+	for ch, ts := range wt.watching {
+		out[ch] = ts
+	}
+	return out
+}
 
 // watchedMeeting is the commands.Meeting the Service uses when the bot
 // watches meetings: on a watched meeting whose socket is up, Roster is the
@@ -560,4 +640,8 @@ func awaitLive(ctx context.Context, w *meeting.Watcher, d time.Duration) bool {
 }
 
 // watchPosted records where a "watching" message went, for join alerts.
-func (b *Bot) watchPosted(wt *watch, channel, ts string) {}
+func (b *Bot) watchPosted(wt *watch, channel, ts string) {
+	wt.listsMu.Lock()
+	wt.watching[channel] = ts
+	wt.listsMu.Unlock()
+}

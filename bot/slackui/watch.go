@@ -4,6 +4,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/kickbot/kickbot/commands"
+	"github.com/kickbot/kickbot/meeting"
 )
 
 // WatchInfo is what the "watching" message says about a watched meeting.
@@ -48,5 +49,28 @@ func RenderUnwatched(conference, actor string) Message {
 // RenderNotWatched answers `unwatch` for a meeting nobody watches.
 func RenderNotWatched(conference string) Message {
 	line := "Meeting " + Escape(conference) + " is not being watched; nothing was done."
+	return Message{Text: line, Blocks: []slack.Block{section(line)}}
+}
+
+// RenderJoinAlert is the notice, in a list's or a "watching" message's
+// thread, that someone who is not invited joined a watched meeting. why is
+// "anonymous" or "not on the invite list".
+func RenderJoinAlert(conference string, p meeting.Participant, why string) Message {
+	who := NameMrkdwn(p.Name)
+	if p.Phone != "" {
+		who += " (" + Escape(p.Phone) + ")"
+	}
+	line := "🚨 " + who + " joined meeting " + Escape(conference) + " and is not invited: " + Escape(why) + "."
+	return Message{Text: line, Blocks: []slack.Block{section(line)}}
+}
+
+// RenderJoinAlertNotice is the ops channel's copy of a join alert; channel
+// is where the alert was posted ("" if nowhere).
+func RenderJoinAlertNotice(channel, conference string, p meeting.Participant, why string) Message {
+	m := RenderJoinAlert(conference, p, why)
+	line := m.Text
+	if channel != "" {
+		line += " Reported in " + channelMention(channel) + ", with a Disconnect button."
+	}
 	return Message{Text: line, Blocks: []slack.Block{section(line)}}
 }

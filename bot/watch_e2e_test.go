@@ -281,3 +281,38 @@ func TestWatchAlertsUninvitedJoinerWithAWorkingDisconnect(t *testing.T) {
 		t.Errorf("meeting calls for the alert's Disconnect = %v, want exactly one hang-up", got)
 	}
 }
+
+func TestWatchDroppedSocketReconnectsAndLosesNoChange(t *testing.T) {
+	t.Parallel()
+	cfg := fastWatch()
+	cfg.ListEvery = 50 * time.Millisecond
+	h := newHarness(t, harnessOpts{watch: cfg})
+	conf := h.facts.ConferenceID
+	v := h.openList(moderator, conf)
+	v = h.waitList(v, "the list marked live", func(v *listView) bool { return strings.Contains(v.header(), "🟢 Live") })
+
+	// No new socket until the changes are made: they are lost on the wire
+	// and must come back from the first full roster after the reconnect.
+	release := h.sim.Hold(meetingtest.EndpointWSToken)
+	if n := h.sim.DropWebSockets(conf); n != 1 {
+		t.Fatalf("dropped %d sockets, want 1", n)
+	}
+	h.sim.Leave(conf, meetingtest.SampleCarlosPID)
+	joiner := meetingtest.P{ID: "aaaabbbbccccddddeeeeffff00003333", Name: "Late Joiner", Phone: "+15550003"}
+	h.sim.Join(conf, joiner)
+	release()
+
+	v = h.waitList(v, "the list matching the meeting after the reconnect", func(v *listView) bool {
+		return v.hasRow("Late Joiner") && !v.hasRow("Carlos Mendes")
+	})
+	_, names := v.rows()
+	if len(names) != len(h.sim.Online(conf)) {
+		t.Errorf("list shows %d participants %v; the meeting has %d", len(names), names, len(h.sim.Online(conf)))
+	}
+	if st := h.sim.WebSocketStats(conf); st.Opened < 2 {
+		t.Errorf("socket opened %d times; want a reconnect", st.Opened)
+	}
+	if st := h.bot.WatchStats(); st.Watched != 1 || st.Live != 1 || st.Reconnects < 1 {
+		t.Errorf("WatchStats = %+v; want 1 watched, 1 live, a reconnect counted", st)
+	}
+}

@@ -208,23 +208,40 @@ func (ws *watches) stop(conf string) bool {
 	return true
 }
 
-// count is how many meetings are watched, and how many of them live.
-func (ws *watches) count() (watched, live int) {
+// WatchStats is the state of the watched meetings, for /readyz and /metrics.
+type WatchStats struct {
+	Watched    int           // meetings watched now
+	Live       int           // of them, with the event socket up and the roster current
+	Reconnects int           // socket losses and refusals, summed over the watched meetings
+	MaxLag     time.Duration // the largest frame lag (client clock minus the last frame's createTime)
+}
+
+// WatchStats reports the watched meetings; zero without WithWatching.
+func (b *Bot) WatchStats() WatchStats {
+	ws := b.watches
 	if ws == nil {
-		return 0, 0
+		return WatchStats{}
 	}
 	ws.mu.Lock()
-	all := make([]*watch, 0, len(ws.byConf))
-	for _, wt := range ws.byConf {
-		all = append(all, wt)
+	confs := make([]string, 0, len(ws.byConf))
+	for conf := range ws.byConf {
+		confs = append(confs, conf)
 	}
 	ws.mu.Unlock()
-	for _, wt := range all {
-		if w := ws.watcher(wt.conf); w != nil && w.Live() {
-			live++
+	s := WatchStats{Watched: len(confs)}
+	for _, conf := range confs {
+		w := ws.watcher(conf)
+		if w == nil {
+			continue
 		}
+		st := w.Status()
+		if st.Live {
+			s.Live++
+		}
+		s.Reconnects += st.Reconnects
+		s.MaxLag = max(s.MaxLag, st.FrameLag)
 	}
-	return len(all), live
+	return s
 }
 
 // close stops every watch and waits for their goroutines.

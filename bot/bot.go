@@ -19,6 +19,7 @@ import (
 	"github.com/kickbot/kickbot/audit"
 	"github.com/kickbot/kickbot/bot/slackui"
 	"github.com/kickbot/kickbot/commands"
+	"github.com/kickbot/kickbot/meeting"
 )
 
 // Config holds the bot's policy and limits. Zero values take the defaults
@@ -101,6 +102,10 @@ type Bot struct {
 	locks      *commands.Locks // nil when the meeting client cannot lock
 	lockClock  commands.Clock  // nil: real time
 
+	watchSrc *meeting.Client // WithWatching; nil: meetings are never watched
+	watchCfg WatchConfig
+	watches  *watches // nil without WithWatching
+
 	// hardStop ends every Slack call the workers still make (private
 	// answers) at the drain deadline plus outboxGrace, so the exit never
 	// waits on a Slack that hangs.
@@ -168,6 +173,10 @@ func New(cfg Config, sm *socketmode.Client, svc *commands.Service, log zerolog.L
 	b.clicks = newClickGuard()
 	b.newLocks()
 	b.keeps = newKeepStore(b.now, cfg.MaxLists)
+	if b.watchSrc != nil {
+		b.watches = newWatches(b, b.watchSrc, b.watchCfg)
+		svc.Meeting = watchedMeeting{inner: svc.Meeting, ws: b.watches}
+	}
 	return b
 }
 
@@ -256,6 +265,7 @@ loop:
 			"⚠️ kickbot stopped before running %d queued command(s); each moderator was told privately to run theirs again.", n)})
 	}
 	b.stopLocks(deadline)
+	b.watches.close() // after the drain: a draining kick may still read a live roster
 	b.out.shutdown(deadline.Add(outboxGrace))
 	if runErr != nil {
 		<-runErr

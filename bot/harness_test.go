@@ -59,7 +59,8 @@ type harnessOpts struct {
 	meetingCfg func(*meeting.Config)
 	botOpts    []bot.Option
 	noStart    bool
-	batchStall time.Duration // commands.Service.BatchStall
+	batchStall time.Duration    // commands.Service.BatchStall
+	watch      *bot.WatchConfig // non-nil: bot.WithWatching(the harness's meeting client, *watch)
 }
 
 // defaultPolicy allows moderator and moderator2 in modChannel for any
@@ -111,6 +112,9 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	sm := socketmode.New(api)
 	h.claims = commands.NewClaims()
 	h.svc = &commands.Service{Meeting: mc, Claims: h.claims, BatchStall: o.batchStall}
+	if o.watch != nil {
+		o.botOpts = append(o.botOpts, bot.WithWatching(mc, *o.watch))
+	}
 	h.bot = bot.New(cfg, sm, h.svc, log, o.botOpts...)
 	if !o.noStart {
 		h.start()

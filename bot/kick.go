@@ -75,6 +75,7 @@ func (b *Bot) kick(ctx context.Context, k commands.Kick, responseURL, threadTS s
 		}
 	}
 	roster, res, o, err := b.svc.Kick(ctx, k, openThread)
+	b.watches.touch(k.Conference) // a kick is interest: the next one reads the live roster
 	if err != nil {
 		if t.th != nil {
 			// The batch failed after this kick's thread was started.

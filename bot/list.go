@@ -33,6 +33,7 @@ func (b *Bot) runList(ctx context.Context, j job, t *tracker) {
 	rec := &listRecord{id: newListID(), channel: cmd.ChannelID, conference: req.Conference,
 		notes: map[string]string{}, created: b.now(), posted: make(chan struct{})}
 	rec.setRoster(roster)
+	rec.live = b.watches.liveNoteFor(req.Conference)
 	// Slack shows the message (and delivers clicks on it) before
 	// chat.postMessage returns: the list is registered first, and a click
 	// waits for rec.posted instead of being told the list is not active.
@@ -62,6 +63,7 @@ func (b *Bot) listPosted(rec *listRecord, ts string, err error, k commands.Kick,
 		b.metrics.Command("cannot_post")
 		return
 	}
+	b.watches.follow(rec) // a posted list is interest: it follows the meeting live
 	entry.Outcome, entry.Duration = "listed", b.now().Sub(start)
 	b.audit.Record(entry)
 	b.metrics.Command("listed")
@@ -71,7 +73,7 @@ func (b *Bot) listPosted(rec *listRecord, ts string, err error, k commands.Kick,
 // rec exclusively.
 func (b *Bot) renderList(rec *listRecord) slackui.Message {
 	m := slackui.RenderRosterPage(rec.roster, slackui.ListOptions{
-		ListID: rec.id, Page: rec.page, Query: rec.query, ChannelNotes: rec.notes,
+		ListID: rec.id, Page: rec.page, Query: rec.query, ChannelNotes: rec.notes, LiveNote: rec.live,
 	})
 	if rec.intro.Text != "" && len(rec.intro.Blocks)+len(m.Blocks) <= maxMessageBlocks {
 		m.Text = rec.intro.Text

@@ -26,7 +26,8 @@ type listRecord struct {
 	query      string
 	notes      map[string]string // pid → "disconnected by <@U…>"
 	created    time.Time
-	bytes      int // listStore's estimate of what it holds
+	bytes      int    // listStore's estimate of what it holds
+	live       string // slackui.ListOptions.LiveNote: set while a watch keeps the list current (watches.go)
 
 	// A private list (the candidates for an ambiguous name) has no ts: it
 	// is answered and updated through the response_url of each click, and

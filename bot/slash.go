@@ -28,6 +28,7 @@ const (
 	jobLock // lock and unlock
 	jobHold
 	jobUninvited
+	jobWatch // watch, unwatch (watches.go)
 )
 
 // onSlashCommand decides what to do with a /kick without touching the
@@ -69,6 +70,13 @@ func (b *Bot) onSlashCommand(ctx context.Context, envelopeID string, cmd slack.S
 		kind = jobHold
 	case commands.KindUninvited:
 		kind = jobUninvited
+	case commands.KindWatch, commands.KindUnwatch:
+		if b.watches == nil {
+			b.ack(ctx, envelopeID, ephemeral(slackui.Message{Text: "That action is not available in this version of kickbot; nothing was done. `/kick help` lists what is."}))
+			b.metrics.Command("unsupported")
+			return
+		}
+		kind = jobWatch
 	default:
 		// Parsed, but this version has no use case for it yet: say so,
 		// and do nothing.

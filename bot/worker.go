@@ -71,6 +71,8 @@ func (b *Bot) runJob(ctx context.Context, j job) {
 		b.runHold(ctx, j, t)
 	case jobUninvited:
 		b.runUninvited(ctx, j, t)
+	case jobWatch:
+		b.runWatch(ctx, j, t)
 	}
 }
 

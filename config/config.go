@@ -60,6 +60,8 @@ type Config struct {
 	DrainTimeout time.Duration `envconfig:"KICK_DRAIN_TIMEOUT" default:"25s"` // in-flight work on SIGTERM (under Kubernetes' 30 s grace)
 	LockDefault  time.Duration `envconfig:"KICK_LOCK_DEFAULT" default:"15m"`  // how long the Lock meeting button locks (10s to 24h)
 	MaxSweep     int           `envconfig:"KICK_MAX_SWEEP" default:"200"`     // most people one "Disconnect all" disconnects
+	WatchIdle    time.Duration `envconfig:"KICK_WATCH_IDLE" default:"30m"`    // a meeting stays watched this long after the last list, kick or watch
+	WatchMax     int           `envconfig:"KICK_WATCH_MAX" default:"50"`      // meetings watched at once; past it the longest-idle stops
 
 	// Operations.
 	HTTPAddr  string `envconfig:"HTTP_ADDR" default:":8080"` // /healthz, /readyz, /metrics; "" disables

@@ -74,6 +74,8 @@ func (c *Config) validate() error {
 	if c.LockDefault < commands.MinLockDuration || c.LockDefault > commands.MaxLockDuration {
 		add(fmt.Errorf("KICK_LOCK_DEFAULT: %s is outside 10s to 24h", c.LockDefault))
 	}
+	add(positive("KICK_WATCH_IDLE", c.WatchIdle))
+	add(atLeast("KICK_WATCH_MAX", c.WatchMax, 1))
 
 	if c.HTTPAddr != "" {
 		if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {

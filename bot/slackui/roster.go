@@ -59,6 +59,9 @@ type ListOptions struct {
 	// (so mentions work): escape any name in them with Escape. A note for a
 	// pid no longer in the roster is listed after the participants.
 	ChannelNotes map[string]string
+	// LiveNote, when set, marks a list kept current from the meeting's
+	// event socket: its time reads "Updated" and the note follows it.
+	LiveNote string
 }
 
 // RenderRosterPage is the participant list with a Disconnect button (and a
@@ -95,7 +98,11 @@ func renderPage(r *meeting.Roster, opts ListOptions, v commands.RosterView) Mess
 		head += " · " + strconv.Itoa(v.Matches) + " match “" + escapeText(base.Query) + "”"
 	}
 	blocks := []slack.Block{section(head)}
-	blocks = appendBlocks(blocks, contextBlock(strings.Join(nonEmpty(readAtMrkdwn(r.ReadAt),
+	readAt := readAtMrkdwn(r.ReadAt)
+	if opts.LiveNote != "" && readAt != "" {
+		readAt = "Updated" + strings.TrimPrefix(readAt, "Read")
+	}
+	blocks = appendBlocks(blocks, contextBlock(strings.Join(nonEmpty(readAt, opts.LiveNote,
 		"Page "+strconv.Itoa(v.Page+1)+" of "+strconv.Itoa(v.Pages),
 		"Disconnect asks for confirmation; the host and co-hosts can't be disconnected."), " · ")))
 	if search := searchBlock(base); search != nil {

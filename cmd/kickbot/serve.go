@@ -130,7 +130,8 @@ func serveOn(ctx context.Context, cfg config.Config, log zerolog.Logger, ln net.
 		LockDefault:   cfg.LockDefault,
 		MaxSweep:      cfg.MaxSweep,
 		Outbox:        outboxPacing(cfg.SlackPacing),
-	}, sm, &commands.Service{Meeting: mc, Claims: commands.NewClaims()}, log, bot.WithMetrics(m), bot.WithAuditor(aud))
+	}, sm, &commands.Service{Meeting: mc, Claims: commands.NewClaims()}, log, bot.WithMetrics(m), bot.WithAuditor(aud),
+		bot.WithWatching(mc, bot.WatchConfig{Idle: cfg.WatchIdle, Max: cfg.WatchMax}))
 
 	httpDone := make(chan error, 1)
 	hctx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))

@@ -1,0 +1,684 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/kickbot/kickbot/bot/slackui"
+	"github.com/kickbot/kickbot/commands"
+	"github.com/kickbot/kickbot/meeting"
+)
+
+// WatchConfig sets how meetings are watched over the conference WebSocket.
+type WatchConfig struct {
+	Idle    time.Duration         // watched this long after the last interest; default 30m (KICK_WATCH_IDLE)
+	Max     int                   // meetings watched at once, default 50 (KICK_WATCH_MAX); past it the longest-idle stops
+	Options []meeting.WatchOption // passed to every Watch (tests: short heartbeats and backoff)
+	// ListEvery: a list is re-rendered from the live roster at most this
+	// often, default 5s.
+	ListEvery time.Duration
+	// LiveUpdateEvery paces all live list updates together, app-wide,
+	// default 2.4s: half of chat.update's Tier 3 budget (about 50 a
+	// minute, which the outbox paces at one per 1.2s), so kicks and clicks
+	// always keep the other half. With many live lists each updates less
+	// often, and its "Updated" time says so.
+	LiveUpdateEvery time.Duration
+}
+
+// WithWatching lets the bot watch meetings through mc: lists, kicks and
+// `/kick <id> watch` keep a meeting watched, and kicks and lists on a
+// watched meeting read its live roster. It routes svc.Meeting through the
+// watches (see watchedMeeting). Without it, watch and unwatch are answered
+// "not available".
+func WithWatching(mc *meeting.Client, cfg WatchConfig) Option {
+	return func(b *Bot) { b.watchSrc, b.watchCfg = mc, cfg }
+}
+
+// watches is the registry of watched meetings. It owns every watcher and
+// its goroutine: each runs under the registry's context, which close
+// cancels before it waits for them, so nothing outlives the Bot.
+type watches struct {
+	b      *Bot
+	mc     *meeting.Client
+	cfg    WatchConfig
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	budget *rate.Limiter // live list updates, app-wide: their share of chat.update
+
+	mu     sync.Mutex
+	byConf map[string]*watch
+	closed bool
+}
+
+// watch is one watched meeting.
+type watch struct {
+	conf   string
+	ready  chan struct{} // closed once w or err is set
+	wake   chan struct{} // capacity 1: a list started following
+	w      *meeting.Watcher
+	err    error
+	cancel context.CancelFunc
+	last   time.Time // the last interest (real clock: it drives timers); guarded by watches.mu
+
+	listsMu  sync.Mutex
+	lists    map[*listRecord]*liveList // posted lists of this meeting that follow it
+	watching map[string]string         // channel → ts of its "watching" message
+}
+
+// liveList is how far a list is behind its meeting.
+type liveList struct {
+	dirty bool      // the live roster changed since the list was rendered
+	sent  time.Time // when the last live update was queued
+}
+
+func newWatches(b *Bot, mc *meeting.Client, cfg WatchConfig) *watches {
+	defDur(&cfg.Idle, 30*time.Minute)
+	defInt(&cfg.Max, 50)
+	defDur(&cfg.ListEvery, 5*time.Second)
+	defDur(&cfg.LiveUpdateEvery, 2400*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	return &watches{b: b, mc: mc, cfg: cfg, ctx: ctx, cancel: cancel, byConf: map[string]*watch{},
+		budget: rate.NewLimiter(rate.Every(cfg.LiveUpdateEvery), 2)}
+}
+
+// ensure marks interest in conf, starting a watch if there is none. The
+// watch starts in the background (its first realTimeInfo read must not
+// delay whoever showed the interest); wait on ready for it. nil after close.
+func (ws *watches) ensure(conf string) *watch {
+	ws.mu.Lock()
+	if ws.closed {
+		ws.mu.Unlock()
+		return nil
+	}
+	now := time.Now()
+	if wt := ws.byConf[conf]; wt != nil {
+		wt.last = now
+		ws.mu.Unlock()
+		return wt
+	}
+	ctx, cancel := context.WithCancel(ws.ctx)
+	wt := &watch{conf: conf, ready: make(chan struct{}), wake: make(chan struct{}, 1), cancel: cancel, last: now, lists: map[*listRecord]*liveList{}, watching: map[string]string{}}
+	ws.byConf[conf] = wt
+	var evicted []*watch
+	for len(ws.byConf) > ws.cfg.Max {
+		var oldest *watch
+		for _, o := range ws.byConf {
+			if o != wt && (oldest == nil || o.last.Before(oldest.last)) {
+				oldest = o
+			}
+		}
+		delete(ws.byConf, oldest.conf)
+		evicted = append(evicted, oldest)
+	}
+	ws.wg.Add(1)
+	ws.mu.Unlock()
+	for _, o := range evicted {
+		ws.b.log.Info().Str("conference", o.conf).Int("max", ws.cfg.Max).Msg("KICK_WATCH_MAX reached: the longest-idle watch stops")
+		o.cancel()
+	}
+	go ws.run(ctx, wt)
+	return wt
+}
+
+// touch marks interest in conf (a list was posted, a kick ran).
+func (ws *watches) touch(conf string) {
+	if ws != nil {
+		ws.ensure(conf)
+	}
+}
+
+// follow marks interest in rec's meeting and keeps rec current from the
+// live roster while the meeting is watched.
+func (ws *watches) follow(rec *listRecord) {
+	if ws == nil || rec.ephemeral {
+		return
+	}
+	wt := ws.ensure(rec.conference)
+	if wt == nil {
+		return
+	}
+	// Behind only if the live roster changed after the list's was read;
+	// a watch that is not live yet marks it behind when it goes live.
+	dirty := false
+	if w := ws.watcher(rec.conference); w != nil && w.Live() {
+		rec.mu.Lock()
+		readAt := rec.roster.ReadAt
+		rec.mu.Unlock()
+		dirty = w.Status().Updated.After(readAt)
+	}
+	wt.listsMu.Lock()
+	wt.lists[rec] = &liveList{dirty: dirty}
+	wt.listsMu.Unlock()
+	wt.poke()
+}
+
+// liveNoteFor is the live note for a new list of conf: set when the
+// meeting's live roster is current, so the list says so from the start.
+func (ws *watches) liveNoteFor(conf string) string {
+	if w := ws.watcher(conf); w != nil && w.Live() {
+		return ws.liveNote()
+	}
+	return ""
+}
+
+// poke wakes the watch's goroutine to look at its lists.
+func (wt *watch) poke() {
+	select {
+	case wt.wake <- struct{}{}:
+	default:
+	}
+}
+
+// watcher is conf's running watcher, or nil when conf is not watched (or
+// its watch is still starting).
+func (ws *watches) watcher(conf string) *meeting.Watcher {
+	if ws == nil {
+		return nil
+	}
+	ws.mu.Lock()
+	wt := ws.byConf[conf]
+	ws.mu.Unlock()
+	if wt == nil {
+		return nil
+	}
+	select {
+	case <-wt.ready:
+		return wt.w
+	default:
+		return nil
+	}
+}
+
+// stop ends conf's watch; false if it was not watched.
+func (ws *watches) stop(conf string) bool {
+	ws.mu.Lock()
+	wt := ws.byConf[conf]
+	delete(ws.byConf, conf)
+	ws.mu.Unlock()
+	if wt == nil {
+		return false
+	}
+	wt.cancel()
+	return true
+}
+
+// WatchStats is the state of the watched meetings, for /readyz and /metrics.
+type WatchStats struct {
+	Watched    int           // meetings watched now
+	Live       int           // of them, with the event socket up and the roster current
+	Reconnects int           // socket losses and refusals, summed over the watched meetings
+	MaxLag     time.Duration // the largest frame lag (client clock minus the last frame's createTime)
+}
+
+// WatchStats reports the watched meetings; zero without WithWatching.
+func (b *Bot) WatchStats() WatchStats {
+	ws := b.watches
+	if ws == nil {
+		return WatchStats{}
+	}
+	ws.mu.Lock()
+	confs := make([]string, 0, len(ws.byConf))
+	for conf := range ws.byConf {
+		confs = append(confs, conf)
+	}
+	ws.mu.Unlock()
+	s := WatchStats{Watched: len(confs)}
+	for _, conf := range confs {
+		w := ws.watcher(conf)
+		if w == nil {
+			continue
+		}
+		st := w.Status()
+		if st.Live {
+			s.Live++
+		}
+		s.Reconnects += st.Reconnects
+		s.MaxLag = max(s.MaxLag, st.FrameLag)
+	}
+	return s
+}
+
+// close stops every watch and waits for their goroutines.
+func (ws *watches) close() {
+	if ws == nil {
+		return
+	}
+	ws.mu.Lock()
+	ws.closed = true
+	ws.byConf = map[string]*watch{}
+	ws.mu.Unlock()
+	ws.cancel()
+	ws.wg.Wait()
+}
+
+// forget drops wt from the registry unless it was replaced meanwhile.
+func (ws *watches) forget(wt *watch) {
+	ws.mu.Lock()
+	if ws.byConf[wt.conf] == wt {
+		delete(ws.byConf, wt.conf)
+	}
+	ws.mu.Unlock()
+	wt.cancel()
+}
+
+// run is one watch's goroutine: it starts the watcher, follows its events
+// until the watch has been idle for cfg.Idle, is stopped, or the meeting
+// ends, and stops the watcher before it returns.
+func (ws *watches) run(ctx context.Context, wt *watch) {
+	defer ws.wg.Done()
+	defer ws.forget(wt)
+	defer func() {
+		if r := recover(); r != nil {
+			ws.b.log.Error().Str("conference", wt.conf).Str("panic", fmt.Sprint(r)).Bytes("stack", debug.Stack()).
+				Msg("watch goroutine panicked; the watch stops")
+		}
+	}()
+	w, err := ws.mc.Watch(ctx, wt.conf, ws.cfg.Options...)
+	wt.w, wt.err = w, err
+	close(wt.ready)
+	if err != nil {
+		ws.b.log.Info().Str("conference", wt.conf).Str("kind", meeting.KindOf(err).String()).Msg("cannot watch meeting")
+		return
+	}
+	defer w.Stop()
+	sub := w.Subscribe(1024)
+	defer sub.Close()
+	ws.b.log.Info().Str("conference", wt.conf).Msg("watching meeting")
+
+	defer ws.b.listsNotLive(wt, w)
+
+	idle := time.NewTimer(ws.cfg.Idle)
+	defer idle.Stop()
+	flush := time.NewTimer(0)
+	defer flush.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-wt.wake:
+			ws.b.updateLists(wt, w, flush)
+		case <-flush.C:
+			ws.b.updateLists(wt, w, flush)
+		case <-idle.C:
+			ws.mu.Lock()
+			left := ws.cfg.Idle - time.Since(wt.last)
+			ws.mu.Unlock()
+			if left <= 0 {
+				ws.b.log.Info().Str("conference", wt.conf).Dur("idle", ws.cfg.Idle).Msg("watch idle: stopping")
+				return
+			}
+			idle.Reset(left)
+		case ev, ok := <-sub.C:
+			if !ok {
+				ws.b.log.Info().Str("conference", wt.conf).AnErr("why", w.Err()).Msg("watch ended")
+				return
+			}
+			ws.b.onWatchEvent(wt, w, ev)
+			switch ev.Kind {
+			case meeting.EventJoined, meeting.EventLeft, meeting.EventUpdated, meeting.EventHosts, meeting.EventLive:
+				wt.markDirty()
+				ws.b.updateLists(wt, w, flush)
+			}
+		}
+	}
+}
+
+// markDirty says every list of wt is behind the live roster.
+func (wt *watch) markDirty() {
+	wt.listsMu.Lock()
+	for _, l := range wt.lists {
+		l.dirty = true
+	}
+	wt.listsMu.Unlock()
+}
+
+// liveNote is what a list kept current says under its header.
+func (ws *watches) liveNote() string {
+	return "🟢 Live: updates itself as people join and leave (at most every " + ws.cfg.ListEvery.String() + ")"
+}
+
+// updateLists re-renders, from the live roster, each list of wt that is
+// behind and has not been updated for ListEvery, within the app-wide
+// budget of live updates; it arms flush for the next one due. It never
+// blocks: the outbox sends the updates.
+func (b *Bot) updateLists(wt *watch, w *meeting.Watcher, flush *time.Timer) {
+	ws := b.watches
+	r, live := w.Snapshot()
+	if !live {
+		return // EventLive marks the lists dirty again
+	}
+	now := time.Now()
+	var next time.Duration
+	due := func(d time.Duration) {
+		if next == 0 || d < next {
+			next = d
+		}
+	}
+	wt.listsMu.Lock()
+	var send []*listRecord
+	for rec, l := range wt.lists {
+		if b.lists.get(rec.id) == nil {
+			delete(wt.lists, rec) // forgotten (expired or evicted): nobody can click it
+			continue
+		}
+		if !l.dirty {
+			continue
+		}
+		if wait := l.sent.Add(ws.cfg.ListEvery).Sub(now); wait > 0 {
+			due(wait)
+			continue
+		}
+		res := ws.budget.ReserveN(now, 1)
+		if d := res.DelayFrom(now); d > 0 {
+			res.CancelAt(now)
+			due(d)
+			continue
+		}
+		l.dirty, l.sent = false, now
+		send = append(send, rec)
+	}
+	wt.listsMu.Unlock()
+	if next > 0 {
+		flush.Reset(next)
+	}
+	for _, rec := range send {
+		b.showLive(rec, r, ws.liveNote())
+	}
+}
+
+// showLive puts a live roster in rec and queues its update. The roster is
+// as of now, so ReadAt (the list's "Updated" time, and what
+// KICK_LIST_MAX_AGE counts from) is now.
+func (b *Bot) showLive(rec *listRecord, r *meeting.Roster, note string) {
+	cp := *r
+	cp.ReadAt = b.now()
+	b.lists.resized(rec, &cp)
+	rec.mu.Lock()
+	rec.setRoster(&cp)
+	rec.live = note
+	for pid := range rec.notes {
+		if _, back := cp.ByID(pid); back {
+			delete(rec.notes, pid) // rejoined: "disconnected by" would now be wrong
+		}
+	}
+	rec.mu.Unlock()
+	b.showList(rec, "")
+}
+
+// listsNotLive tells each list of a watch that stopped that it no longer
+// updates itself; its roster and time stay those of the last update.
+func (b *Bot) listsNotLive(wt *watch, w *meeting.Watcher) {
+	wt.listsMu.Lock()
+	recs := make([]*listRecord, 0, len(wt.lists))
+	for rec := range wt.lists {
+		recs = append(recs, rec)
+	}
+	wt.lists = map[*listRecord]*liveList{}
+	wt.listsMu.Unlock()
+	why := "the watch stopped"
+	if meeting.KindOf(w.Err()) == meeting.KindMeetingEnded {
+		why = "the meeting ended"
+	}
+	for _, rec := range recs {
+		if b.lists.get(rec.id) == nil {
+			continue
+		}
+		rec.mu.Lock()
+		had := rec.live != ""
+		rec.live = ""
+		if had {
+			rec.live = "⏸ No longer live (" + why + "); *Refresh* reads the meeting again"
+		}
+		rec.mu.Unlock()
+		if had {
+			b.showList(rec, "")
+		}
+	}
+}
+
+// onWatchEvent reacts to one change in a watched meeting. Runs on the
+// watch's goroutine, so it must not block on the network: alerts are
+// queued in the outbox, which coalesces waiting ops notices into a digest.
+func (b *Bot) onWatchEvent(wt *watch, w *meeting.Watcher, ev meeting.Event) {
+	if ev.Kind != meeting.EventJoined || ev.Participant.Protected() {
+		return
+	}
+	why := uninvited(ev.Participant, w.Status().Attendees)
+	if why == "" {
+		return
+	}
+	p := ev.Participant
+	threads := wt.alertThreads()
+	where := ""
+	for channel := range threads {
+		where = channel
+	}
+	// The ops channel hears of it even when no thread is there to take it.
+	b.notifyOps(slackui.RenderJoinAlertNotice(where, wt.conf, p, why))
+	for channel, ts := range threads {
+		// The alert is a one-row list, so its Disconnect button goes
+		// through the same checks as a list's; the click answers by
+		// replacing the alert (response_url), as for a private list.
+		posted := make(chan struct{})
+		close(posted)
+		roster := &meeting.Roster{ConferenceID: wt.conf, Participants: []meeting.Participant{p}, ReadAt: b.now()}
+		if r, live := w.Snapshot(); live {
+			roster.Subject = r.Subject
+		}
+		rec := &listRecord{id: newListID(), channel: channel, conference: wt.conf, ephemeral: true, posted: posted,
+			intro: slackui.RenderJoinAlert(wt.conf, p, why), only: map[string]bool{p.ID: true},
+			notes: map[string]string{}, created: b.now()}
+		rec.setRoster(roster)
+		b.lists.add(rec)
+		m := b.renderList(rec)
+		b.out.finish(b.out.threadAt(channel, ts, ""), m, m, nil)
+	}
+	b.audit.Record(AuditEntry{Action: "join_alert", Conference: wt.conf, Targets: []string{p.ID}, Outcome: "uninvited", Reason: why})
+	b.metrics.Command("join_alert")
+}
+
+// uninvited says why p counts as not invited ("" if p is invited, or if
+// the invite list is unknown: nobody is called uninvited then). p matches
+// an invitee by user UUID or account, else by full phone number.
+func uninvited(p meeting.Participant, invited []meeting.Attendee) string {
+	if p.Anonymous {
+		return "anonymous participant"
+	}
+	if len(invited) == 0 {
+		return ""
+	}
+	for _, a := range invited {
+		switch {
+		case p.UserUUID != "" && a.UserUUID == p.UserUUID,
+			p.AccountID != "" && a.AccountID == p.AccountID,
+			p.Phone != "" && a.Phone == p.Phone:
+			return ""
+		}
+	}
+	return "not on the invite list"
+}
+
+// alertThreads is where a watch's join alerts go: per channel, the thread
+// of its "watching" message, else of its newest posted list.
+func (wt *watch) alertThreads() map[string]string {
+	out := map[string]string{}
+	wt.listsMu.Lock()
+	defer wt.listsMu.Unlock()
+	newest := map[string]time.Time{}
+	for rec := range wt.lists {
+		rec.mu.Lock()
+		ts, ch, at := rec.ts, rec.channel, rec.created
+		rec.mu.Unlock()
+		if ts != "" && (newest[ch].IsZero() || at.After(newest[ch])) {
+			out[ch], newest[ch] = ts, at
+		}
+	}
+	for ch, ts := range wt.watching {
+		out[ch] = ts
+	}
+	return out
+}
+
+// watchedMeeting is the commands.Meeting the Service uses when the bot
+// watches meetings: on a watched meeting whose socket is up, Roster is the
+// live snapshot (no call) and Disconnect is one hang-up confirmed by the
+// remove events; otherwise both go to the meeting service as before.
+type watchedMeeting struct {
+	inner commands.Meeting
+	ws    *watches
+}
+
+func (m watchedMeeting) Roster(ctx context.Context, conf string) (*meeting.Roster, error) {
+	if w := m.ws.watcher(conf); w != nil {
+		if r, live := w.Snapshot(); live {
+			// Current as of now, not as of the last change: a quiet
+			// meeting's roster is no older for it.
+			r.ReadAt = m.ws.b.now()
+			// The invite list too, so "uninvited" works from the live
+			// roster; an empty one is treated as unknown (nobody is
+			// called uninvited), the safe side.
+			if st := w.Status(); len(st.Attendees) > 0 {
+				r.Attendees, r.AttendeesKnown = st.Attendees, true
+			}
+			return r, nil
+		}
+	}
+	return m.inner.Roster(ctx, conf)
+}
+
+func (m watchedMeeting) Disconnect(ctx context.Context, conf string, ids []string) (*meeting.DisconnectResult, error) {
+	if w := m.ws.watcher(conf); w != nil && w.Live() {
+		return w.Disconnect(ctx, ids)
+	}
+	return m.inner.Disconnect(ctx, conf, ids)
+}
+
+// The keep-out calls go straight to the meeting client: the wrapper must
+// not hide them from the use cases that look for them (commands.Locker,
+// commands.KeepOut).
+
+func (m watchedMeeting) Lock(ctx context.Context, conf string, locked bool) (*meeting.LockResult, error) {
+	return m.ws.mc.Lock(ctx, conf, locked)
+}
+
+func (m watchedMeeting) MoveToWaitingRoom(ctx context.Context, conf string, pids []string) (*meeting.MoveResult, error) {
+	return m.ws.mc.MoveToWaitingRoom(ctx, conf, pids)
+}
+
+func (m watchedMeeting) Admit(ctx context.Context, conf, id string) (*meeting.AdmitResult, error) {
+	return m.ws.mc.Admit(ctx, conf, id)
+}
+
+func (m watchedMeeting) AdmitAll(ctx context.Context, conf string) (*meeting.AdmitResult, error) {
+	return m.ws.mc.AdmitAll(ctx, conf)
+}
+
+// runWatch is `/kick <id> watch` and `/kick <id> unwatch`, authorized like
+// a list.
+func (b *Bot) runWatch(ctx context.Context, j job, t *tracker) {
+	cmd, req := j.slash, j.req
+	action := "watch"
+	if req.Kind == commands.KindUnwatch {
+		action = "unwatch"
+	}
+	entry := AuditEntry{Action: action, User: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference}
+	if d := b.authorize(ctx, cmd.UserID, cmd.ChannelID, cmd.ChannelName, req.Conference); !d.Allowed {
+		b.deny(cmd.ResponseURL, d, entry, t)
+		b.metrics.Command("denied")
+		return
+	}
+	k := commands.Kick{Actor: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference}
+	if action == "unwatch" {
+		if !b.watches.stop(req.Conference) {
+			b.reply(cmd.ResponseURL, slackui.RenderNotWatched(req.Conference))
+			t.answered = true
+			entry.Outcome = "not_watched"
+			b.audit.Record(entry)
+			b.metrics.Command("not_watched")
+			return
+		}
+		b.out.post(cmd.ChannelID, slackui.RenderUnwatched(req.Conference, cmd.UserID), cmd.ResponseURL, nil)
+		t.answered = true
+		entry.Outcome = "unwatched"
+		b.audit.Record(entry)
+		b.metrics.Command("unwatched")
+		return
+	}
+
+	wt := b.watches.ensure(req.Conference)
+	var err error
+	if wt == nil {
+		err = ctx.Err()
+	} else {
+		select {
+		case <-wt.ready:
+			err = wt.err
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+	}
+	if err != nil {
+		b.reply(cmd.ResponseURL, slackui.RenderFailure(k, err))
+		t.answered = true
+		entry.Outcome, entry.ErrorKind = "failed", meeting.KindOf(err).String()
+		b.audit.Record(entry)
+		b.metrics.Command("failed")
+		return
+	}
+	live := awaitLive(ctx, wt.w, watchLiveWait)
+	r, _ := wt.w.Snapshot()
+	info := slackui.WatchInfo{Conference: req.Conference, Subject: r.Subject, Actor: cmd.UserID,
+		Participants: len(r.Participants), Live: live, Idle: b.watches.cfg.Idle.String()}
+	b.out.post(cmd.ChannelID, slackui.RenderWatching(info), cmd.ResponseURL, func(ts string, perr error) {
+		if perr != nil {
+			b.reply(cmd.ResponseURL, slackui.RenderCannotPost(k, cannotPostHere(perr)))
+			entry.Outcome, entry.ErrorKind = "cannot_post", slackErrorCode(perr)
+			b.audit.Record(entry)
+			return
+		}
+		b.watchPosted(wt, cmd.ChannelID, ts)
+		b.reply(cmd.ResponseURL, slackui.RenderWatchStarted(req.Conference))
+		entry.Outcome = "watching"
+		b.audit.Record(entry)
+	})
+	t.answered = true
+	b.metrics.Command("watching")
+}
+
+// watchLiveWait is how long `watch` waits for the socket before it posts:
+// the "watching" message says whether updates are live, and should be true.
+const watchLiveWait = 3 * time.Second
+
+// awaitLive waits until w is live, at most d; it reports whether it is.
+func awaitLive(ctx context.Context, w *meeting.Watcher, d time.Duration) bool {
+	sub := w.Subscribe(16) // before checking, so EventLive cannot slip between
+	defer sub.Close()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for !w.Live() {
+		select {
+		case _, ok := <-sub.C:
+			if !ok {
+				return false
+			}
+		case <-timer.C:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
+}
+
+// watchPosted records where a "watching" message went, for join alerts.
+func (b *Bot) watchPosted(wt *watch, channel, ts string) {
+	wt.listsMu.Lock()
+	wt.watching[channel] = ts
+	wt.listsMu.Unlock()
+}

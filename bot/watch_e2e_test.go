@@ -316,3 +316,25 @@ func TestWatchDroppedSocketReconnectsAndLosesNoChange(t *testing.T) {
 		t.Errorf("WatchStats = %+v; want 1 watched, 1 live, a reconnect counted", st)
 	}
 }
+
+// TestWatchKickOfAJoinerTheLiveRosterHasNotSeenYet: the live roster lags the
+// meeting by a frame; a kick of someone who joined a moment ago reads the
+// meeting itself instead of answering "not found".
+func TestWatchKickOfAJoinerTheLiveRosterHasNotSeenYet(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{watch: fastWatch()})
+	conf := h.facts.ConferenceID
+	h.watchMeeting(conf)
+	h.sim.DelayFrames(8 * time.Second) // the join below reaches the live roster only after the kick
+	raider := meetingtest.P{ID: "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a", Name: "Late Raider", Phone: "+15550009"}
+	h.sim.Join(conf, raider)
+
+	h.slash(moderator, modChannel, conf+" +15550009")
+	_, reply := h.kickOutcome()
+	if l := lineWith(allText(reply), "Late Raider"); !strings.Contains(l, "— disconnected") {
+		t.Errorf("the joiner was not reported disconnected: %q\n%s", l, allText(reply))
+	}
+	if got := h.hangUps(); !slices.Equal(got, []string{raider.ID}) {
+		t.Errorf("hang-ups %v, want the joiner", got)
+	}
+}

@@ -559,6 +559,12 @@ func (m watchedMeeting) Disconnect(ctx context.Context, conf string, ids []strin
 	return m.inner.Disconnect(ctx, conf, ids)
 }
 
+// FreshRoster reads the meeting itself, for a target the live roster does
+// not hold yet (commands.FreshRosters).
+func (m watchedMeeting) FreshRoster(ctx context.Context, conf string) (*meeting.Roster, error) {
+	return m.inner.Roster(ctx, conf)
+}
+
 // The keep-out calls go straight to the meeting client: the wrapper must
 // not hide them from the use cases that look for them (commands.Locker,
 // commands.KeepOut).

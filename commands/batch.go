@@ -265,6 +265,11 @@ func (s *Service) runBatch(conference string, ms []*member) {
 	if r == nil {
 		r = &meeting.Roster{ConferenceID: conference}
 	}
+	targets := make([][]Target, len(ms))
+	for i, m := range ms {
+		targets[i] = m.kick.Targets
+	}
+	r = s.freshIfUnmatched(ctx, conference, r, targets...)
 
 	var ids []string
 	for _, m := range ms {

@@ -154,7 +154,36 @@ func (s *Service) Plan(ctx context.Context, k Kick) (*meeting.Roster, Resolution
 	if r == nil {
 		r = &meeting.Roster{ConferenceID: k.Conference}
 	}
+	r = s.freshIfUnmatched(ctx, k.Conference, r, k.Targets)
 	return r, Resolve(r, k.Targets), nil
+}
+
+// FreshRosters is implemented by a Meeting whose Roster may answer from a
+// cache (the live roster kept from the conference WebSocket): FreshRoster
+// reads the meeting itself.
+type FreshRosters interface {
+	FreshRoster(ctx context.Context, conferenceID string) (*meeting.Roster, error)
+}
+
+// freshIfUnmatched returns r, or a roster read from the meeting itself when
+// r may be a cache and leaves some target unmatched: someone who joined a
+// moment ago is not yet in a live roster, and its lag must never turn into
+// "not found".
+func (s *Service) freshIfUnmatched(ctx context.Context, conference string, r *meeting.Roster, targets ...[]Target) *meeting.Roster {
+	fr, ok := s.Meeting.(FreshRosters)
+	if !ok {
+		return r
+	}
+	for _, ts := range targets {
+		if res := Resolve(r, ts); len(res.NotFound)+len(res.PhoneHidden) == 0 {
+			continue
+		}
+		if f, err := fr.FreshRoster(ctx, conference); err == nil && f != nil {
+			return f
+		}
+		return r // the cached one is still the best there is
+	}
+	return r
 }
 
 // Execute disconnects res.Kick with one bulk call and reports every target.

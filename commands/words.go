@@ -53,6 +53,9 @@ const usage = "Usage:\n" +
 	"• `/kick <meeting ID>` — list the participants, with a Disconnect button beside each\n" +
 	"• `/kick <meeting ID> hold <participant> [<participant> …] [-- <reason>]` — move participants to the waiting room, with an Admit button to undo\n" +
 	"• `/kick <meeting ID> uninvited` — who is online but not on the invite list, with Disconnect and \"Disconnect all\" buttons\n" +
+	"• `/kick <meeting ID> lock [<duration>]` — nobody new joins without the host password or host link; with a duration (10s to 24h: 90s, 10m, 1h30m) it unlocks itself\n" +
+	"• `/kick <meeting ID> unlock` — unlock at once\n" +
+	"• `/kick <meeting ID> watch`, `unwatch` — follow the meeting live: lists update themselves, uninvited joiners are reported\n" +
 	"• `/kick help` — show this help\n" +
 	"The meeting ID is letters and digits; dashes are ignored, so 914-083-136 works.\n" +
 	"A participant is one of:\n" +

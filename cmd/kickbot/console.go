@@ -52,6 +52,7 @@ const consoleHelp = `At this prompt:
                              disconnect participants
   kick <row> [<row> …]       disconnect rows of the last list (instead of its Disconnect buttons)
   lock [<duration>], unlock  lock or unlock the meeting of the last list or kick (its buttons)
+  admit <row>                admit a row of the last hold back from the waiting room (its Admit buttons)
   help                       this text
   quit                       leave (or Ctrl-D)
 Anything else is refused with a hint, and nothing runs. A command is at most 2,000 characters.

@@ -46,7 +46,7 @@ func TestManifest(t *testing.T) {
 		`^\s+is_enabled: true$`, // interactivity: Disconnect buttons
 		`^\s+- command: /kick$`,
 		`^\s+description: \S`,
-		`^\s+usage_hint: "<meeting ID> \[participant …\] \[-- reason\] \| help"$`,
+		`^\s+usage_hint: "<meeting ID> \[participant … \| lock \[10m\] \| unlock \| hold … \| uninvited \| watch\] \[-- reason\] \| help"$`,
 		`^\s+should_escape: false$`,
 		`^\s+display_name: kickbot$`,
 		`^\s+always_online: true$`,

@@ -291,10 +291,16 @@ func (p *pidString) UnmarshalJSON(b []byte) error {
 	if len(b) == 0 || b[0] != '"' {
 		return nil // null, a number, an object: not a pid
 	}
-	var s string
 	if len(b) >= 2 && b[len(b)-1] == '"' && plainJSONString(b[1:len(b)-1]) {
-		s = string(b[1 : len(b)-1]) // fast path, as in flexString
-	} else if json.Unmarshal(b, &s) != nil {
+		// Fast path, as in flexString (without the slow path's variable,
+		// which escapes to the heap).
+		if len(b) > 2 {
+			*p = pidString{v: string(b[1 : len(b)-1]), ok: true}
+		}
+		return nil
+	}
+	var s string
+	if json.Unmarshal(b, &s) != nil {
 		return nil
 	}
 	if s != "" {
@@ -317,11 +323,6 @@ type realTimeParticipant struct {
 	AccountID2 flexString `json:"accountId"`
 }
 
-type realTimeReply struct {
-	Participants json.RawMessage `json:"participants"`
-	ConfInfo     json.RawMessage `json:"confInfo"`
-}
-
 type confInfoReply struct {
 	ChairID json.RawMessage `json:"chairID"`
 	CoHosts json.RawMessage `json:"coHosts"`
@@ -336,8 +337,59 @@ var (
 	errParticipantWithoutID = errors.New("a participant has no string pid")
 )
 
+// realTime is everything kickbot uses from one realTimeInfo reply, read in
+// one pass over its bytes.
+type realTime struct {
+	participants   []Participant
+	chair          string
+	coHosts        []string
+	attendees      []Attendee // the invite list (keepout)
+	attendeesKnown bool
+}
+
 // decodeRealTimeInfo reads a realTimeInfo reply into participants (without
 // ConferenceID/Subject/ReadAt, which the caller fills in).
+func decodeRealTimeInfo(body []byte) ([]Participant, error) {
+	rt, err := decodeRealTime(body)
+	return rt.participants, err
+}
+
+// participantFields are realTimeParticipant's JSON names, in declaration
+// order (which decides a case-insensitive match, as in encoding/json).
+var participantFields = []string{"pid", "name", "phone", "state", "video", "mute", "hand", "userUUID", "accountID", "accountId"}
+
+// field returns the field of p that the participantFields index i names.
+func (p *realTimeParticipant) field(i int) json.Unmarshaler {
+	switch i {
+	case 0:
+		return &p.PID
+	case 1:
+		return &p.Name
+	case 2:
+		return &p.Phone
+	case 3:
+		return &p.State
+	case 4:
+		return &p.Video
+	case 5:
+		return &p.Mute
+	case 6:
+		return &p.Hand
+	case 7:
+		return &p.UserUUID
+	case 8:
+		return &p.AccountID
+	default:
+		return &p.AccountID2
+	}
+}
+
+var realTimeFields = []string{"participants", "confInfo", "attendees"}
+
+// decodeRealTime reads a realTimeInfo reply: its participants, the host and
+// co-hosts, and the invite list, validating the bytes once and decoding each
+// field once, without reflection (what encoding/json would give, measured
+// in decode_bench_test.go).
 //
 // confInfo must be an object: without it nobody can be proved the host.
 // chairID must be a string (or null/absent: the host is not online), coHosts
@@ -346,31 +398,53 @@ var (
 // a non-empty string pid, makes the whole roster unreadable: a participant
 // we cannot name might be the host, or the very person a re-read is asked
 // about. Other per-participant fields stay tolerant. Repeated pids collapse.
-func decodeRealTimeInfo(body []byte) ([]Participant, error) {
-	var r realTimeReply
-	if err := decodeObject(body, &r); err != nil {
-		return nil, err
+// The invite list's own rules are decodeInviteArray's.
+func decodeRealTime(body []byte) (realTime, error) {
+	var top [3][]byte // participants, confInfo, attendees
+	if err := decodeTop(body, realTimeFields, top[:]); err != nil {
+		return realTime{}, err
 	}
-	chair, coHosts, err := decodeConfInfo(r.ConfInfo)
+	chair, coHosts, err := decodeConfInfo(top[1])
 	if err != nil {
-		return nil, err
+		return realTime{}, err
 	}
+	rt := realTime{chair: chair, coHosts: coHosts}
+	raw := top[0]
 	var list []realTimeParticipant
-	if !isNull(r.Participants) {
-		if firstByte(r.Participants) != '[' {
-			return nil, errParticipantsType
+	if !isNull(raw) {
+		if raw[0] != '[' {
+			return realTime{}, errParticipantsType
 		}
-		// Entries that are not objects fail here (null entries are caught
-		// by their missing pid below).
-		if json.Unmarshal(r.Participants, &list) != nil {
-			return nil, errParticipantsType
+		list = make([]realTimeParticipant, 0, 64)
+		bad := false
+		eachElement(raw, 0, func(v []byte) bool {
+			switch v[0] {
+			case '{':
+			case 'n': // null: caught by its missing pid below
+				list = append(list, realTimeParticipant{})
+				return true
+			default:
+				bad = true
+				return false
+			}
+			list = append(list, realTimeParticipant{})
+			p := &list[len(list)-1]
+			eachMember(v, 0, func(key, v []byte) {
+				if i := fieldIndex(participantFields, key); i >= 0 {
+					_ = p.field(i).UnmarshalJSON(v) // never fails: tolerant fields
+				}
+			})
+			return true
+		})
+		if bad {
+			return realTime{}, errParticipantsType
 		}
 	}
 	out := make([]Participant, 0, len(list))
 	seen := make(map[string]struct{}, len(list))
 	for _, p := range list {
 		if !p.PID.ok {
-			return nil, errParticipantWithoutID
+			return realTime{}, errParticipantWithoutID
 		}
 		id := p.PID.v
 		if _, dup := seen[id]; dup {
@@ -391,11 +465,32 @@ func decodeRealTimeInfo(body []byte) ([]Participant, error) {
 			AccountID:  string(cmp.Or(p.AccountID, p.AccountID2)),
 		})
 	}
-	return out, nil
+	rt.participants = out
+	rt.attendees, rt.attendeesKnown = decodeInviteArray(top[2])
+	return rt, nil
+}
+
+// decodeTop checks that body is one valid JSON object and sets vals[i] to
+// the raw value of the member names[i] selects (nil when absent).
+func decodeTop(body []byte, names []string, vals [][]byte) error {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 || body[0] != '{' {
+		return errNotObject
+	}
+	if !json.Valid(body) {
+		var v struct{}
+		return json.Unmarshal(body, &v) // the syntax error, as decodeObject gives it
+	}
+	eachMember(body, 0, func(key, v []byte) {
+		if i := fieldIndex(names, key); i >= 0 {
+			vals[i] = v
+		}
+	})
+	return nil
 }
 
 // decodeConfInfo reads confInfo strictly; see decodeRealTimeInfo.
-func decodeConfInfo(raw json.RawMessage) (chair string, coHosts []string, err error) {
+func decodeConfInfo(raw []byte) (chair string, coHosts []string, err error) {
 	if isNull(raw) || firstByte(raw) != '{' {
 		return "", nil, errNoConfInfo
 	}

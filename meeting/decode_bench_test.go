@@ -109,3 +109,38 @@ func BenchmarkDecodeRealTimeInfo1000(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecodeRoster1000 is all a roster read decodes from one reply:
+// 1,000 participants, the host and co-hosts, and an invite list of 200.
+func BenchmarkDecodeRoster1000(b *testing.B) {
+	body := rosterBody(1000, 200)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		rt, err := decodeRealTime(body)
+		if err != nil || len(rt.participants) != 1000 || !rt.attendeesKnown || len(rt.attendees) != 200 {
+			b.Fatalf("%d participants, %d attendees, %v", len(rt.participants), len(rt.attendees), err)
+		}
+	}
+}
+
+// rosterBody is a realTimeInfo reply as the simulator writes it.
+func rosterBody(participants, attendees int) []byte {
+	var sb strings.Builder
+	sb.WriteString(`{"participants":[`)
+	for i := range participants {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		fmt.Fprintf(&sb, `{"pid":"%032x","name":"Participant %04d","phone":"+86139%08d","state":0,"video":%d,"mute":%d,"hand":0}`, i, i, i, i%2, i%3%2)
+	}
+	sb.WriteString(`],"confInfo":{"chairID":"` + fmt.Sprintf("%032x", 0) + `","coHosts":[]},"attendees":[`)
+	for i := range attendees {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		fmt.Fprintf(&sb, `{"accountID":"acct%04d","userUUID":"%032x","name":"Invitee %04d","phone":"+86139%08d"}`, i, i, i, i)
+	}
+	sb.WriteString(`]}`)
+	return []byte(sb.String())
+}

@@ -1,7 +1,7 @@
 package meeting
 
 import (
-	"bytes"
+	"cmp"
 	"encoding/json"
 )
 
@@ -19,39 +19,63 @@ type attendeeReply struct {
 	Phone      flexString `json:"phone"`
 }
 
-// decodeInviteList reads attendees[] from a realTimeInfo reply. ok is false
-// when the field is absent, null, not an array, or holds an entry that is
-// not an object. An empty array is a known, empty invite list.
+var attendeeFields = []string{"accountID", "accountId", "userUUID", "name", "phone"}
+
+func (a *attendeeReply) field(i int) json.Unmarshaler {
+	switch i {
+	case 0:
+		return &a.AccountID
+	case 1:
+		return &a.AccountID2
+	case 2:
+		return &a.UserUUID
+	case 3:
+		return &a.Name
+	default:
+		return &a.Phone
+	}
+}
+
+// decodeInviteList reads attendees[] from a realTimeInfo reply (the roster
+// reads it in decodeRealTime's one pass; this is for a reply on its own).
 func decodeInviteList(body []byte) (list []Attendee, ok bool) {
-	var r struct {
-		Attendees json.RawMessage `json:"attendees"`
-	}
-	if decodeObject(body, &r) != nil || isNull(r.Attendees) || firstByte(r.Attendees) != '[' {
+	var top [1][]byte
+	if decodeTop(body, []string{"attendees"}, top[:]) != nil {
 		return nil, false
 	}
-	var raw []json.RawMessage
-	if json.Unmarshal(r.Attendees, &raw) != nil {
+	return decodeInviteArray(top[0])
+}
+
+// decodeInviteArray reads the raw attendees value of a valid reply. ok is
+// false when it is absent, null, not an array, or holds an entry that is
+// not an object. An empty array is a known, empty invite list.
+func decodeInviteArray(raw []byte) (list []Attendee, ok bool) {
+	if isNull(raw) || raw[0] != '[' {
 		return nil, false
 	}
-	list = make([]Attendee, 0, len(raw))
-	for _, e := range raw {
-		if b := bytes.TrimSpace(e); len(b) == 0 || b[0] != '{' {
-			return nil, false
+	ok = true
+	list = []Attendee{}
+	eachElement(raw, 0, func(v []byte) bool {
+		if v[0] != '{' {
+			ok = false
+			return false
 		}
 		var a attendeeReply
-		if json.Unmarshal(e, &a) != nil {
-			return nil, false
-		}
-		acct := a.AccountID
-		if acct == "" {
-			acct = a.AccountID2
-		}
+		eachMember(v, 0, func(key, v []byte) {
+			if i := fieldIndex(attendeeFields, key); i >= 0 {
+				_ = a.field(i).UnmarshalJSON(v) // never fails: tolerant fields
+			}
+		})
 		list = append(list, Attendee{
-			AccountID: string(acct),
+			AccountID: string(cmp.Or(a.AccountID, a.AccountID2)),
 			UserUUID:  string(a.UserUUID),
 			Name:      string(a.Name),
 			Phone:     string(a.Phone),
 		})
+		return true
+	})
+	if !ok {
+		return nil, false
 	}
 	return list, true
 }

@@ -21,17 +21,17 @@ func (c *Client) Roster(ctx context.Context, conferenceID string) (*Roster, erro
 	if err != nil {
 		return nil, err
 	}
-	ps, derr := decodeRealTimeInfo(resp.body)
+	rt, derr := decodeRealTime(resp.body)
 	if derr != nil {
 		return nil, malformed("realTimeInfo", resp, derr.Error())
 	}
 	r := &Roster{
 		ConferenceID: conferenceID,
 		Subject:      ct.subject,
-		Participants: ps,
+		Participants: rt.participants,
 		ReadAt:       c.now(),
 		RequestID:    resp.requestID,
 	}
-	r.Attendees, r.AttendeesKnown = decodeInviteList(resp.body) // keepout: the invite list
+	r.Attendees, r.AttendeesKnown = rt.attendees, rt.attendeesKnown // keepout: the invite list
 	return r, nil
 }

@@ -362,18 +362,15 @@ func (c *Client) realTimeConf(ctx context.Context, conf string) (*Roster, string
 	if err != nil {
 		return nil, "", nil, err
 	}
-	ps, derr := decodeRealTimeInfo(resp.body)
+	rt, derr := decodeRealTime(resp.body)
 	if derr != nil {
 		return nil, "", nil, malformed("realTimeInfo", resp, derr.Error())
 	}
-	var r realTimeReply
-	_ = decodeObject(resp.body, &r) // decodeRealTimeInfo has checked it
-	chair, coHosts, _ := decodeConfInfo(r.ConfInfo)
 	return &Roster{
 		ConferenceID: conf,
 		Subject:      ct.subject,
-		Participants: ps,
+		Participants: rt.participants,
 		ReadAt:       c.now(),
 		RequestID:    resp.requestID,
-	}, chair, coHosts, nil
+	}, rt.chair, rt.coHosts, nil
 }

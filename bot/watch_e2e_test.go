@@ -312,8 +312,17 @@ func TestWatchDroppedSocketReconnectsAndLosesNoChange(t *testing.T) {
 	if st := h.sim.WebSocketStats(conf); st.Opened < 2 {
 		t.Errorf("socket opened %d times; want a reconnect", st.Opened)
 	}
-	if st := h.bot.WatchStats(); st.Watched != 1 || st.Live != 1 || st.Reconnects < 1 {
+	st := h.bot.WatchStats()
+	if st.Watched != 1 || st.Live != 1 || st.Reconnects < 1 {
 		t.Errorf("WatchStats = %+v; want 1 watched, 1 live, a reconnect counted", st)
+	}
+	// kickbot_watch_reconnects_total is a counter: the watch ending must not
+	// take its reconnects away.
+	h.slash(moderator, modChannel, conf+" unwatch")
+	h.eventually("the watch to end", func() bool { return h.bot.WatchStats().Watched == 0 })
+	h.eventually("the watch's goroutine to end", func() bool { return h.sim.WebSocketStats(conf).Open == 0 })
+	if after := h.bot.WatchStats(); after.Reconnects < st.Reconnects || after.Live != 0 {
+		t.Errorf("WatchStats after unwatch = %+v; want 0 live and reconnects still ≥ %d", after, st.Reconnects)
 	}
 }
 

@@ -54,6 +54,13 @@ type watches struct {
 	mu     sync.Mutex
 	byConf map[string]*watch
 	closed bool
+
+	// running holds every started watcher until its goroutine ends, when
+	// its reconnects move to pastReconnects: under one lock, so the sum
+	// WatchStats reports never goes down (a Prometheus counter).
+	statMu         sync.Mutex
+	running        map[*meeting.Watcher]struct{}
+	pastReconnects int
 }
 
 // watch is one watched meeting.
@@ -83,7 +90,7 @@ func newWatches(b *Bot, mc *meeting.Client, cfg WatchConfig) *watches {
 	defDur(&cfg.ListEvery, 5*time.Second)
 	defDur(&cfg.LiveUpdateEvery, 2400*time.Millisecond)
 	ctx, cancel := context.WithCancel(context.Background())
-	return &watches{b: b, mc: mc, cfg: cfg, ctx: ctx, cancel: cancel, byConf: map[string]*watch{},
+	return &watches{b: b, mc: mc, cfg: cfg, ctx: ctx, cancel: cancel, byConf: map[string]*watch{}, running: map[*meeting.Watcher]struct{}{},
 		budget: rate.NewLimiter(rate.Every(cfg.LiveUpdateEvery), 2)}
 }
 
@@ -212,7 +219,7 @@ func (ws *watches) stop(conf string) bool {
 type WatchStats struct {
 	Watched    int           // meetings watched now
 	Live       int           // of them, with the event socket up and the roster current
-	Reconnects int           // socket losses and refusals, summed over the watched meetings
+	Reconnects int           // socket losses and refusals since the bot started, over all its watches (never goes down)
 	MaxLag     time.Duration // the largest frame lag (client clock minus the last frame's createTime)
 }
 
@@ -238,9 +245,14 @@ func (b *Bot) WatchStats() WatchStats {
 		if st.Live {
 			s.Live++
 		}
-		s.Reconnects += st.Reconnects
 		s.MaxLag = max(s.MaxLag, st.FrameLag)
 	}
+	ws.statMu.Lock()
+	s.Reconnects = ws.pastReconnects
+	for w := range ws.running {
+		s.Reconnects += w.Status().Reconnects
+	}
+	ws.statMu.Unlock()
 	return s
 }
 
@@ -286,6 +298,15 @@ func (ws *watches) run(ctx context.Context, wt *watch) {
 		ws.b.log.Info().Str("conference", wt.conf).Str("kind", meeting.KindOf(err).String()).Msg("cannot watch meeting")
 		return
 	}
+	ws.statMu.Lock()
+	ws.running[w] = struct{}{}
+	ws.statMu.Unlock()
+	defer func() { // after Stop: its count is final
+		ws.statMu.Lock()
+		delete(ws.running, w)
+		ws.pastReconnects += w.Status().Reconnects
+		ws.statMu.Unlock()
+	}()
 	defer w.Stop()
 	sub := w.Subscribe(1024)
 	defer sub.Close()

@@ -35,6 +35,21 @@ type Checks interface {
 	MeetingReady(ctx context.Context) error
 }
 
+// WatchChecks is optionally implemented by a Checks whose bot watches
+// meetings: /readyz then shows the watches. They never make the bot "not
+// ready": without the socket, everything falls back to realTimeInfo.
+type WatchChecks interface {
+	Watches() Watches
+}
+
+// Watches is the /readyz "watch" section.
+type Watches struct {
+	Watched         int     `json:"watched"`           // meetings watched now
+	Live            int     `json:"live"`              // of them, with the event socket up
+	Reconnects      int     `json:"reconnects"`        // socket losses since start
+	FrameLagSeconds float64 `json:"frame_lag_seconds"` // the largest frame lag
+}
+
 // Handler serves /healthz, /readyz and /metrics. The meeting check result
 // is cached for about 10 s.
 func Handler(checks Checks, gatherer prometheus.Gatherer) http.Handler {
@@ -70,9 +85,10 @@ type readiness struct {
 // readyBody is the /readyz answer: only fixed words, never error text,
 // which could carry details an unauthenticated prober should not see.
 type readyBody struct {
-	Status  string `json:"status"`  // "ready" | "not ready"
-	Slack   string `json:"slack"`   // "connected" | "disconnected"
-	Meeting string `json:"meeting"` // "ok" | "timeout" | "error"
+	Status  string   `json:"status"`          // "ready" | "not ready"
+	Slack   string   `json:"slack"`           // "connected" | "disconnected"
+	Meeting string   `json:"meeting"`         // "ok" | "timeout" | "error"
+	Watch   *Watches `json:"watch,omitempty"` // when the Checks are WatchChecks
 }
 
 func (r *readiness) ServeHTTP(w http.ResponseWriter, req *http.Request) {
@@ -85,6 +101,10 @@ func (r *readiness) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		if errors.Is(err, context.DeadlineExceeded) {
 			body.Meeting = "timeout"
 		}
+	}
+	if wc, ok := r.checks.(WatchChecks); ok {
+		w := wc.Watches()
+		body.Watch = &w
 	}
 	code := http.StatusOK
 	if body.Slack != "connected" || body.Meeting != "ok" {

@@ -2,6 +2,7 @@ package health
 
 import (
 	"github.com/kickbot/kickbot/internal/testlog"
+	"github.com/kickbot/kickbot/metrics"
 
 	"context"
 	"encoding/json"
@@ -113,12 +114,12 @@ func TestReadyz(t *testing.T) {
 		wantCode int
 		want     readyBody
 	}{
-		{"all good", true, nil, 200, readyBody{"ready", "connected", "ok"}},
-		{"slack down", false, nil, 503, readyBody{"not ready", "disconnected", "ok"}},
-		{"meeting error", true, func(context.Context) error { return secretErr }, 503, readyBody{"not ready", "connected", "error"}},
-		{"meeting slow", true, func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }, 503, readyBody{"not ready", "connected", "timeout"}},
-		{"meeting ignores its deadline", true, func(context.Context) error { time.Sleep(100 * time.Millisecond); return nil }, 503, readyBody{"not ready", "connected", "timeout"}},
-		{"both down", false, func(context.Context) error { return secretErr }, 503, readyBody{"not ready", "disconnected", "error"}},
+		{"all good", true, nil, 200, readyBody{Status: "ready", Slack: "connected", Meeting: "ok"}},
+		{"slack down", false, nil, 503, readyBody{Status: "not ready", Slack: "disconnected", Meeting: "ok"}},
+		{"meeting error", true, func(context.Context) error { return secretErr }, 503, readyBody{Status: "not ready", Slack: "connected", Meeting: "error"}},
+		{"meeting slow", true, func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }, 503, readyBody{Status: "not ready", Slack: "connected", Meeting: "timeout"}},
+		{"meeting ignores its deadline", true, func(context.Context) error { time.Sleep(100 * time.Millisecond); return nil }, 503, readyBody{Status: "not ready", Slack: "connected", Meeting: "timeout"}},
+		{"both down", false, func(context.Context) error { return secretErr }, 503, readyBody{Status: "not ready", Slack: "disconnected", Meeting: "error"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -268,5 +269,74 @@ func TestServeShutsDownOnCancel(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), ln.Addr().String()) {
 		t.Errorf("logs = %q, want the listening address", logs.String())
+	}
+}
+
+// watchChecks is a fakeChecks whose bot watches meetings.
+type watchChecks struct {
+	*fakeChecks
+	mu sync.Mutex
+	w  Watches
+}
+
+func (c *watchChecks) Watches() Watches { c.mu.Lock(); defer c.mu.Unlock(); return c.w }
+
+// /readyz shows the watches, and sockets being down never makes the bot
+// "not ready": kicks and lists fall back to the meeting API.
+func TestReadyzShowsWatches(t *testing.T) {
+	checks := &watchChecks{fakeChecks: &fakeChecks{}, w: Watches{Watched: 2, Live: 0, Reconnects: 7, FrameLagSeconds: 0}}
+	checks.slack.Store(true)
+	srv, _ := newServer(t, checks, time.Now, time.Second)
+	code, body, _ := get(t, client(t), srv.URL+"/readyz")
+	var got struct {
+		Status string `json:"status"`
+		Watch  *struct {
+			Watched    *int     `json:"watched"`
+			Live       *int     `json:"live"`
+			Reconnects *int     `json:"reconnects"`
+			Lag        *float64 `json:"frame_lag_seconds"`
+		} `json:"watch"`
+	}
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		t.Fatalf("/readyz body %q is not JSON: %v", body, err)
+	}
+	if code != 200 || got.Status != "ready" {
+		t.Errorf("/readyz with both sockets down = %d %q, want 200 ready (the meeting API still serves)", code, got.Status)
+	}
+	if w := got.Watch; w == nil || w.Watched == nil || *w.Watched != 2 || w.Live == nil || *w.Live != 0 ||
+		w.Reconnects == nil || *w.Reconnects != 7 || w.Lag == nil || *w.Lag != 0 {
+		t.Errorf("/readyz = %s; want watch {watched 2, live 0, reconnects 7, frame_lag_seconds 0}, zeros included", body)
+	}
+
+	// Without watching, no watch section at all.
+	plain := &fakeChecks{}
+	plain.slack.Store(true)
+	srv2, _ := newServer(t, plain, time.Now, time.Second)
+	if _, body, _ := get(t, client(t), srv2.URL+"/readyz"); strings.Contains(body, "watch") {
+		t.Errorf("/readyz of a bot that does not watch = %s, want no watch section", body)
+	}
+}
+
+// The watch families over a real scrape, read afresh each time.
+func TestMetricsShowWatches(t *testing.T) {
+	srv, reg := newServer(t, &fakeChecks{}, time.Now, time.Second)
+	var mu sync.Mutex
+	st := metrics.WatchStats{Watched: 1, Live: 1}
+	reg.MustRegister(metrics.NewWatchCollector(func() metrics.WatchStats { mu.Lock(); defer mu.Unlock(); return st }))
+	c := client(t)
+	_, body, _ := get(t, c, srv.URL+"/metrics")
+	for _, line := range []string{"kickbot_watched_meetings 1", "kickbot_watch_live 1", "kickbot_watch_reconnects_total 0", "kickbot_watch_frame_lag_seconds 0"} {
+		if !strings.Contains(body, line+"\n") {
+			t.Errorf("/metrics has no %q", line)
+		}
+	}
+	mu.Lock()
+	st = metrics.WatchStats{Watched: 1, Live: 0, Reconnects: 3, MaxLag: 2500 * time.Millisecond}
+	mu.Unlock()
+	_, body, _ = get(t, c, srv.URL+"/metrics")
+	for _, line := range []string{"kickbot_watch_live 0", "kickbot_watch_reconnects_total 3", "kickbot_watch_frame_lag_seconds 2.5"} {
+		if !strings.Contains(body, line+"\n") {
+			t.Errorf("/metrics after the socket dropped has no %q", line)
+		}
 	}
 }

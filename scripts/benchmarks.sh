@@ -75,7 +75,7 @@ run) slows every figure: runs in this file's history measured the same benchmark
 |---|---|
 | Hot-path benchmarks (grammar, policy, resolution of 3,000, Block Kit page of 3,000, kick use case warm against the simulator, roster decoding, one /kick end to end in process) | \`go test -bench . -benchmem -run '^\$' $bench_pkgs\` |
 | End-to-end load against the real binary, with the floor, every scenario and the issue 7 targets | \`go run ./cmd/kickload\` |
-| One scenario only (\`sequential\`, \`burst\`, \`steady\`, \`small\`) | \`go run ./cmd/kickload -mode burst\` (also \`-n 2000\`, \`-rate 300\`, \`-bin ./kickbot\`) |
+| One scenario only (\`sequential\`, \`burst\`, \`steady\`, \`small\`, \`watched\`) | \`go run ./cmd/kickload -mode burst\` (also \`-n 2000\`, \`-rate 300\`, \`-bin ./kickbot\`) |
 | A CPU profile of a kick | \`go test -bench 'SlashKick/roster_1000' -run '^\$' -cpuprofile cpu.out ./bot && go tool pprof -top -cum bot.test cpu.out\` |
 | This whole document | \`scripts/benchmarks.sh\` |
 
@@ -106,6 +106,20 @@ Scenarios, \`-n\` commands each (1,000 by default):
 - **steady**: 200 per second.
 - **small**: like sequential, but the meeting holds only 10 people (each target joins just before
   its command), the size of the sample meeting — kickbot's own cost apart from roster size.
+- **watched**: like sequential, on its own meeting of the same size (1,100 people by default),
+  which the warm-up watches through \`/kick <id> watch\` (it fails to set up unless kickbot's
+  "watching" message says updates are live), so every kick resolves from the live roster and is
+  confirmed by the remove event. Its issue 14 targets: bot CPU per kick p50 ≤ 1 ms, and meeting
+  calls per warm kick = 1 (the hang-up and roster reads naming the meeting, ÷ kicks; the watch's
+  own background calls, such as the host refresh every 30 s, are shown apart). After every
+  scenario it then watches three 3,000-person meetings and reports **memory per watched
+  meeting**: kickbot's VmRSS (and \`go_memstats_heap_inuse_bytes\`) after their "watching"
+  messages minus before, ÷ 3 (target ≤ 2 MB). RSS includes garbage not yet collected from the
+  3,000-person frames and the Go runtime's headroom (GOGC=100 lets the heap grow to twice what is
+  live), so it is what an operator pays, an upper bound of what a watch keeps; the heap a watch
+  keeps after a GC is \`go test -bench WatchMemory3000 ./meeting\` (\`heap-B/watch\`). Every
+  kick starts a watch, so the other scenarios' meetings are watched too from the warm-up on;
+  the watched scenario is the one that waits for its watch to be live before measuring.
 - **raid**: fifteen \`/kick\`s from three moderators within three seconds, against a fake Slack
   that **enforces Slack's posting limits** (about one \`chat.postMessage\` a second per channel
   after a burst of 3, \`chat.update\` at Tier 3), with kickbot's default pacing, in a kickbot
@@ -128,6 +142,8 @@ its own fake Slack, in the same run; kickbot's ack latencies are shown as ratios
 | command → disconnect call | the hang-up call's arrival at the simulator − the envelope's write |
 | hang-up IDs | \`meetingtest.HangUpIDs\`: every pid the meeting was asked to disconnect, compared with the commands' targets |
 | meeting calls per kick | \`meetingtest.CallCount\` per endpoint during the scenario ÷ participants kicked |
+| meeting calls per warm kick (watched) | \`meetingtest.Calls\` during the scenario whose \`conferenceID\` is the scenario's meeting: hang-up + realTimeInfo ÷ participants kicked |
+| memory per watched 3,000-person meeting | VmRSS (\`/proc/<pid>/status\`) and \`go_memstats_heap_inuse_bytes\` after watching three of them − before, ÷ 3 |
 | bot CPU per command (seq.) | sum of \`/proc/<pid>/task/*/schedstat\` (ns) between two consecutive commands: all CPU kickbot spent on one kick, user and kernel |
 | CPU seconds, user + system | \`/proc/<pid>/stat\` utime and stime (10 ms ticks) over the scenario |
 | peak RSS | \`/proc/<pid>/status\` VmHWM, reset before each scenario by writing 5 to \`/proc/<pid>/clear_refs\` |

@@ -137,7 +137,19 @@ func TestEveryRendererNeutralisesHostileNames(t *testing.T) {
 		"outcome text":   Outcome(o),
 		"ambiguous text": Ambiguous(k, amb),
 		"roster text":    Roster(commandstest.HostileRoster(), RosterOptions{}),
+		"watch join":     watchLines(meeting.EventJoined),
+		"watch leave":    watchLines(meeting.EventLeft),
 	} {
 		commandstest.CheckHostileOutput(t, label, s, false)
 	}
+}
+
+// watchLines is a watch event's line for every participant of the hostile
+// roster.
+func watchLines(kind meeting.EventKind) string {
+	var b strings.Builder
+	for _, p := range commandstest.HostileRoster().Participants {
+		b.WriteString(WatchEvent(meeting.Event{Kind: kind, ConferenceID: "914083136", Participant: p}) + "\n")
+	}
+	return b.String()
 }

@@ -39,6 +39,10 @@ At the prompt:
   /kick <meeting ID> lock [<duration>]         lock the meeting (host-password joiners still get in)
   /kick <meeting ID> unlock                    unlock it, and cancel its timer
   lock [<duration>], unlock                    the same for the meeting of the last list or kick
+  /kick <meeting ID> watch                     print the meeting's joins and leaves as they happen
+                                               (in the simulator, a scripted joiner enters the
+                                               sample meeting soon after)
+  /kick <meeting ID> unwatch                   stop; watch, unwatch: the meeting of the last list or kick
   help                                         this grammar
   quit                                         leave (or Ctrl-D)
 Anything else is refused with a hint, and nothing runs. A command is at most 2,000 characters.
@@ -53,6 +57,8 @@ const consoleHelp = `At this prompt:
   kick <row> [<row> …]       disconnect rows of the last list (instead of its Disconnect buttons)
   lock [<duration>], unlock  lock or unlock the meeting of the last list or kick (its buttons)
   admit <row>                admit a row of the last hold back from the waiting room (its Admit buttons)
+  watch, unwatch             print the joins and leaves of the meeting of the last list or kick
+                             as they happen, or stop
   help                       this text
   quit                       leave (or Ctrl-D)
 Anything else is refused with a hint, and nothing runs. A command is at most 2,000 characters.
@@ -76,6 +82,7 @@ type terminalSession struct {
 	lastConf   string                // the meeting of the last command, for lock/unlock
 	locks      *commands.Locks
 	lastHold   *commands.Outcome // the last hold, for admit <row>
+	watches    *consoleWatches
 }
 
 func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -92,6 +99,8 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	stdout = &syncWriter{w: stdout} // auto-unlock timers print from their own goroutine
 	s := &terminalSession{out: stdout, actor: "console:" + localUserName(), maxTargets: commands.DefaultMaxTargets}
 	var mcfg meeting.Config
+	var sim *meetingtest.Server // nil with --real
+	var sample string
 	if useReal {
 		cfg, err := config.ConsoleFromEnvironment()
 		if err != nil {
@@ -124,9 +133,10 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		}
 	} else {
 		log := newLogger(os.Getenv("LOG_LEVEL"), "console", stderr)
-		sim := meetingtest.NewServer()
+		sim = meetingtest.NewServer()
 		defer sim.Close()
 		facts := sim.Sample()
+		sample = facts.ConferenceID
 		mcfg = meeting.Config{BaseURL: sim.URL(), AppID: facts.AppID, AppKey: secret.New(facts.AppKey), UserID: facts.UserID, Logger: log}
 		fmt.Fprintf(stdout, "Using the embedded meeting simulator: no real meeting is touched (kickbot console --real acts on real ones).\n"+
 			"Sample meeting %s is running. Try:\n  /kick %s\n  /kick %s \"Jane Doe\"\n  /kick %s +8613800000000 -- spamming\n  kick 3\n",
@@ -140,6 +150,8 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	defer client.CloseIdleConnections()
 	s.svc = &commands.Service{Meeting: client}
 	defer s.startLocks(client)()
+	s.watches = newConsoleWatches(client, stdout, sim, sample)
+	defer s.watches.close()
 	fmt.Fprintln(stdout, `Type "help" for what you can type, "quit" to leave.`)
 
 	in := newLineSource(stdin, stdout)
@@ -233,6 +245,8 @@ func (s *terminalSession) handle(ctx context.Context, l consoleLine) bool {
 		s.lockWord(ctx, strings.ToLower(word), strings.Fields(rest))
 	case "admit":
 		s.admitRow(ctx, strings.TrimSpace(rest))
+	case "watch", "unwatch":
+		s.watchWord(ctx, strings.ToLower(word))
 	default:
 		hint := `type /kick <meeting ID> to list a meeting, kick <row> to disconnect a row of that list, help or quit`
 		if strings.HasPrefix(strings.ToLower(word), "/kick") {
@@ -294,6 +308,10 @@ func (s *terminalSession) slash(ctx context.Context, text string) {
 		s.hold(ctx, commands.Kick{Actor: s.actor, Conference: req.Conference, Reason: req.Reason, Targets: req.Targets})
 	case commands.KindUninvited:
 		s.uninvited(ctx, req.Conference)
+	case commands.KindWatch:
+		s.watch(ctx, req.Conference)
+	case commands.KindUnwatch:
+		s.unwatch(req.Conference)
 	default:
 		fmt.Fprintln(s.out, "That action is not available in the console yet; nothing was done.")
 	}

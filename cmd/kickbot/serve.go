@@ -132,6 +132,10 @@ func serveOn(ctx context.Context, cfg config.Config, log zerolog.Logger, ln net.
 		Outbox:        outboxPacing(cfg.SlackPacing),
 	}, sm, &commands.Service{Meeting: mc, Claims: commands.NewClaims()}, log, bot.WithMetrics(m), bot.WithAuditor(aud),
 		bot.WithWatching(mc, bot.WatchConfig{Idle: cfg.WatchIdle, Max: cfg.WatchMax}))
+	reg.MustRegister(metrics.NewWatchCollector(func() metrics.WatchStats {
+		s := b.WatchStats()
+		return metrics.WatchStats{Watched: s.Watched, Live: s.Live, Reconnects: s.Reconnects, MaxLag: s.MaxLag}
+	}))
 
 	httpDone := make(chan error, 1)
 	hctx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
@@ -171,6 +175,13 @@ type readiness struct {
 func (r readiness) SlackConnected() bool { return r.bot.Connected() }
 
 func (r readiness) MeetingReady(ctx context.Context) error { return r.meeting.Check(ctx) }
+
+// Watches shows the watched meetings on /readyz (never "not ready": without
+// the socket everything falls back to realTimeInfo).
+func (r readiness) Watches() health.Watches {
+	s := r.bot.WatchStats()
+	return health.Watches{Watched: s.Watched, Live: s.Live, Reconnects: s.Reconnects, FrameLagSeconds: s.MaxLag.Seconds()}
+}
 
 func meetingConfig(cfg config.Config, log zerolog.Logger) meeting.Config {
 	return meeting.Config{

@@ -132,6 +132,10 @@ func (s *stack) get(path string) (int, string, http.Header) {
 type readyz struct {
 	code                   int
 	Status, Slack, Meeting string
+	Watch                  *struct {
+		Watched, Live, Reconnects int
+		FrameLag                  float64 `json:"frame_lag_seconds"`
+	}
 }
 
 func (s *stack) readyz() readyz {
@@ -355,6 +359,18 @@ func TestServeEndToEnd(t *testing.T) {
 		if _, ok := series(afterKick, "kickbot_token_cache_total", "token", "access", "result", r); !ok {
 			t.Errorf("kickbot_token_cache_total has no {token=access,result=%s} series", r)
 		}
+	}
+
+	// The kick started watching the meeting: /readyz and /metrics show it.
+	eventually(t, "the kicked meeting to be watched and live on /metrics", func() bool {
+		sc := s.scrape()
+		return sc.value("kickbot_watched_meetings") == 1 && sc.value("kickbot_watch_live") == 1
+	})
+	if r := s.readyz(); r.Watch == nil || r.Watch.Watched != 1 || r.Watch.Live != 1 || r.Status != "ready" {
+		t.Errorf("/readyz after a kick = %+v (watch %+v), want ready with 1 watched meeting, live", r, r.Watch)
+	}
+	if _, ok := s.scrape()["kickbot_watch_reconnects_total"]; !ok {
+		t.Errorf("/metrics has no kickbot_watch_reconnects_total")
 	}
 
 	// A Disconnect button on a posted list.

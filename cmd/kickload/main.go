@@ -121,7 +121,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var o options
 	fs := flag.NewFlagSet("kickload", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.mode, "mode", "all", "scenarios to run, comma-separated: sequential, burst, steady, small (sequential against a 10-person meeting), raid (15 kicks from 3 moderators against Slack's limits), or all")
+	fs.StringVar(&o.mode, "mode", "all", "scenarios to run, comma-separated: sequential, burst, steady, small (sequential against a 10-person meeting), watched (sequential against a meeting watched through /kick <id> watch; also measures memory per watched 3,000-person meeting), raid (15 kicks from 3 moderators against Slack's limits), or all")
 	fs.IntVar(&o.n, "n", 1000, "commands per scenario")
 	fs.Float64Var(&o.rate, "rate", 200, "commands per second in the steady scenario")
 	fs.IntVar(&o.participants, "participants", 0, "participants in each scenario's meeting (default n+100)")
@@ -172,6 +172,7 @@ var allScenarios = []scenario{
 	{name: "burst", style: "burst", letter: 'b', conf: "914200002"},
 	{name: "steady", style: "steady", letter: 't', conf: "914200003"},
 	{name: "small", style: "sequential", letter: 'm', conf: "914200004", small: true},
+	{name: "watched", style: "sequential", letter: 'v', conf: "914200005", watched: true},
 }
 
 func pickScenarios(mode string) ([]scenario, error) {
@@ -362,6 +363,12 @@ func (l *load) throughput(ctx context.Context, bin string, scenarios []scenario)
 		results = append(results, l.run(ctx, kb, sc, cmds[sc.name]))
 	}
 
+	var mem *memResult
+	if slices.ContainsFunc(scenarios, func(sc scenario) bool { return sc.watched }) && ctx.Err() == nil {
+		fmt.Fprintf(l.out, "%-10s kickbot … memory per watched 3,000-person meeting\n", "watched")
+		mem = l.watchMemory(ctx, kb, warmUsers[1])
+	}
+
 	// SIGTERM, as Kubernetes would: kickbot must drain and exit 0.
 	l.stop(kb)
 	if fl != nil {
@@ -369,6 +376,14 @@ func (l *load) throughput(ctx context.Context, bin string, scenarios []scenario)
 	}
 
 	l.report(results, kb, fl)
+	l.watchedTargets(func(scen, proc string) *result {
+		for _, r := range results {
+			if r.scenario == scen && r.proc == proc {
+				return r
+			}
+		}
+		return nil
+	}, mem)
 	broken := false
 	for _, r := range results {
 		broken = broken || r.broken()
@@ -477,6 +492,13 @@ func (l *load) stop(p *proc) {
 // at once, waits for their outcomes and records the goroutine baseline: from
 // here on, token caches are warm.
 func (l *load) warmUp(ctx context.Context, kb *proc, scenarios []scenario, people map[string][]meetingtest.P, users []string) error {
+	for _, sc := range scenarios {
+		if sc.watched {
+			if err := l.startWatch(ctx, kb, sc.conf, users[0]); err != nil {
+				return fmt.Errorf("warm-up: %w", err)
+			}
+		}
+	}
 	base := len(kb.fake.Messages())
 	var ids []string
 	for _, sc := range scenarios {

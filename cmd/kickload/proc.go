@@ -109,6 +109,12 @@ var metricsClient = &http.Client{Timeout: 5 * time.Second, Transport: &http.Tran
 
 // goroutines reads go_goroutines from the bot's /metrics.
 func goroutines(ctx context.Context, addr string) (int, error) {
+	v, err := metricValue(ctx, addr, "go_goroutines")
+	return int(v), err
+}
+
+// metricValue reads an unlabelled sample from the bot's /metrics.
+func metricValue(ctx context.Context, addr, name string) (float64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
 	if err != nil {
 		return 0, err
@@ -123,10 +129,9 @@ func goroutines(ctx context.Context, addr string) (int, error) {
 		return 0, err
 	}
 	for line := range strings.SplitSeq(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "go_goroutines "); ok {
-			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			return int(f), err
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			return strconv.ParseFloat(strings.TrimSpace(v), 64)
 		}
 	}
-	return 0, fmt.Errorf("no go_goroutines in /metrics")
+	return 0, fmt.Errorf("no %s in /metrics", name)
 }

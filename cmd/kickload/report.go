@@ -63,6 +63,8 @@ func (l *load) describe(results []*result) string {
 			parts = append(parts, "small: one at a time, a 10-person meeting that each target joins just before its command")
 		case "steady":
 			parts = append(parts, fmt.Sprintf("steady: %.0f/s, a %d-person meeting", l.opt.rate, l.opt.participants+2))
+		case "watched":
+			parts = append(parts, fmt.Sprintf("watched: one at a time, a %d-person meeting watched through /kick <id> watch", l.opt.participants+2))
 		case "burst":
 			parts = append(parts, fmt.Sprintf("burst: all at once, a %d-person meeting", l.opt.participants+2))
 		default:

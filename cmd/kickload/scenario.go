@@ -30,7 +30,7 @@ const ackDeadline = 3 * time.Second
 
 // scenario is one way of sending the commands.
 type scenario struct {
-	name   string // "sequential", "burst", "steady", "small"
+	name   string // "sequential", "burst", "steady", "small", "watched"
 	style  string // how commands are sent: "sequential", "burst" or "steady"
 	letter byte   // in tags and user IDs
 	conf   string // its own conference, so hang-ups are counted per scenario
@@ -38,6 +38,9 @@ type scenario struct {
 	// command's target joins just before it is sent, so every kick reads a
 	// 10-person roster (the sample meeting's size).
 	small bool
+	// watched: the meeting is watched through `/kick <id> watch` during the
+	// warm-up, and must be live before the commands (watched.go).
+	watched bool
 }
 
 // command is one /kick the driver sends; tag (in the reason) finds its
@@ -98,6 +101,7 @@ type result struct {
 	calls                map[meetingtest.Endpoint]int // meeting API calls during the scenario
 	meetingCalls         int                          // all of them, every endpoint
 	kicks                int                          // hang-up IDs received
+	confCalls            map[meetingtest.Endpoint]int // meeting API calls naming this scenario's meeting
 	ownWork              []time.Duration              // sequential: bot CPU per command
 
 	cpu                 time.Duration
@@ -258,6 +262,13 @@ func (l *load) run(ctx context.Context, p *proc, sc scenario, cmds []command) *r
 		for e, n := range calls {
 			r.calls[e] = n - callsBase[e]
 			r.meetingCalls += n - callsBase[e]
+		}
+		r.confCalls = map[meetingtest.Endpoint]int{}
+		all := l.sim.Calls()
+		for _, c := range all[min(callBase, len(all)):] {
+			if c.ConferenceID == sc.conf {
+				r.confCalls[c.Endpoint]++
+			}
 		}
 		r.gorAfter = l.settleGoroutines(ctx, p, l.baselineGoroutines)
 		if r.gorAfter < 0 || r.gorAfter > l.baselineGoroutines {

@@ -114,7 +114,11 @@ type item struct {
 	done    func(ts string, err error)        // post: told once, when posted or given up
 	final   bool                              // update: the parent's final text, needless once the parent shows it
 	left    bool                              // counted out of outbox.queued (guarded by outbox.mu)
-	queued  time.Time
+	// The size of what the item shows, measured once per content (see
+	// sizeOf): a backed-up queue is measured on every send.
+	sized         int // 0: not measured; sizedMsg or sizedFinal: which content
+	blocks, bytes int
+	queued        time.Time
 }
 
 // thread is where a command's messages go: under a parent message the
@@ -229,7 +233,7 @@ func (o *outbox) enqueue(channel string, it *item) {
 	if it.kind == itemUpdate {
 		for _, w := range q.items {
 			if w.kind == itemUpdate && w.th == it.th {
-				w.msg = it.msg
+				w.msg, w.sized = it.msg, 0
 				o.mu.Unlock()
 				signal(q.wake)
 				return
@@ -386,10 +390,10 @@ func (o *outbox) take(q *chanQueue, i int) []*item {
 	kept := q.items[:0:0]
 	kept = append(kept, q.items[:i]...)
 	if mate != nil {
-		blocks, size := messageSize(o.content(first, ""))
+		blocks, size := o.sizeOf(first)
 		for _, w := range q.items[i+1:] {
 			if mate(w) {
-				b, s := messageSize(o.content(w, ""))
+				b, s := o.sizeOf(w)
 				if blocks+b <= mergeMaxBlocks && size+s <= mergeMaxBytes {
 					batch = append(batch, w)
 					blocks, size = blocks+b, size+s
@@ -414,6 +418,26 @@ func (o *outbox) content(it *item, link string) slackui.Message {
 		return *it.th.final
 	}
 	return it.msg
+}
+
+const (
+	sizedMsg   = 1 // it.msg or a notice rendered without its link
+	sizedFinal = 2 // a parent's final text
+)
+
+// sizeOf is messageSize of what it shows, cached: the content only changes
+// when a parent learns its final text or an update is replaced. Callers
+// hold o.mu.
+func (o *outbox) sizeOf(it *item) (blocks, size int) {
+	which := sizedMsg
+	if it.kind == itemParent && it.th.final != nil {
+		which = sizedFinal
+	}
+	if it.sized != which {
+		it.blocks, it.bytes = messageSize(o.content(it, ""))
+		it.sized = which
+	}
+	return it.blocks, it.bytes
 }
 
 func messageSize(m slackui.Message) (blocks, size int) {

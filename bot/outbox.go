@@ -47,7 +47,12 @@ type outbox struct {
 
 	ctx    context.Context // the workers' lifetime; ended by shutdown
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	// calls is the context of the Web API calls themselves: a call already
+	// out when shutdown starts may finish (so whether it posted is known,
+	// and nothing is shown twice), up to inFlightGrace.
+	calls     context.Context
+	stopCalls context.CancelFunc
+	wg        sync.WaitGroup
 
 	mu      sync.Mutex
 	queues  map[string]*chanQueue
@@ -148,7 +153,9 @@ type chanQueue struct {
 func newOutbox(api SlackAPI, log zerolog.Logger, m Metrics, ops string, cfg OutboxConfig) *outbox {
 	cfg.setDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
+	calls, stopCalls := context.WithCancel(context.Background())
 	return &outbox{
+		calls: calls, stopCalls: stopCalls,
 		api: api, log: log, metrics: m, ops: ops, cfg: cfg,
 		update:  newTier("chat.update", cfg.UpdateEvery, cfg.UpdateBurst),
 		link:    newTier("chat.getPermalink", cfg.LinkEvery, cfg.LinkBurst),
@@ -510,7 +517,7 @@ func (o *outbox) send(q *chanQueue, tr *tier, batch []*item) {
 
 	m := merge(msgs)
 	var postedTS string
-	err := tr.try(o.ctx, func(ctx context.Context) error {
+	err := tr.try(o.calls, func(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(ctx, postTimeout)
 		defer cancel()
 		opts := msgOptions(m)
@@ -539,9 +546,9 @@ func (o *outbox) send(q *chanQueue, tr *tier, batch []*item) {
 			Msg("Slack rate limit: holding this channel's messages")
 		o.requeue(q, batch)
 		return
-	case err != nil && o.ctx.Err() != nil:
-		// Shut down mid-call: whether it was posted is unknown; shutdown
-		// hands what is left to the moderators.
+	case err != nil && o.calls.Err() != nil:
+		// Cut off at the hard stop: whether it was posted is unknown;
+		// shutdown hands what is left to the moderators.
 		o.requeue(q, batch)
 		return
 	}
@@ -762,7 +769,10 @@ wait:
 	o.mu.Lock()
 	o.cancel()
 	o.mu.Unlock()
+	hard := time.AfterFunc(inFlightGrace, o.stopCalls)
 	o.wg.Wait()
+	hard.Stop()
+	o.stopCalls()
 
 	o.mu.Lock()
 	var left []*item
@@ -792,8 +802,10 @@ wait:
 }
 
 // privateTimeout bounds one response_url answer; privateGrace all the
-// answers given at shutdown.
+// answers given at shutdown; inFlightGrace a call already out when it
+// starts.
 const (
+	inFlightGrace  = time.Second
 	privateTimeout = 5 * time.Second
 	privateGrace   = 2 * time.Second
 )

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"github.com/slack-go/slack"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -471,8 +472,15 @@ func (b *Bot) onWatchEvent(wt *watch, w *meeting.Watcher, ev meeting.Event) {
 		if r, live := w.Snapshot(); live {
 			roster.Subject = r.Subject
 		}
+		// Its Waiting room button is a keep-out record of that one
+		// person, matched by the thread the alert is in.
+		keep := &keepRecord{id: newListID(), alert: true, inThread: true, channel: channel, conference: wt.conf,
+			created: b.now(), posted: posted, th: b.out.threadAt(channel, ts, ""), people: []meeting.Participant{p},
+			notes: map[int]string{}}
+		b.keeps.add(keep)
 		rec := &listRecord{id: newListID(), channel: channel, conference: wt.conf, ephemeral: true, posted: posted,
 			intro: slackui.RenderJoinAlert(wt.conf, p, why), only: map[string]bool{p.ID: true},
+			outro: slackui.Message{Blocks: []slack.Block{slackui.JoinAlertWaitingRoom(keep.id)}},
 			notes: map[string]string{}, created: b.now()}
 		rec.setRoster(roster)
 		b.lists.add(rec)

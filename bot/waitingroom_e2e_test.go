@@ -1,0 +1,160 @@
+package bot_test
+
+// End-to-end tests of the Waiting room button (uninvited rows and join
+// alerts).
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kickbot/kickbot/bot/slackfake"
+	"github.com/kickbot/kickbot/bot/slackui"
+	"github.com/kickbot/kickbot/meeting/meetingtest"
+)
+
+// pressReply clicks b on m, a thread reply, as user: Slack names both the
+// message and its thread.
+func (h *harness) pressReply(user string, m slackfake.Message, b lvButton) string {
+	h.t.Helper()
+	id := h.slack.BlockAction(slackfake.Action{UserID: user, ChannelID: modChannel, ChannelName: channelName(modChannel),
+		MessageTS: m.TS, ThreadTS: m.ThreadTS, ActionID: b.el.ActionID, BlockID: b.blockID, Value: b.el.Value, Text: b.el.Text.Text})
+	if _, err := h.slack.WaitAck(h.ctx(), id); err != nil {
+		h.t.Fatalf("click %s not acked: %v", b.el.ActionID, err)
+	}
+	return id
+}
+
+func waiting(h *harness, conf, name string) bool {
+	return slices.ContainsFunc(h.sim.Waiting(conf), func(p meetingtest.P) bool { return p.Name == name })
+}
+
+func onlineIn(h *harness, conf, pid string) bool {
+	return slices.ContainsFunc(h.sim.Online(conf), func(p meetingtest.P) bool { return p.ID == pid })
+}
+
+func TestUninvitedWaitingRoomThenAdmit(t *testing.T) {
+	h := newHarness(t, harnessOpts{simOpts: []meetingtest.Option{meetingtest.WithRosterUserIDs(true)}})
+	conf := uninvitedMeeting(h)
+	v := h.uninvited(conf)
+	checkListLimits(t, "uninvited list", v.msg)
+	wr := button(t, v, "Raider One", slackui.ActionHoldOne)
+	if wr.el.Text.Text != "Waiting room" || strings.Contains(wr.el.Value, "cccc") {
+		t.Fatalf("Waiting room button %q carries %q", wr.el.Text.Text, wr.el.Value)
+	}
+	button(t, v, "Raider One", slackui.ActionSweepOne) // the row keeps its Disconnect
+
+	// A stranger and a tampered row are refused before anything moves.
+	id := h.press(stranger, v, wr)
+	if p := allText(h.private(id)); !strings.Contains(p, "🚫") {
+		t.Errorf("stranger's Waiting room answered %q", p)
+	}
+	bad := wr
+	bad.el.Value = strings.Replace(wr.el.Value, "|0", "|77", 1)
+	id = h.press(moderator, v, bad)
+	if p := allText(h.private(id)); !strings.Contains(p, "does not match this message") {
+		t.Errorf("tampered row answered %q", p)
+	}
+	moves := func() int {
+		return h.sim.CallCount(meetingtest.EndpointBatchMoveToWaitingRoom) + h.sim.CallCount(meetingtest.EndpointMoveToWaitingRoom)
+	}
+	if moves() != 0 {
+		t.Fatalf("refused clicks moved someone")
+	}
+
+	h.press(moderator2, v, wr)
+	reply := h.waitMsg("hold outcome in the list's thread", func(m slackfake.Message) bool {
+		return m.Method == "chat.postMessage" && m.ThreadTS == v.msg.TS && strings.Contains(m.Text, "to the waiting room")
+	})
+	if !strings.Contains(allText(reply), "Moved 1 participant") || !strings.Contains(allText(reply), "Raider One") {
+		t.Errorf("hold outcome:\n%s", allText(reply))
+	}
+	if !waiting(h, conf, "Raider One") || onlineIn(h, conf, "cccc0000unv1") || h.hangUpCalls() != 0 {
+		t.Fatalf("Raider One not moved to the waiting room (or hung up on)")
+	}
+	h.eventually("the list row says who moved Raider One", func() bool {
+		cur := parseList(t, mustCurrent(h, v.msg.TS))
+		return strings.Contains(allText(cur.msg), "moved to the waiting room by <@"+moderator2+">") &&
+			!hasButton(cur, "Raider One", slackui.ActionHoldOne) && hasButton(cur, "Raider Two", slackui.ActionHoldOne)
+	})
+	h.opsNotice("to the waiting room")
+	h.eventually("audit line for the hold", func() bool {
+		return strings.Contains(h.logs.String(), `"action":"hold","user":"`+moderator2+`"`)
+	})
+
+	// Once only.
+	id = h.press(moderator, v, wr)
+	if p := allText(h.private(id)); !strings.Contains(p, "already moved to the waiting room by <@"+moderator2+">") {
+		t.Errorf("second Waiting room click answered %q", p)
+	}
+	if moves() != 1 {
+		t.Errorf("%d move calls, want 1", moves())
+	}
+
+	// The outcome's Admit undoes it, re-checked like any click.
+	rv := parseList(t, reply)
+	admit := button(t, rv, "*Raider One*", slackui.ActionAdmit)
+	id = h.pressReply(stranger, reply, admit)
+	if p := allText(h.private(id)); !strings.Contains(p, "🚫") {
+		t.Errorf("stranger's Admit answered %q", p)
+	}
+	h.pressReply(moderator, reply, admit)
+	h.waitMsg("admit reply in the thread", func(m slackfake.Message) bool {
+		return m.Method == "chat.postMessage" && m.ThreadTS == v.msg.TS && strings.Contains(m.Text, "back in from the waiting room")
+	})
+	if !onlineIn(h, conf, "cccc0000unv1") {
+		t.Errorf("Raider One not back after Admit")
+	}
+	// The list itself was not replaced by the hold's Admit rows.
+	if cur := allText(mustCurrent(h, v.msg.TS)); !strings.Contains(cur, "Uninvited participants") && !strings.Contains(cur, "not on the invite list") {
+		t.Errorf("the uninvited list was overwritten:\n%s", cur)
+	}
+}
+
+func TestWatchAlertWaitingRoomButton(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{watch: fastWatch()})
+	conf := h.facts.ConferenceID
+	watching := h.watchMeeting(conf)
+	raider := meetingtest.P{ID: "aaaabbbbccccddddeeeeffff00003333", Name: "Raider", Phone: "+15550003"}
+	h.sim.Join(conf, raider)
+	alert := h.waitMsg("join alert", func(m slackfake.Message) bool {
+		return m.Channel == modChannel && m.ThreadTS == watching.TS && strings.Contains(m.Text, "Raider")
+	})
+	av := parseList(t, alert)
+	av.disconnect("Raider") // still there
+	wr, ok := av.nav(slackui.ActionHoldOne)
+	if !ok || wr.el.Text.Text != "Waiting room" || strings.Contains(wr.el.Value, raider.ID) {
+		t.Fatalf("join alert has no clean Waiting room button:\n%s", alert.BlocksJSON())
+	}
+	if ops := h.opsNotice("Raider"); !strings.Contains(allText(ops), "Waiting room") {
+		t.Errorf("ops notice does not mention the Waiting room button:\n%s", allText(ops))
+	}
+	id := h.pressReply(stranger, alert, wr)
+	if p := allText(h.private(id)); !strings.Contains(p, "🚫") {
+		t.Errorf("stranger's Waiting room answered %q", p)
+	}
+	// A Disconnect action forged onto the alert's record is refused.
+	forged := wr
+	forged.el.ActionID = slackui.ActionSweepOne
+	id = h.pressReply(moderator, alert, forged)
+	if p := allText(h.private(id)); !strings.Contains(p, "does not match this message") {
+		t.Errorf("forged action answered %q", p)
+	}
+
+	h.pressReply(moderator2, alert, wr)
+	reply := h.waitMsg("hold outcome in the watching thread", func(m slackfake.Message) bool {
+		return m.Method == "chat.postMessage" && m.ThreadTS == watching.TS && strings.Contains(m.Text, "Moved 1 participant")
+	})
+	if !waiting(h, conf, "Raider") || onlineIn(h, conf, raider.ID) {
+		t.Fatalf("the raider is not in the waiting room")
+	}
+	// Admit from the outcome: the watched meeting admits by waiting-room ID.
+	h.pressReply(moderator, reply, button(t, parseList(t, reply), "*Raider*", slackui.ActionAdmit))
+	h.waitMsg("admit reply", func(m slackfake.Message) bool {
+		return m.Method == "chat.postMessage" && m.ThreadTS == watching.TS && strings.Contains(m.Text, "back in from the waiting room")
+	})
+	if !onlineIn(h, conf, raider.ID) {
+		t.Errorf("the raider is not back after Admit")
+	}
+}

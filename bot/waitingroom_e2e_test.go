@@ -1,7 +1,7 @@
 package bot_test
 
 // End-to-end tests of the Waiting room button (uninvited rows and join
-// alerts).
+// alerts) and of Admit by waiting-room ID on a watched meeting.
 
 import (
 	"slices"
@@ -156,5 +156,39 @@ func TestWatchAlertWaitingRoomButton(t *testing.T) {
 	})
 	if !onlineIn(h, conf, raider.ID) {
 		t.Errorf("the raider is not back after Admit")
+	}
+}
+
+// TestWatchedHoldAdmitUsesWaitingRoomID: where the waiting room gives new
+// IDs and refuses the old one, a watched meeting's Admit still works: it
+// uses the ID WaitingListNotify gave (the unwatched case is refused, see
+// TestHoldAdmitRefusedShownPlainly).
+func TestWatchedHoldAdmitUsesWaitingRoomID(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{watch: fastWatch(),
+		simOpts: []meetingtest.Option{meetingtest.WithWaitingRoomIDs(meetingtest.WaitingIDNewStrict)}})
+	conf := h.facts.ConferenceID
+	watching := h.watchMeeting(conf)
+	_, ack := h.slash(moderator, modChannel, conf+" hold "+meetingtest.SampleCarlosPID)
+	if ackText(ack) != "" {
+		t.Fatalf("hold acked with %s", ackText(ack))
+	}
+	p := h.waitMsg("hold parent", func(m slackfake.Message) bool {
+		return m.Method == "chat.postMessage" && m.Channel == modChannel && m.ThreadTS == "" && m.TS != watching.TS
+	})
+	parent := parseList(t, h.finalParent(modChannel, p.TS))
+	if wid, ok := h.sim.WaitingID(conf, meetingtest.SampleCarlosPID); !ok || wid == meetingtest.SampleCarlosPID {
+		t.Fatalf("the simulator gave no new waiting-room ID (%q, %v)", wid, ok)
+	}
+	pv := parent
+	h.press(moderator, pv, button(t, pv, "*Carlos Mendes*", slackui.ActionAdmit))
+	m := h.waitMsg("admit outcome in the thread", func(m slackfake.Message) bool {
+		return m.Method == "chat.postMessage" && m.ThreadTS == pv.msg.TS && (strings.Contains(m.Text, "admit") || strings.Contains(m.Text, "back in"))
+	})
+	if !strings.Contains(m.Text, "back in from the waiting room") {
+		t.Fatalf("admit on a watched meeting was not done:\n%s", allText(m))
+	}
+	if !onlineIn(h, conf, meetingtest.SampleCarlosPID) || len(h.sim.Waiting(conf)) != 0 {
+		t.Errorf("Carlos is not back under his own ID")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"github.com/slack-go/slack"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -587,6 +588,79 @@ func (m watchedMeeting) MoveToWaitingRoom(ctx context.Context, conf string, pids
 
 func (m watchedMeeting) Admit(ctx context.Context, conf, id string) (*meeting.AdmitResult, error) {
 	return m.ws.mc.Admit(ctx, conf, id)
+}
+
+// admitWait bounds how long an Admit on a watched meeting waits for the
+// waiting list to show the person (a move's WaitingListNotify may trail the
+// click that undoes it).
+const admitWait = 2 * time.Second
+
+// AdmitPerson admits p by the waiting-room ID the watched meeting's
+// WaitingListNotify gave them (commands.PersonAdmitter); where the meeting
+// is not watched live, or the waiting list does not show p, by the
+// participant ID p had — which also tells "already let in" from a refusal.
+func (m watchedMeeting) AdmitPerson(ctx context.Context, conf string, p meeting.Participant) (*meeting.AdmitResult, error) {
+	if w := m.ws.watcher(conf); w != nil && w.Live() {
+		if wid, ok := waitingIDOf(ctx, w, p, admitWait); ok && wid != p.ID {
+			res, err := m.ws.mc.Admit(ctx, conf, wid)
+			if err == nil || meeting.KindOf(err) != meeting.KindParticipantNotFound {
+				return res, err
+			}
+			// Gone from the waiting room since: perhaps already let in.
+		}
+	}
+	return m.ws.mc.Admit(ctx, conf, p.ID)
+}
+
+// waitingIDOf finds p in w's waiting list, waiting up to d for them to
+// arrive there.
+func waitingIDOf(ctx context.Context, w *meeting.Watcher, p meeting.Participant, d time.Duration) (string, bool) {
+	sub := w.Subscribe(64)
+	defer sub.Close()
+	if id, ok := findWaiting(w.Status().Waiting, p); ok {
+		return id, true
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for {
+		select {
+		case ev, open := <-sub.C:
+			if !open {
+				return "", false
+			}
+			if ev.Kind != meeting.EventWaitingJoined {
+				continue
+			}
+			if id, ok := findWaiting([]meeting.Participant{ev.Participant}, p); ok {
+				return id, true
+			}
+		case <-timer.C:
+			return "", false
+		case <-ctx.Done():
+			return "", false
+		}
+	}
+}
+
+// findWaiting is the waiting-room ID of p: the entry with p's own ID, else
+// the one entry with p's user UUID, account or full (unmasked) phone
+// number. Names are never matched: two people may share one, and admitting
+// the wrong one is not a guess kickbot makes.
+func findWaiting(waiting []meeting.Participant, p meeting.Participant) (string, bool) {
+	found := ""
+	n := 0
+	for _, e := range waiting {
+		switch {
+		case e.ID == p.ID:
+			return e.ID, true
+		case p.UserUUID != "" && e.UserUUID == p.UserUUID,
+			p.AccountID != "" && e.AccountID == p.AccountID,
+			p.Phone != "" && !strings.Contains(p.Phone, "*") && e.Phone == p.Phone:
+			found = e.ID
+			n++
+		}
+	}
+	return found, n == 1
 }
 
 func (m watchedMeeting) AdmitAll(ctx context.Context, conf string) (*meeting.AdmitResult, error) {

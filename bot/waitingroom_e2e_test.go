@@ -1,7 +1,8 @@
 package bot_test
 
 // End-to-end tests of the Waiting room button (uninvited rows and join
-// alerts) and of Admit by waiting-room ID on a watched meeting.
+// alerts), of Admit by waiting-room ID on a watched meeting, and of the
+// Unlock button following a watched meeting's real lock state.
 
 import (
 	"slices"
@@ -190,5 +191,49 @@ func TestWatchedHoldAdmitUsesWaitingRoomID(t *testing.T) {
 	}
 	if !onlineIn(h, conf, meetingtest.SampleCarlosPID) || len(h.sim.Waiting(conf)) != 0 {
 		t.Errorf("Carlos is not back under his own ID")
+	}
+}
+
+// TestWatchedLockButtonsFollowTheMeeting: on a watched meeting the
+// Unlock button follows the meeting's real lock state (a host locking or
+// unlocking in the Huawei app), not only kickbot's own calls.
+func TestWatchedLockButtonsFollowTheMeeting(t *testing.T) {
+	t.Parallel()
+	h := newLockHarness(t, harnessOpts{watch: fastWatch()})
+	watching := h.watchMeeting(h.conf)
+	kick := func(pid string) *listView {
+		t.Helper()
+		seen := map[string]bool{watching.TS: true}
+		for _, m := range h.slack.Messages() {
+			seen[m.TS] = true
+		}
+		h.slash(moderator, modChannel, h.conf+" "+pid)
+		p := h.waitMsg("kick parent", func(m slackfake.Message) bool {
+			return m.Method == "chat.postMessage" && m.Channel == modChannel && m.ThreadTS == "" && !seen[m.TS]
+		})
+		return parseList(t, h.threadReplies(p.TS, 1)[0])
+	}
+	if _, ok := kick(h.facts.Others[0].ID).nav(slackui.ActionUnlock); ok {
+		t.Errorf("Unlock offered on an unlocked meeting")
+	}
+
+	// The host locks the meeting in the app: the next outcome offers Unlock.
+	h.sim.SetLocked(h.conf, true)
+	h.eventually("the watch sees the lock", func() bool { return h.bot.WatchStats().Locked == 1 })
+	v := kick(h.facts.Others[1].ID)
+	un, ok := v.nav(slackui.ActionUnlock)
+	if !ok {
+		t.Fatalf("no Unlock under a kick on a meeting the host locked:\n%s", v.msg.BlocksJSON())
+	}
+	h.pressIn(moderator, v.msg, un)
+	h.eventually("meeting unlocked by the button", func() bool { return !h.sim.Locked(h.conf) })
+
+	// kickbot locks it, the host unlocks it in the app: no stale Unlock.
+	h.lockCommand(h.conf + " lock")
+	h.eventually("the watch sees kickbot's lock", func() bool { return h.bot.WatchStats().Locked == 1 })
+	h.sim.SetLocked(h.conf, false)
+	h.eventually("the watch sees the host's unlock", func() bool { return h.bot.WatchStats().Locked == 0 })
+	if _, ok := kick(h.facts.Others[2].ID).nav(slackui.ActionUnlock); ok {
+		t.Errorf("Unlock offered after the host unlocked the meeting")
 	}
 }

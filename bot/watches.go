@@ -214,6 +214,7 @@ func (ws *watches) stop(conf string) bool {
 type WatchStats struct {
 	Watched    int           // meetings watched now
 	Live       int           // of them, with the event socket up and the roster current
+	Locked     int           // of the live ones, locked as their sockets report
 	Reconnects int           // socket losses and refusals, summed over the watched meetings
 	MaxLag     time.Duration // the largest frame lag (client clock minus the last frame's createTime)
 }
@@ -239,6 +240,9 @@ func (b *Bot) WatchStats() WatchStats {
 		st := w.Status()
 		if st.Live {
 			s.Live++
+			if st.Locked {
+				s.Locked++
+			}
 		}
 		s.Reconnects += st.Reconnects
 		s.MaxLag = max(s.MaxLag, st.FrameLag)

@@ -8,9 +8,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/kickbot/kickbot/bot"
 	"github.com/kickbot/kickbot/bot/slackfake"
 	"github.com/kickbot/kickbot/bot/slackui"
+	"github.com/kickbot/kickbot/meeting"
 	"github.com/kickbot/kickbot/meeting/meetingtest"
 )
 
@@ -235,5 +238,92 @@ func TestWatchedLockButtonsFollowTheMeeting(t *testing.T) {
 	h.eventually("the watch sees the host's unlock", func() bool { return h.bot.WatchStats().Locked == 0 })
 	if _, ok := kick(h.facts.Others[2].ID).nav(slackui.ActionUnlock); ok {
 		t.Errorf("Unlock offered after the host unlocked the meeting")
+	}
+}
+
+// TestHoldManyOffersAdmitAll: past 20 people a hold's outcome names them
+// and offers one Admit all (with a confirm that says it opens the whole
+// waiting room), which lets everyone waiting in, once.
+func TestHoldManyOffersAdmitAll(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	conf := "777000222"
+	h.sim.AddConference(conf).Running().Scheduler(h.facts.UserID).
+		Host(meetingtest.P{ID: "aaaa0000host", Name: "Host Person", Phone: "+8613900009999"}).Participants(24)
+	var ids []string
+	for _, p := range h.sim.Online(conf) {
+		if p.ID != "aaaa0000host" && len(ids) < 22 {
+			ids = append(ids, p.ID)
+		}
+	}
+	early := h.sim.ArriveInWaitingRoom(conf, meetingtest.P{Name: "Early Bird", Phone: "+8613900008888"})
+	parent, reply := h.hold(conf + " hold " + strings.Join(ids, " "))
+	if !strings.Contains(allText(reply), "Moved 22 participants") {
+		t.Fatalf("hold reply:\n%s", allText(reply))
+	}
+	pv := parseList(t, h.finalParent(modChannel, parent.msg.TS))
+	checkListLimits(t, "hold of 22", pv.msg)
+	if strings.Contains(string(pv.msg.Blocks), `"`+slackui.ActionAdmit+`"`) {
+		t.Errorf("per-person Admit buttons beyond 20 people")
+	}
+	all := button(t, pv, "", slackui.ActionAdmitAll)
+	if all.el.Confirm == nil || !strings.Contains(all.el.Confirm.Text.Text, "not only the 22 moved here") {
+		t.Errorf("Admit all's confirm does not say it opens the whole waiting room: %+v", all.el.Confirm)
+	}
+	for _, id := range ids {
+		if strings.Contains(all.el.Value, id) {
+			t.Fatalf("Admit all carries a participant ID: %q", all.el.Value)
+		}
+	}
+	if id := h.press(stranger, pv, all); !strings.Contains(allText(h.private(id)), "🚫") {
+		t.Errorf("a stranger's Admit all was not refused")
+	}
+	if n := len(h.sim.Waiting(conf)); n != 23 {
+		t.Fatalf("%d waiting before Admit all, want 23", n)
+	}
+
+	h.press(moderator2, pv, all)
+	h.waitMsg("Admit all reply", func(m slackfake.Message) bool {
+		return m.Method == "chat.postMessage" && m.ThreadTS == pv.msg.TS && strings.Contains(m.Text, "let everyone waiting back in")
+	})
+	if n := len(h.sim.Waiting(conf)); n != 0 || !onlineIn(h, conf, ids[21]) || !onlineIn(h, conf, early) {
+		t.Errorf("after Admit all: %d still waiting; last held online %v, early arrival online %v",
+			n, onlineIn(h, conf, ids[21]), onlineIn(h, conf, early))
+	}
+	h.eventually("parent says who admitted everyone", func() bool {
+		cur := parseList(t, mustCurrent(h, pv.msg.TS))
+		_, still := cur.nav(slackui.ActionAdmitAll)
+		return !still && strings.Contains(allText(cur.msg), "everyone waiting was admitted by <@"+moderator2+">")
+	})
+	if id := h.press(moderator, pv, all); !strings.Contains(allText(h.private(id)), "already opened by <@"+moderator2+">") {
+		t.Errorf("a second Admit all was not refused as done")
+	}
+	if n := h.sim.CallCount(meetingtest.EndpointAllowWaiting); n != 1 {
+		t.Errorf("%d admit calls, want 1", n)
+	}
+}
+
+// TestUninvitedStaleListRefusesToAct: an uninvited list older than
+// KICK_LIST_MAX_AGE refuses Disconnect all, a row's Disconnect and Waiting
+// room, and says to run the command again.
+func TestUninvitedStaleListRefusesToAct(t *testing.T) {
+	clock := &testClock{}
+	h := newHarness(t, harnessOpts{
+		cfg:        bot.Config{ListMaxAge: 5 * time.Minute},
+		botOpts:    []bot.Option{bot.WithClock(clock.now)},
+		meetingCfg: func(c *meeting.Config) { c.Now = clock.now },
+	})
+	conf := uninvitedMeeting(h)
+	v := h.uninvited(conf)
+	clock.advance(6 * time.Minute)
+	for _, b := range []lvButton{button(t, v, "", slackui.ActionSweepAll),
+		button(t, v, "Raider One", slackui.ActionSweepOne), button(t, v, "Raider One", slackui.ActionHoldOne)} {
+		id := h.press(moderator, v, b)
+		if p := allText(h.private(id)); !strings.Contains(p, "too old") || !strings.Contains(p, conf+" uninvited") {
+			t.Errorf("stale %s answered %q", b.el.ActionID, p)
+		}
+	}
+	moves := h.sim.CallCount(meetingtest.EndpointBatchMoveToWaitingRoom) + h.sim.CallCount(meetingtest.EndpointMoveToWaitingRoom)
+	if h.hangUpCalls() != 0 || moves != 0 {
+		t.Errorf("a stale list acted: %d hang-ups, %d moves", h.hangUpCalls(), moves)
 	}
 }

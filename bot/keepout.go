@@ -170,7 +170,8 @@ func (b *Bot) renderHold(rec *keepRecord) slackui.Message {
 	for k, v := range rec.notes {
 		notes[k] = v
 	}
-	return slackui.RenderHoldParent(rec.outcome, slackui.HoldState{Record: rec.id, People: rec.people, Notes: notes, AllNote: rec.allNote})
+	return slackui.RenderHoldParent(rec.outcome, slackui.HoldState{Record: rec.id, People: rec.people, Notes: notes, AllNote: rec.allNote,
+		InThread: rec.inThread})
 }
 
 // runUninvited is `/kick <conference> uninvited`: who is online but not
@@ -526,13 +527,17 @@ func (b *Bot) clickHoldOne(ctx context.Context, j job, t *tracker, rec *keepReco
 		count("failed")
 		return
 	}
-	b.clicks.finish(key, o.Status != commands.StatusFailed, b.now())
+	// Done once someone is (or may be) in the waiting room; a click that
+	// moved nobody can be tried again.
+	b.clicks.finish(key, len(o.Waiting()) > 0, b.now())
 	hold := &keepRecord{id: newListID(), hold: true, inThread: true, channel: rec.channel, conference: rec.conference,
 		created: b.now(), th: b.out.threadAt(rec.channel, ts, ""), outcome: o, people: o.Waiting(), notes: map[int]string{}}
+	shown := slackui.RenderHoldOutcome(o) // nobody moved: why, per person
 	if len(hold.people) > 0 {
 		b.keeps.add(hold)
+		shown = b.renderHold(hold)
 	}
-	b.out.finish(th, b.renderHold(hold), slackui.Message{},
+	b.out.finish(th, shown, slackui.Message{},
 		func(link string) slackui.Message { return slackui.RenderHoldNotice(o, link) })
 	t.answered = true
 	if !rec.alert && o.Gone() > 0 {

@@ -327,3 +327,28 @@ func TestUninvitedStaleListRefusesToAct(t *testing.T) {
 		t.Errorf("a stale list acted: %d hang-ups, %d moves", h.hangUpCalls(), moves)
 	}
 }
+
+// TestUninvitedWaitingRoomForSomeoneWhoLeft: a Waiting room click on a
+// row whose person has left says so in the thread, names who asked, and
+// leaves the row's buttons usable (nothing was done, so nothing is
+// "already" done).
+func TestUninvitedWaitingRoomForSomeoneWhoLeft(t *testing.T) {
+	h := newHarness(t, harnessOpts{simOpts: []meetingtest.Option{meetingtest.WithRosterUserIDs(true)}})
+	conf := uninvitedMeeting(h)
+	v := h.uninvited(conf)
+	h.sim.Leave(conf, "cccc0000unv2")
+	wr := button(t, v, "Raider Two", slackui.ActionHoldOne)
+	h.press(moderator2, v, wr)
+	r := h.waitMsg("outcome in the thread", func(m slackfake.Message) bool {
+		return m.Method == "chat.postMessage" && m.ThreadTS == v.msg.TS && strings.Contains(m.Text, "Nobody was moved")
+	})
+	if txt := allText(r); !strings.Contains(txt, "not found") || !strings.Contains(txt, "Requested by <@"+moderator2+">") ||
+		strings.Contains(txt, slackui.ActionAdmit) {
+		t.Errorf("outcome for someone who left:\n%s", txt)
+	}
+	h.opsNotice("Nobody was moved")
+	h.press(moderator, v, wr)
+	h.waitMsg("second outcome", func(m slackfake.Message) bool {
+		return m.Method == "chat.postMessage" && m.ThreadTS == v.msg.TS && strings.Contains(m.Text, "Nobody was moved") && m.TS != r.TS
+	})
+}

@@ -86,6 +86,7 @@ type HoldState struct {
 	Notes    map[int]string        // row → mrkdwn note ("↩️ admitted by <@U…>"); a noted row has no button
 	AllNote  string                // set once Admit all was used
 	NoButton bool                  // render without buttons (the record could not be kept)
+	InThread bool                  // posted as a reply in the thread it concerns (a Waiting room click)
 }
 
 // RenderHoldParent is the parent message of a hold once it is over: the
@@ -97,7 +98,11 @@ func RenderHoldParent(o commands.Outcome, st HoldState) Message {
 	line := statusMarker(o.Status) + " " + who + ": " + commands.HoldSummary(o, mrkdwnMarkup{})
 	blocks := []slack.Block{section(line)}
 	if len(st.People) > 0 {
-		blocks = append(blocks, contextBlock("Clicked by mistake? Admit lets them back in. Details in the thread."))
+		hint := "Clicked by mistake? Admit lets them back in. Details in the thread."
+		if st.InThread {
+			hint = "Clicked by mistake? Admit lets them back in."
+		}
+		blocks = append(blocks, contextBlock(hint))
 	}
 	switch {
 	case len(st.People) == 0:

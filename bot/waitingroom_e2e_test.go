@@ -54,7 +54,7 @@ func TestUninvitedWaitingRoomThenAdmit(t *testing.T) {
 		t.Errorf("stranger's Waiting room answered %q", p)
 	}
 	bad := wr
-	bad.el.Value = strings.Replace(wr.el.Value, "|0", "|77", 1)
+	bad.el.Value = strings.TrimSuffix(wr.el.Value, "|0") + "|77"
 	id = h.press(moderator, v, bad)
 	if p := allText(h.private(id)); !strings.Contains(p, "does not match this message") {
 		t.Errorf("tampered row answered %q", p)
@@ -179,6 +179,10 @@ func TestWatchedHoldAdmitUsesWaitingRoomID(t *testing.T) {
 	}
 	p := h.waitMsg("hold parent", func(m slackfake.Message) bool {
 		return m.Method == "chat.postMessage" && m.Channel == modChannel && m.ThreadTS == "" && m.TS != watching.TS
+	})
+	// The reply goes out once the parent's ts is known to the bot.
+	h.waitMsg("hold reply", func(m slackfake.Message) bool {
+		return m.Method == "chat.postMessage" && m.ThreadTS == p.TS
 	})
 	parent := parseList(t, h.finalParent(modChannel, p.TS))
 	if wid, ok := h.sim.WaitingID(conf, meetingtest.SampleCarlosPID); !ok || wid == meetingtest.SampleCarlosPID {

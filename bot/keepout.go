@@ -102,6 +102,10 @@ func (s *keepStore) get(id string) *keepRecord {
 	return nil
 }
 
+// postWait bounds how long a click waits for the message it came from to
+// be known as posted.
+const postWait = 30 * time.Second
+
 // tsOf is a thread's message ts, "" until it is posted.
 func (o *outbox) tsOf(th *thread) string {
 	o.mu.Lock()
@@ -290,6 +294,15 @@ func (b *Bot) runKeepOutClick(ctx context.Context, j job, t *tracker, user, chan
 		th := rec.th
 		rec.mu.Unlock()
 		if th != nil {
+			// A hold's parent goes out with its Admit buttons; Slack can
+			// deliver a click before chat.postMessage returns its ts.
+			wctx, cancel := context.WithTimeout(ctx, postWait)
+			settled := b.out.waitSettled(wctx, th)
+			cancel()
+			if !settled && ctx.Err() != nil {
+				refuse("unknown_list", "kickbot is stopping; nothing was done. Try again in a minute.")
+				return
+			}
 			ts = b.out.tsOf(th)
 		}
 	}

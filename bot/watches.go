@@ -214,9 +214,9 @@ func (ws *watches) stop(conf string) bool {
 type WatchStats struct {
 	Watched    int           // meetings watched now
 	Live       int           // of them, with the event socket up and the roster current
-	Locked     int           // of the live ones, locked as their sockets report
 	Reconnects int           // socket losses and refusals, summed over the watched meetings
 	MaxLag     time.Duration // the largest frame lag (client clock minus the last frame's createTime)
+	Locked     int           // live watched meetings that are locked, as their sockets report
 }
 
 // WatchStats reports the watched meetings; zero without WithWatching.
@@ -240,12 +240,12 @@ func (b *Bot) WatchStats() WatchStats {
 		st := w.Status()
 		if st.Live {
 			s.Live++
-			if st.Locked {
-				s.Locked++
-			}
 		}
 		s.Reconnects += st.Reconnects
 		s.MaxLag = max(s.MaxLag, st.FrameLag)
+		if st.Live && st.Locked {
+			s.Locked++
+		}
 	}
 	return s
 }

@@ -36,6 +36,13 @@ type keepRecord struct {
 	notes   map[int]string // row → note
 	allNote string         // Admit all was used
 
+	// inThread: the record's buttons sit in a reply under th (a hold made
+	// by a Waiting room click, a join alert), not in th's own message: a
+	// click is matched by its thread, and th's message is never replaced.
+	inThread bool
+	// alert: a join alert's one person, offered only Waiting room.
+	alert bool
+
 	// uninvited
 	view    commands.UninvitedView
 	left    int
@@ -94,6 +101,10 @@ func (s *keepStore) get(id string) *keepRecord {
 	}
 	return nil
 }
+
+// postWait bounds how long a click waits for the message it came from to
+// be known as posted.
+const postWait = 30 * time.Second
 
 // tsOf is a thread's message ts, "" until it is posted.
 func (o *outbox) tsOf(th *thread) string {
@@ -163,7 +174,8 @@ func (b *Bot) renderHold(rec *keepRecord) slackui.Message {
 	for k, v := range rec.notes {
 		notes[k] = v
 	}
-	return slackui.RenderHoldParent(rec.outcome, slackui.HoldState{Record: rec.id, People: rec.people, Notes: notes, AllNote: rec.allNote})
+	return slackui.RenderHoldParent(rec.outcome, slackui.HoldState{Record: rec.id, People: rec.people, Notes: notes, AllNote: rec.allNote,
+		InThread: rec.inThread})
 }
 
 // runUninvited is `/kick <conference> uninvited`: who is online but not
@@ -282,11 +294,20 @@ func (b *Bot) runKeepOutClick(ctx context.Context, j job, t *tracker, user, chan
 		th := rec.th
 		rec.mu.Unlock()
 		if th != nil {
+			// A hold's parent goes out with its Admit buttons; Slack can
+			// deliver a click before chat.postMessage returns its ts.
+			wctx, cancel := context.WithTimeout(ctx, postWait)
+			settled := b.out.waitSettled(wctx, th)
+			cancel()
+			if !settled && ctx.Err() != nil {
+				refuse("unknown_list", "kickbot is stopping; nothing was done. Try again in a minute.")
+				return
+			}
 			ts = b.out.tsOf(th)
 		}
 	}
 	if rec == nil || rec.channel != channel || rec.hold != holdAction || ts == "" ||
-		(cb.Container.MessageTs != "" && cb.Container.MessageTs != ts) {
+		(cb.Container.MessageTs != "" && cb.Container.MessageTs != ts && !(rec.inThread && cb.Container.ThreadTs == ts)) {
 		refuse("unknown_list", "This message is no longer active (it expired or kickbot restarted); nothing was done.")
 		return
 	}
@@ -296,7 +317,7 @@ func (b *Bot) runKeepOutClick(ctx context.Context, j job, t *tracker, user, chan
 		b.metrics.Click("denied")
 		return
 	}
-	if v.Row >= len(rec.people) {
+	if v.Row >= len(rec.people) || rec.alert && a.ActionID != slackui.ActionHoldOne {
 		refuse("tampered", "That button does not match this message; nothing was done.")
 		return
 	}
@@ -309,6 +330,8 @@ func (b *Bot) runKeepOutClick(ctx context.Context, j job, t *tracker, user, chan
 		b.clickSweepOne(ctx, j, t, rec, ts, v.Row, entry, refuse)
 	case slackui.ActionSweepAll:
 		b.clickSweepAll(ctx, j, t, rec, ts, entry, refuse)
+	case slackui.ActionHoldOne:
+		b.clickHoldOne(ctx, j, t, rec, ts, v.Row, entry, refuse)
 	}
 }
 
@@ -378,7 +401,9 @@ func (b *Bot) reportAdmit(rec *keepRecord, o commands.AdmitOutcome, responseURL 
 	th := &thread{channel: rec.channel, ts: b.out.tsOf(rec.th), responseURL: responseURL, shownFinal: true}
 	b.out.finish(th, slackui.RenderAdmit(o, ""), parent,
 		func(link string) slackui.Message { return slackui.RenderAdmit(o, link) })
-	b.out.updateMessage(rec.th, parent)
+	if !rec.inThread {
+		b.out.updateMessage(rec.th, parent)
+	}
 	t.answered = true
 }
 
@@ -468,4 +493,77 @@ func (b *Bot) clickSweepAll(ctx context.Context, j job, t *tracker, rec *keepRec
 	th := rec.th
 	rec.mu.Unlock()
 	b.out.updateMessage(th, b.renderUninvited(rec))
+}
+
+// clickHoldOne is the Waiting room button of an uninvited row or a join
+// alert: a hold of that one person (resolved by ID against the meeting,
+// so the host and co-hosts are refused there), once only, audited as
+// "hold", with its outcome and an Admit button in the thread.
+func (b *Bot) clickHoldOne(ctx context.Context, j job, t *tracker, rec *keepRecord, ts string, row int, entry AuditEntry, refuse func(outcome, text string)) {
+	user := j.click.User.ID
+	p := rec.people[row]
+	entry.Action, entry.Targets = "hold", []string{p.ID}
+	if b.now().Sub(rec.created) > b.cfg.ListMaxAge {
+		again := "`/kick " + slackui.Escape(rec.conference) + " uninvited`"
+		if rec.alert {
+			again = "`/kick " + slackui.Escape(rec.conference) + " hold <participant ID>`"
+		}
+		refuse("stale", "This message is too old to act on safely. Run "+again+" instead.")
+		return
+	}
+	key := "hold/" + rec.conference + "/" + p.ID
+	if c, ok := b.clicks.claim(key, user, rec.created, b.now()); !ok {
+		refuse("duplicate", fmt.Sprintf("%s %s by <@%s>.", slackui.NameMrkdwn(p.Name), claimState(c, "is already being moved to the waiting room", "was already moved to the waiting room"), c.user))
+		return
+	}
+	count := func(outcome string) {
+		b.metrics.Click(outcome)
+		b.countAction("hold", outcome)
+	}
+	start := b.now()
+	reason := "not on the invite list (Waiting room button)"
+	if rec.alert {
+		reason = "join alert (Waiting room button)"
+	}
+	k := commands.Kick{Actor: user, Channel: rec.channel, Conference: rec.conference, Reason: reason,
+		Targets: []commands.Target{{Kind: commands.TargetID, Value: p.ID}}}
+	entry.Reason = reason
+	_, _, o, err := b.svc.Hold(ctx, k)
+	th := b.out.threadAt(rec.channel, ts, j.click.ResponseURL)
+	if err != nil {
+		b.clicks.finish(key, false, b.now())
+		b.out.finish(th, slackui.RenderFailure(k, err), slackui.Message{},
+			func(string) slackui.Message { return slackui.RenderFailureNotice(k, err) })
+		t.answered = true
+		entry.Outcome, entry.ErrorKind, entry.Duration = "failed", meeting.KindOf(err).String(), b.now().Sub(start)
+		b.audit.Record(entry)
+		count("failed")
+		return
+	}
+	// Done once someone is (or may be) in the waiting room; a click that
+	// moved nobody can be tried again.
+	b.clicks.finish(key, len(o.Waiting()) > 0, b.now())
+	hold := &keepRecord{id: newListID(), hold: true, inThread: true, channel: rec.channel, conference: rec.conference,
+		created: b.now(), th: b.out.threadAt(rec.channel, ts, ""), outcome: o, people: o.Waiting(), notes: map[int]string{}}
+	shown := slackui.RenderHoldOutcome(o) // nobody moved: why, per person
+	if len(hold.people) > 0 {
+		b.keeps.add(hold)
+		shown = b.renderHold(hold)
+	}
+	b.out.finish(th, shown, slackui.Message{},
+		func(link string) slackui.Message { return slackui.RenderHoldNotice(o, link) })
+	t.answered = true
+	if !rec.alert && o.Gone() > 0 {
+		rec.mu.Lock()
+		rec.notes[row] = "⏸️ moved to the waiting room by <@" + user + ">"
+		list := rec.th
+		rec.mu.Unlock()
+		b.out.updateMessage(list, b.renderUninvited(rec))
+	}
+	entry.Outcome, entry.RequestIDs, entry.Duration = o.Status.String(), o.RequestIDs, b.now().Sub(start)
+	if o.Err != nil {
+		entry.ErrorKind = meeting.KindOf(o.Err).String()
+	}
+	b.audit.Record(entry)
+	count(o.Status.String())
 }

@@ -5,6 +5,7 @@ package bot_test
 // slackfake and the real meeting client against the simulator.
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"sync"
@@ -36,13 +37,37 @@ func (m *actionMetrics) has(s string) bool {
 	return slices.Contains(m.got, s)
 }
 
-// button finds the accessory of the section whose text contains s, or the
-// element of an actions block with actionID when s is "".
+// rowButton finds the button with actionID on the section whose text
+// contains s: its accessory, or an element of the actions block right
+// under it (a row with two buttons).
+func rowButton(v *listView, s, actionID string) (lvButton, bool) {
+	for i, b := range v.blocks {
+		if b.Type != "section" || !strings.Contains(b.text(), s) {
+			continue
+		}
+		if b.Accessory != nil && b.Accessory.ActionID == actionID {
+			return lvButton{blockID: b.BlockID, el: *b.Accessory}, true
+		}
+		if i+1 < len(v.blocks) && v.blocks[i+1].Type == "actions" {
+			for _, raw := range v.blocks[i+1].Elements {
+				var el lvElement
+				if json.Unmarshal(raw, &el) == nil && el.ActionID == actionID {
+					return lvButton{blockID: v.blocks[i+1].BlockID, el: el}, true
+				}
+			}
+		}
+	}
+	return lvButton{}, false
+}
+
+// button finds the button with actionID of the row whose text contains s
+// (see rowButton), or the element of an actions block with actionID when s
+// is "".
 func button(t *testing.T, v *listView, s, actionID string) lvButton {
 	t.Helper()
-	for _, b := range v.blocks {
-		if s != "" && b.Type == "section" && strings.Contains(b.text(), s) && b.Accessory != nil && b.Accessory.ActionID == actionID {
-			return lvButton{blockID: b.BlockID, el: *b.Accessory}
+	if s != "" {
+		if btn, ok := rowButton(v, s, actionID); ok {
+			return btn
 		}
 	}
 	if s == "" {
@@ -55,12 +80,8 @@ func button(t *testing.T, v *listView, s, actionID string) lvButton {
 }
 
 func hasButton(v *listView, s, actionID string) bool {
-	for _, b := range v.blocks {
-		if b.Type == "section" && strings.Contains(b.text(), s) && b.Accessory != nil && b.Accessory.ActionID == actionID {
-			return true
-		}
-	}
-	return false
+	_, ok := rowButton(v, s, actionID)
+	return ok
 }
 
 // holdParent runs a hold and returns the parent (final) and thread reply.

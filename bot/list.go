@@ -79,6 +79,9 @@ func (b *Bot) renderList(rec *listRecord) slackui.Message {
 		m.Text = rec.intro.Text
 		m.Blocks = append(slices.Clip(rec.intro.Blocks), m.Blocks...)
 	}
+	if len(rec.outro.Blocks) > 0 && len(rec.notes) == 0 && len(m.Blocks)+len(rec.outro.Blocks) <= maxMessageBlocks {
+		m.Blocks = append(slices.Clip(m.Blocks), rec.outro.Blocks...)
+	}
 	if len(rec.notes) > 0 && !rec.ephemeral {
 		// Someone was disconnected from this list: offer to keep them out.
 		m = b.withLockButtons(m, rec.conference)

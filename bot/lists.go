@@ -35,6 +35,9 @@ type listRecord struct {
 	ephemeral bool
 	intro     slackui.Message
 	only      map[string]bool
+	// outro goes under the rows while nobody on the list was acted on from
+	// it (a join alert's Waiting room button).
+	outro slackui.Message
 }
 
 // setRoster stores a freshly read roster, keeping a private list to its

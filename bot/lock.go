@@ -172,11 +172,20 @@ func (b *Bot) stopLocks(deadline time.Time) {
 	b.notifyOps(slackui.RenderPendingLocks(ps))
 }
 
-// withLockButtons adds Lock meeting (and Unlock, when kickbot locked the
-// meeting) under a kick's outcome.
+// withLockButtons adds Lock meeting (and Unlock, when the meeting is
+// locked) under a kick's outcome. A meeting watched live says itself
+// whether it is locked (ConfDynamicInfoNotify: a host may have locked or
+// unlocked it in the app); otherwise kickbot's own lock and unlock calls
+// decide.
 func (b *Bot) withLockButtons(m slackui.Message, conference string) slackui.Message {
 	if b.locks == nil {
 		return m
 	}
-	return slackui.WithLockButtons(m, conference, b.cfg.LockDefault, b.locks.Locked(conference))
+	locked := b.locks.Locked(conference)
+	if w := b.watches.watcher(conference); w != nil {
+		if st := w.Status(); st.Live {
+			locked = st.Locked
+		}
+	}
+	return slackui.WithLockButtons(m, conference, b.cfg.LockDefault, locked)
 }

@@ -136,9 +136,41 @@ type thread struct {
 	failed      error            // the parent could not be posted
 	final       *slackui.Message // the parent's final text, once the outcome is known
 	shownFinal  bool             // the parent shows the final text: no update needed
+	// settledCh (startThread's threads) is closed once the parent is
+	// posted or given up, for a click that can arrive before
+	// chat.postMessage returns.
+	settledCh chan struct{}
 }
 
 func (th *thread) settled() bool { return th.ts != "" || th.failed != nil }
+
+// markSettled closes settledCh once; o.mu held.
+func (th *thread) markSettled() {
+	if th.settledCh != nil && th.settled() {
+		select {
+		case <-th.settledCh:
+		default:
+			close(th.settledCh)
+		}
+	}
+}
+
+// waitSettled waits until th's parent is posted or given up; false if ctx
+// ends first. A thread under an existing message is settled from the start.
+func (o *outbox) waitSettled(ctx context.Context, th *thread) bool {
+	o.mu.Lock()
+	ch, done := th.settledCh, th.settled()
+	o.mu.Unlock()
+	if done || ch == nil {
+		return true
+	}
+	select {
+	case <-ch:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
 
 // chanQueue is one channel's queue. A worker goroutine runs while it holds
 // items.
@@ -169,7 +201,7 @@ func newOutbox(api SlackAPI, log zerolog.Logger, m Metrics, ops string, cfg Outb
 // startThread queues a command's parent message (started: what shows while
 // the meeting call runs) and returns its thread.
 func (o *outbox) startThread(channel string, started slackui.Message, responseURL string) *thread {
-	th := &thread{channel: channel, responseURL: responseURL}
+	th := &thread{channel: channel, responseURL: responseURL, settledCh: make(chan struct{})}
 	o.enqueue(channel, &item{kind: itemParent, msg: started, th: th, private: responseURL})
 	return th
 }
@@ -563,6 +595,7 @@ func (o *outbox) send(q *chanQueue, tr *tier, batch []*item) {
 				it.th.ts = postedTS
 				it.th.shownFinal = parentFinal
 			}
+			it.th.markSettled()
 		}
 	case itemUpdate:
 		if err == nil && first.final {

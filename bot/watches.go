@@ -3,7 +3,9 @@ package bot
 import (
 	"context"
 	"fmt"
+	"github.com/slack-go/slack"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -221,6 +223,7 @@ type WatchStats struct {
 	Live       int           // of them, with the event socket up and the roster current
 	Reconnects int           // socket losses and refusals since the bot started, over all its watches (never goes down)
 	MaxLag     time.Duration // the largest frame lag (client clock minus the last frame's createTime)
+	Locked     int           // live watched meetings that are locked, as their sockets report
 }
 
 // WatchStats reports the watched meetings; zero without WithWatching.
@@ -246,6 +249,9 @@ func (b *Bot) WatchStats() WatchStats {
 			s.Live++
 		}
 		s.MaxLag = max(s.MaxLag, st.FrameLag)
+		if st.Live && st.Locked {
+			s.Locked++
+		}
 	}
 	ws.statMu.Lock()
 	s.Reconnects = ws.pastReconnects
@@ -492,8 +498,15 @@ func (b *Bot) onWatchEvent(wt *watch, w *meeting.Watcher, ev meeting.Event) {
 		if r, live := w.Snapshot(); live {
 			roster.Subject = r.Subject
 		}
+		// Its Waiting room button is a keep-out record of that one
+		// person, matched by the thread the alert is in.
+		keep := &keepRecord{id: newListID(), alert: true, inThread: true, channel: channel, conference: wt.conf,
+			created: b.now(), posted: posted, th: b.out.threadAt(channel, ts, ""), people: []meeting.Participant{p},
+			notes: map[int]string{}}
+		b.keeps.add(keep)
 		rec := &listRecord{id: newListID(), channel: channel, conference: wt.conf, ephemeral: true, posted: posted,
 			intro: slackui.RenderJoinAlert(wt.conf, p, why), only: map[string]bool{p.ID: true},
+			outro: slackui.Message{Blocks: []slack.Block{slackui.JoinAlertWaitingRoom(keep.id)}},
 			notes: map[string]string{}, created: b.now()}
 		rec.setRoster(roster)
 		b.lists.add(rec)
@@ -600,6 +613,79 @@ func (m watchedMeeting) MoveToWaitingRoom(ctx context.Context, conf string, pids
 
 func (m watchedMeeting) Admit(ctx context.Context, conf, id string) (*meeting.AdmitResult, error) {
 	return m.ws.mc.Admit(ctx, conf, id)
+}
+
+// admitWait bounds how long an Admit on a watched meeting waits for the
+// waiting list to show the person (a move's WaitingListNotify may trail the
+// click that undoes it).
+const admitWait = 2 * time.Second
+
+// AdmitPerson admits p by the waiting-room ID the watched meeting's
+// WaitingListNotify gave them (commands.PersonAdmitter); where the meeting
+// is not watched live, or the waiting list does not show p, by the
+// participant ID p had — which also tells "already let in" from a refusal.
+func (m watchedMeeting) AdmitPerson(ctx context.Context, conf string, p meeting.Participant) (*meeting.AdmitResult, error) {
+	if w := m.ws.watcher(conf); w != nil && w.Live() {
+		if wid, ok := waitingIDOf(ctx, w, p, admitWait); ok && wid != p.ID {
+			res, err := m.ws.mc.Admit(ctx, conf, wid)
+			if err == nil || meeting.KindOf(err) != meeting.KindParticipantNotFound {
+				return res, err
+			}
+			// Gone from the waiting room since: perhaps already let in.
+		}
+	}
+	return m.ws.mc.Admit(ctx, conf, p.ID)
+}
+
+// waitingIDOf finds p in w's waiting list, waiting up to d for them to
+// arrive there.
+func waitingIDOf(ctx context.Context, w *meeting.Watcher, p meeting.Participant, d time.Duration) (string, bool) {
+	sub := w.Subscribe(64)
+	defer sub.Close()
+	if id, ok := findWaiting(w.Status().Waiting, p); ok {
+		return id, true
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for {
+		select {
+		case ev, open := <-sub.C:
+			if !open {
+				return "", false
+			}
+			if ev.Kind != meeting.EventWaitingJoined {
+				continue
+			}
+			if id, ok := findWaiting([]meeting.Participant{ev.Participant}, p); ok {
+				return id, true
+			}
+		case <-timer.C:
+			return "", false
+		case <-ctx.Done():
+			return "", false
+		}
+	}
+}
+
+// findWaiting is the waiting-room ID of p: the entry with p's own ID, else
+// the one entry with p's user UUID, account or full (unmasked) phone
+// number. Names are never matched: two people may share one, and admitting
+// the wrong one is not a guess kickbot makes.
+func findWaiting(waiting []meeting.Participant, p meeting.Participant) (string, bool) {
+	found := ""
+	n := 0
+	for _, e := range waiting {
+		switch {
+		case e.ID == p.ID:
+			return e.ID, true
+		case p.UserUUID != "" && e.UserUUID == p.UserUUID,
+			p.AccountID != "" && e.AccountID == p.AccountID,
+			p.Phone != "" && !strings.Contains(p.Phone, "*") && e.Phone == p.Phone:
+			found = e.ID
+			n++
+		}
+	}
+	return found, n == 1
 }
 
 func (m watchedMeeting) AdmitAll(ctx context.Context, conf string) (*meeting.AdmitResult, error) {

@@ -179,8 +179,16 @@ type AdmitOutcome struct {
 	RequestID         string
 }
 
-// Admit lets p back in from the waiting room by the participant ID p had
-// before the move. Whether Huawei accepts that ID (rather than the
+// PersonAdmitter is a Meeting that can admit a person by who they are: a
+// watched meeting knows the waiting-room ID WaitingListNotify gave them.
+// Admit uses it when the Meeting has it.
+type PersonAdmitter interface {
+	AdmitPerson(ctx context.Context, conferenceID string, p meeting.Participant) (*meeting.AdmitResult, error)
+}
+
+// Admit lets p back in from the waiting room: by their waiting-room ID
+// where the Meeting knows it (PersonAdmitter), else by the participant ID p
+// had before the move. Whether Huawei accepts that ID (rather than the
 // waiting-room ID only the conference WebSocket gives) is UNCONFIRMED: a
 // refusal is AdmitRefused, with a message that says what to do instead.
 func (s *Service) Admit(ctx context.Context, actor, conference string, p meeting.Participant) AdmitOutcome {
@@ -189,7 +197,12 @@ func (s *Service) Admit(ctx context.Context, actor, conference string, p meeting
 	if err != nil {
 		return admitFailed(o, err)
 	}
-	ar, err := ko.Admit(ctx, conference, p.ID)
+	var ar *meeting.AdmitResult
+	if pa, ok := s.Meeting.(PersonAdmitter); ok {
+		ar, err = pa.AdmitPerson(ctx, conference, p)
+	} else {
+		ar, err = ko.Admit(ctx, conference, p.ID)
+	}
 	switch {
 	case err == nil && ar.AlreadyIn:
 		o.Result, o.RequestID = AdmitAlreadyIn, ar.RequestID

@@ -19,11 +19,12 @@ const (
 	ActionAdmitAll  = "kickbot_admit_all" // the whole waiting room
 	ActionSweepOne  = "kickbot_sweep_one" // one uninvited row: Disconnect
 	ActionSweepAll  = "kickbot_sweep_all" // Disconnect all N of an uninvited list
+	ActionHoldOne   = "kickbot_hold_one"  // one uninvited row or join alert: Waiting room
 	keepOutValueTag = "k2"                // format version
 	maxKeepOutRow   = 9999                // far above KICK_MAX_SWEEP's sensible values
 	allRows         = "all"               // the row field of the *_all actions
 	maxAdmitButtons = 20                  // one Admit per person up to this; then one Admit all
-	maxUninvitedRow = 30                  // rows with a button in an uninvited list; the rest are counted
+	maxUninvitedRow = 20                  // rows with buttons in an uninvited list (two blocks each); the rest are counted
 	maxCannotTell   = 10                  // "cannot tell" people named; the rest are counted
 )
 
@@ -31,7 +32,7 @@ const (
 // uninvited list (the bot routes those clicks apart from roster lists).
 func IsKeepOutAction(actionID string) bool {
 	switch actionID {
-	case ActionAdmit, ActionAdmitAll, ActionSweepOne, ActionSweepAll:
+	case ActionAdmit, ActionAdmitAll, ActionSweepOne, ActionSweepAll, ActionHoldOne:
 		return true
 	}
 	return false
@@ -85,6 +86,7 @@ type HoldState struct {
 	Notes    map[int]string        // row → mrkdwn note ("↩️ admitted by <@U…>"); a noted row has no button
 	AllNote  string                // set once Admit all was used
 	NoButton bool                  // render without buttons (the record could not be kept)
+	InThread bool                  // posted as a reply in the thread it concerns (a Waiting room click)
 }
 
 // RenderHoldParent is the parent message of a hold once it is over: the
@@ -96,7 +98,11 @@ func RenderHoldParent(o commands.Outcome, st HoldState) Message {
 	line := statusMarker(o.Status) + " " + who + ": " + commands.HoldSummary(o, mrkdwnMarkup{})
 	blocks := []slack.Block{section(line)}
 	if len(st.People) > 0 {
-		blocks = append(blocks, contextBlock("Clicked by mistake? Admit lets them back in. Details in the thread."))
+		hint := "Clicked by mistake? Admit lets them back in. Details in the thread."
+		if st.InThread {
+			hint = "Clicked by mistake? Admit lets them back in."
+		}
+		blocks = append(blocks, contextBlock(hint))
 	}
 	switch {
 	case len(st.People) == 0:
@@ -241,13 +247,20 @@ func RenderUninvited(v commands.UninvitedView, st UninvitedState) Message {
 			row += " · " + escapeText(ph)
 		}
 		row += " · ID " + escapeText(commands.ShownID(p.ID))
-		var acc *slack.Accessory
+		buttons := false
 		if note := st.Notes[i]; note != "" {
 			row += "\n" + clipMrkdwn(commands.OneLine(note), maxNoteRunes)
-		} else if st.Record != "" && st.SweptBy == "" {
-			acc = slack.NewAccessory(sweepOneButton(v.Conference, p, encodeKeepOut(st.Record, i)))
+		} else {
+			buttons = st.Record != "" && st.SweptBy == ""
 		}
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(clipMrkdwn(row, maxSectionRunes)), nil, acc))
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(clipMrkdwn(row, maxSectionRunes)), nil, nil))
+		if buttons {
+			// A section takes one accessory: the row's two buttons go in
+			// an actions block under it.
+			value := encodeKeepOut(st.Record, i)
+			blocks = append(blocks, slack.NewActionBlock("",
+				sweepOneButton(v.Conference, p, value), waitingRoomButton(value)))
+		}
 	}
 	if more := len(st.Take) - maxUninvitedRow; more > 0 {
 		blocks = append(blocks, section("…and "+commands.Plural(more, "more uninvited participant", "more uninvited participants")+
@@ -282,6 +295,19 @@ func RenderUninvited(v commands.UninvitedView, st UninvitedState) Message {
 				WithStyle(slack.StyleDanger).WithConfirm(confirm)))
 	}
 	return Message{Text: text + ": " + strconv.Itoa(n), Blocks: blocks}
+}
+
+// waitingRoomButton moves one person to the waiting room (a hold of one,
+// undone by the Admit button its outcome carries).
+func waitingRoomButton(value string) *slack.ButtonBlockElement {
+	return slack.NewButtonBlockElement(ActionHoldOne, value, plainText("Waiting room"))
+}
+
+// JoinAlertWaitingRoom is the actions block under a join alert's row: the
+// Waiting room button for the one person the alert is about (record's row
+// 0).
+func JoinAlertWaitingRoom(record string) slack.Block {
+	return slack.NewActionBlock("", waitingRoomButton(encodeKeepOut(record, 0)))
 }
 
 func sweepOneButton(conf string, p meeting.Participant, value string) *slack.ButtonBlockElement {

@@ -70,7 +70,7 @@ func RenderJoinAlertNotice(channel, conference string, p meeting.Participant, wh
 	m := RenderJoinAlert(conference, p, why)
 	line := m.Text
 	if channel != "" {
-		line += " Reported in " + channelMention(channel) + ", with a Disconnect button."
+		line += " Reported in " + channelMention(channel) + ", with Disconnect and Waiting room buttons."
 	}
 	return Message{Text: line, Blocks: []slack.Block{section(line)}}
 }

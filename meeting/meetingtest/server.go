@@ -164,7 +164,9 @@ func (s *Server) Client() *http.Client { return s.ts.Client() }
 // Close stops the server. Injected delays in flight are cut short so Close
 // does not hang on them.
 func (s *Server) Close() {
+	s.mu.Lock() // see serveWebSocket: no socket is added once done is closed
 	s.once.Do(func() { close(s.done) })
+	s.mu.Unlock()
 	// Hijacked WebSocket connections are not closed by httptest, and it
 	// waits for their handlers (the readers): cut them first.
 	s.closeWebSockets()

@@ -336,7 +336,18 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		return // Upgrade has answered the client already
 	}
 	wc := &wsConn{s: s, conf: conf, conn: conn, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	// Add under s.mu, after checking done, which Close closes under s.mu
+	// before it waits: an Add may never race Close's Wait.
+	s.mu.Lock()
+	select {
+	case <-s.done:
+		s.mu.Unlock()
+		_ = conn.Close()
+		return
+	default:
+	}
 	s.ws.wg.Add(1)
+	s.mu.Unlock()
 	go wc.writeLoop()
 	if !ok {
 		wc.enqueue(closeFrame(websocket.ClosePolicyViolation, "authentication failed"))

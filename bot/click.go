@@ -49,6 +49,18 @@ func (b *Bot) clickAllowed(j job, t *tracker, actionID string) bool {
 	return false
 }
 
+// clickRefuser answers a refused click privately, records entry with the
+// outcome and counts it.
+func (b *Bot) clickRefuser(responseURL string, t *tracker, entry *AuditEntry) func(outcome, text string) {
+	return func(outcome, text string) {
+		b.reply(responseURL, slackui.Message{Text: text})
+		t.answered = true
+		entry.Outcome = outcome
+		b.audit.Record(*entry)
+		b.metrics.Click(outcome)
+	}
+}
+
 // clickIdentity names one press of one button: its trigger_id when Slack
 // gave one, else the action's timestamp, user and button.
 func clickIdentity(cb slack.InteractionCallback, a *slack.BlockAction) string {
@@ -82,13 +94,7 @@ func (b *Bot) runClick(ctx context.Context, j job, t *tracker) {
 	}
 	entry := AuditEntry{Action: "click", User: user, Channel: channel}
 
-	refuse := func(outcome, text string) {
-		b.reply(cb.ResponseURL, slackui.Message{Text: text})
-		t.answered = true
-		entry.Outcome = outcome
-		b.audit.Record(entry)
-		b.metrics.Click(outcome)
-	}
+	refuse := b.clickRefuser(cb.ResponseURL, t, &entry)
 
 	if !b.clickAllowed(j, t, a.ActionID) {
 		return

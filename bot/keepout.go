@@ -262,17 +262,7 @@ func (b *Bot) renderUninvited(rec *keepRecord) slackui.Message {
 func (b *Bot) runKeepOutClick(ctx context.Context, j job, t *tracker, user, channel string) {
 	cb, a := j.click, j.action
 	entry := AuditEntry{Action: "click", User: user, Channel: channel}
-	refuse := func(outcome, text string) {
-		b.reply(cb.ResponseURL, slackui.Message{Text: text})
-		t.answered = true
-		entry.Outcome = outcome
-		b.audit.Record(entry)
-		b.metrics.Click(outcome)
-	}
-	if !b.limiter.Allow(user) {
-		refuse("rate_limited", "You are sending commands too fast. Wait a minute and try again; nothing was done.")
-		return
-	}
+	refuse := b.clickRefuser(cb.ResponseURL, t, &entry)
 	v, err := slackui.ParseKeepOutAction(a.ActionID, a.Value)
 	if err != nil {
 		refuse("invalid", "That button is not one kickbot recognises; nothing was done.")

@@ -272,7 +272,9 @@ func (o *outbox) enqueue(channel string, it *item) {
 	if it.kind == itemUpdate {
 		for _, w := range q.items {
 			if w.kind == itemUpdate && w.th == it.th {
-				w.msg, w.sized = it.msg, 0
+				// The newer text wins; it is needless only if both were
+				// the parent's final text (see send).
+				w.msg, w.sized, w.final = it.msg, 0, w.final && it.final
 				o.mu.Unlock()
 				signal(q.wake)
 				return

@@ -148,3 +148,24 @@ func TestOutboxShutdownHandsWaitingOutcomesToModerators(t *testing.T) {
 		t.Errorf("the log does not say messages were still waiting: %s", logs.String())
 	}
 }
+
+// TestOutboxLaterUpdateOfAParentIsNeverDropped: a parent posted with its
+// final text leaves a needless "final" update queued; a later update of the
+// same message (a lock's auto-unlock) that collapses into it must still go
+// out.
+func TestOutboxLaterUpdateOfAParentIsNeverDropped(t *testing.T) {
+	o, fake, _, _ := newTestOutbox(t)
+	o.update.hold(time.Now(), time.Second) // keeps the parent's final update queued
+	th := o.startThread("CMOD", slackui.Message{Text: "⏳ locking"}, "")
+	o.finish(th, slackui.Message{Text: "locked for 10m"}, slackui.Message{Text: "🔒 locked"}, nil)
+	waitFor(t, "the parent", func() bool {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		return th.ts != ""
+	})
+	o.updateMessage(th, slackui.Message{Text: "🔒 locked; it unlocked itself"})
+	waitFor(t, "the later text shown", func() bool {
+		cur, ok := fake.Current("CMOD", th.ts)
+		return ok && cur.Text == "🔒 locked; it unlocked itself"
+	})
+}

@@ -179,8 +179,8 @@ confirming read per command; 8 workers) and as it is now, back to back in this r
 $(run "true # building kickbot at $before_rev and at HEAD"; build_before "$bindir/kickbot-before" && CGO_ENABLED=0 go build -o "$bindir/kickbot-after" ./cmd/kickbot && echo built)
 $(for n in $before_sizes; do
     run uptime
-    run "go run ./cmd/kickload -mode sequential,burst -floor=false -n $n -bin $bindir/kickbot-before | sed -n '/^scenario/,\$p'"
-    run "go run ./cmd/kickload -mode sequential,burst -floor=false -n $n -bin $bindir/kickbot-after | sed -n '/^scenario/,\$p'"
+    run "go run ./cmd/kickload -mode sequential,burst -floor=false -n $n -bin $bindir/kickbot-before"
+    run "go run ./cmd/kickload -mode sequential,burst -floor=false -n $n -bin $bindir/kickbot-after"
   done)
 \`\`\`
 TEXT

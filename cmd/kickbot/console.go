@@ -57,6 +57,7 @@ const consoleHelp = `At this prompt:
   kick <row> [<row> …]       disconnect rows of the last list (instead of its Disconnect buttons)
   lock [<duration>], unlock  lock or unlock the meeting of the last list or kick (its buttons)
   admit <row>                admit a row of the last hold back from the waiting room (its Admit buttons)
+  sweep                      disconnect every row of the last uninvited list (its "Disconnect all N")
   watch, unwatch             print the joins and leaves of the meeting of the last list or kick
                              as they happen, or stop
   help                       this text
@@ -79,6 +80,7 @@ type terminalSession struct {
 	allowed    []string // meeting IDs KICK_CONFERENCES lists; nil: any
 	last       *meeting.Roster
 	lastN      []meeting.Participant // the numbered rows of the last list
+	sweepable  bool                  // the last list was /kick <id> uninvited: sweep may disconnect it
 	lastConf   string                // the meeting of the last command, for lock/unlock
 	locks      *commands.Locks
 	lastHold   *commands.Outcome // the last hold, for admit <row>
@@ -245,6 +247,8 @@ func (s *terminalSession) handle(ctx context.Context, l consoleLine) bool {
 		s.lockWord(ctx, strings.ToLower(word), strings.Fields(rest))
 	case "admit":
 		s.admitRow(ctx, strings.TrimSpace(rest))
+	case "sweep":
+		s.sweep(ctx)
 	case "watch", "unwatch":
 		s.watchWord(ctx, strings.ToLower(word))
 	default:
@@ -335,6 +339,7 @@ func (s *terminalSession) allows(conference string, list bool) bool {
 func (s *terminalSession) show(r *meeting.Roster) {
 	s.last = r
 	s.lastN = commands.NumberedRows(r)
+	s.sweepable = false
 	fmt.Fprintln(s.out, textui.Roster(r, textui.RosterOptions{}))
 }
 
@@ -360,9 +365,12 @@ func (s *terminalSession) kickRows(ctx context.Context, rows []string) {
 	s.kick(ctx, commands.Kick{Actor: s.actor, Conference: s.last.ConferenceID, Targets: targets})
 }
 
-func (s *terminalSession) kick(ctx context.Context, k commands.Kick) {
+func (s *terminalSession) kick(ctx context.Context, k commands.Kick) { s.kickAs(ctx, "kick", k) }
+
+// kickAs is kick audited as action ("sweep" for Disconnect all).
+func (s *terminalSession) kickAs(ctx context.Context, action string, k commands.Kick) {
 	start := time.Now()
-	entry := audit.Entry{Action: "kick", Conference: k.Conference, Targets: targetStrings(k.Targets), Reason: k.Reason}
+	entry := audit.Entry{Action: action, Conference: k.Conference, Targets: targetStrings(k.Targets), Reason: k.Reason}
 	roster, res, err := s.svc.Plan(ctx, k)
 	if err != nil {
 		fmt.Fprintln(s.out, textui.Failure(k, err))

@@ -80,12 +80,36 @@ func (s *terminalSession) uninvited(ctx context.Context, conference string) {
 	v := commands.Uninvited(roster)
 	fmt.Fprintln(s.out, textui.Uninvited(v))
 	if v.Known && len(v.Uninvited) > 0 {
-		s.last, s.lastN = roster, v.Uninvited
-		fmt.Fprintln(s.out, "Type kick <row> [<row> …] to disconnect rows of this list.")
+		s.last, s.lastN, s.sweepable = roster, v.Uninvited, true
+		fmt.Fprintf(s.out, "Type kick <row> [<row> …] to disconnect rows of this list, or sweep to disconnect all %d.\n", len(v.Uninvited))
 	}
 	entry.Outcome, entry.Duration = "listed", time.Since(start)
 	if !v.Known {
 		entry.Outcome = "invite_list_unknown"
 	}
 	s.record(entry)
+}
+
+// maxConsoleSweep caps one sweep, as KICK_MAX_SWEEP's default does in Slack.
+const maxConsoleSweep = 200
+
+// sweep disconnects every row of the last uninvited list, in one call: the
+// console's "Disconnect all N". The rows are the snapshot shown, never who
+// joined since.
+func (s *terminalSession) sweep(ctx context.Context) {
+	if s.last == nil || !s.sweepable {
+		fmt.Fprintln(s.out, "No uninvited list yet: run /kick <meeting ID> uninvited first. Nothing was done.")
+		return
+	}
+	rows := s.lastN
+	if len(rows) > maxConsoleSweep {
+		fmt.Fprintf(s.out, "Only the first %d of %d are disconnected; sweep again for the rest.\n", maxConsoleSweep, len(rows))
+		rows = rows[:maxConsoleSweep]
+	}
+	targets := make([]commands.Target, len(rows))
+	for i, p := range rows {
+		targets[i] = commands.Target{Kind: commands.TargetID, Value: p.ID}
+	}
+	s.sweepable = false // a second sweep of the same list does nothing new
+	s.kickAs(ctx, "sweep", commands.Kick{Actor: s.actor, Conference: s.last.ConferenceID, Targets: targets, Reason: "not on the invite list (sweep)"})
 }

@@ -24,8 +24,15 @@ func TestConsoleHoldAdmitAndUninvited(t *testing.T) {
 	if out := s.send("admit 2"); !strings.Contains(out, "not a row of the last hold") {
 		t.Errorf("admit of a row that is not there:\n%s", out)
 	}
+	if out := s.send("sweep"); !strings.Contains(out, "No uninvited list yet") || !strings.Contains(out, "Nothing was done") {
+		t.Errorf("sweep before any uninvited list:\n%s", out)
+	}
 	if out := s.send("/kick " + meetingtest.SampleConferenceID + " uninvited"); !strings.Contains(out, "online but not on the invite list") {
 		t.Errorf("uninvited output:\n%s", out)
+	}
+	// The sample meeting has nobody uninvited: there is nothing to sweep.
+	if out := s.send("sweep"); !strings.Contains(out, "Nothing was done") {
+		t.Errorf("sweep of an empty uninvited list:\n%s", out)
 	}
 	if code := s.quit(); code != 0 {
 		t.Errorf("exit code %d", code)

@@ -14,6 +14,7 @@ import (
 	"github.com/kickbot/kickbot/bot"
 	"github.com/kickbot/kickbot/bot/slackfake"
 	"github.com/kickbot/kickbot/bot/slackui"
+	"github.com/kickbot/kickbot/commands"
 	"github.com/kickbot/kickbot/meeting/meetingtest"
 	"github.com/kickbot/kickbot/metrics"
 )
@@ -411,5 +412,41 @@ func TestUninvitedUnreadableInviteList(t *testing.T) {
 		if m.Channel == modChannel && m.Method == "chat.postMessage" {
 			t.Errorf("something was posted in the channel: %s", m.Text)
 		}
+	}
+}
+
+// TestKeepOutRefusals: hold and uninvited are refused exactly like a kick —
+// no permission, an unlisted channel, a DM, a meeting the channel may not
+// manage — privately, with an ops notice, and nothing reaches the meeting.
+func TestKeepOutRefusals(t *testing.T) {
+	t.Parallel()
+	p := defaultPolicy()
+	p.Channels["CRESTRICTED"] = true
+	p.Conferences = map[string][]string{"CRESTRICTED": {"111222333"}}
+	h := newHarness(t, harnessOpts{cfg: bot.Config{Policy: p}})
+	conf := h.facts.ConferenceID
+	h.sim.ResetCalls()
+	for _, tc := range []struct {
+		name, user, channel, want string
+	}{
+		{"no permission", stranger, modChannel, "You are not allowed"},
+		{"unlisted channel", moderator, otherChan, "isn't enabled in this channel"},
+		{"direct message", moderator, "DDIRECT", "doesn't work in direct messages"},
+		{"other conference", moderator, "CRESTRICTED", "can't be managed from this channel"},
+	} {
+		for _, verb := range []string{"hold " + meetingtest.SampleCarlosPID, "uninvited"} {
+			id, _ := h.slash(tc.user, tc.channel, conf+" "+verb)
+			if got := allText(h.private(id)); !strings.Contains(got, tc.want) {
+				t.Errorf("%s, %s: private answer %q, want %q", tc.name, verb, got, tc.want)
+			}
+		}
+	}
+	h.opsNotice("[" + commands.DeniedConference + "]")
+	h.drain()
+	if calls := h.sim.Calls(); len(calls) != 0 {
+		t.Errorf("refused requests reached the meeting: %d calls, first %s", len(calls), calls[0].Endpoint)
+	}
+	for _, m := range h.channelMessages(modChannel) {
+		t.Errorf("a refused request posted in the channel: %s", m.Text)
 	}
 }

@@ -176,8 +176,13 @@ func TestWSTokenIsSingleUseAndShortLived(t *testing.T) {
 	if !websocket.IsCloseError(err, websocket.ClosePolicyViolation) {
 		t.Errorf("token a minute old: %v, want close 1008", err)
 	}
-	if st := e.srv.WebSocketStats(conf); st.Tokens != 2 || st.Refused != 2 || st.Opened != 1 {
-		t.Errorf("stats %+v; want 2 tokens, 2 refused, 1 opened", st)
+	// The server counts a socket once its handler has registered it, which
+	// may be just after the client's handshake returned: wait for it.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	want := func(st meetingtest.WebSocketStats) bool { return st.Tokens == 2 && st.Refused == 2 && st.Opened == 1 }
+	if err := e.srv.WaitWebSockets(ctx, conf, want); err != nil {
+		t.Errorf("stats %+v; want 2 tokens, 2 refused, 1 opened", e.srv.WebSocketStats(conf))
 	}
 }
 

@@ -312,8 +312,10 @@ func TestReliabilityBackpressureBusyAnswerAndBoundedQueue(t *testing.T) {
 		t.Errorf("meeting disconnected %v, want exactly the accepted %v", got, wantIDs)
 	}
 	relWaitFinal(h)
-	if n := len(relParents(h)); n != len(accepted) {
-		t.Errorf("%d parent messages, want one per accepted command (%d)", n, len(accepted))
+	// One outcome per accepted command; when Slack's pace makes them wait,
+	// several share a parent message.
+	if n := relOutcomes(h); n != len(accepted) {
+		t.Errorf("%d kick outcomes shown, want one per accepted command (%d)", n, len(accepted))
 	}
 	t.Logf("burst of %d with 1 worker and queue %d: %d accepted, %d told busy", burst, queue, len(accepted), len(busy))
 }

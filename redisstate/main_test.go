@@ -1,0 +1,58 @@
+package redisstate_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/kickbot/kickbot/internal/redistest"
+	"github.com/kickbot/kickbot/redisstate"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// replicas opens n stores ("replicas") on one Redis with one prefix, as n
+// kickbot processes of one app would.
+func replicas(t *testing.T, n int, opts ...redisstate.Option) []*redisstate.Store {
+	t.Helper()
+	return replicasOn(t, redistest.URL(t), n, opts...)
+}
+
+func replicasOn(t *testing.T, url string, n int, opts ...redisstate.Option) []*redisstate.Store {
+	t.Helper()
+	prefix := redistest.Prefix(t)
+	var out []*redisstate.Store
+	for range n {
+		s, err := redisstate.Open(url, append([]redisstate.Option{redisstate.WithPrefix(prefix)}, opts...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		if err := s.Ping(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// eventually polls cond until it holds or the deadline passes: for Redis's
+// own TTL expiry, which no test clock controls.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for d := time.Millisecond; !cond(); d = min(2*d, 50*time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not so after 10s", what)
+		}
+		time.Sleep(d)
+	}
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return c
+}

@@ -188,9 +188,10 @@ func (s *Store) key(parts ...string) string {
 }
 
 // wrap turns a Redis failure into an error matching ErrUnavailable;
-// redis.Nil (no such key) is not a failure and is returned as is.
+// redis.Nil (no such key) is not a failure, nor is the caller's own
+// cancellation: both are returned as they are.
 func (s *Store) wrap(op string, err error) error {
-	if err == nil || errors.Is(err, redis.Nil) {
+	if err == nil || errors.Is(err, redis.Nil) || errors.Is(err, context.Canceled) {
 		return err
 	}
 	return &unavailableError{op: op, err: err}

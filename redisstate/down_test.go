@@ -1,0 +1,95 @@
+package redisstate_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/kickbot/kickbot/internal/redistest"
+	"github.com/kickbot/kickbot/redisstate"
+)
+
+// TestRedisDown stops the server mid-test: every call must come back with
+// an error matching ErrUnavailable, at once (within the store's own
+// timeouts), never a silent success or a hang.
+func TestRedisDown(t *testing.T) {
+	srv := redistest.Start(t)
+	rs := replicasOn(t, srv.URL(), 2, redisstate.WithOpTimeout(300*time.Millisecond))
+	a, b := rs[0], rs[1]
+
+	own, err := a.Claims(time.Minute).Take(ctx(t), "c", "p", "UALICE")
+	if err != nil || !own.Mine {
+		t.Fatal(own, err)
+	}
+	theirs, err := b.Claims(time.Minute).Take(ctx(t), "c", "p", "UBOB")
+	if err != nil || theirs.Mine {
+		t.Fatal(theirs, err)
+	}
+	// B is waiting for A's result when Redis goes away.
+	waitErr := make(chan error, 1)
+	go func() { _, err := b.Claims(time.Minute).Wait(ctx(t), theirs); waitErr <- err }()
+
+	srv.Stop()
+
+	var swallowed []error
+	dd := a.Deduper(time.Minute, func(err error) { swallowed = append(swallowed, err) })
+	lease, _, _ := b.Leases("watch").Acquire(context.Background(), "x", "b", time.Minute)
+	if lease != nil {
+		t.Fatal("acquired a lease from a stopped server")
+	}
+
+	calls := map[string]func() error{
+		"ping":   func() error { return a.Ping(context.Background()) },
+		"dedupe": func() error { _, err := dd.Seen(context.Background(), "Ev1"); return err },
+		"rate":   func() error { _, _, err := a.Limiter("commands", 30).Allow(context.Background(), "U1"); return err },
+		"claim":  func() error { _, err := a.Claims(time.Minute).Take(context.Background(), "c", "q", "U1"); return err },
+		"release": func() error {
+			return a.Claims(time.Minute).Release(context.Background(), own, []byte("r"))
+		},
+		"claim wait": func() error { return <-waitErr },
+		"list get":   func() error { _, _, err := a.Lists(time.Hour, 10, 0).Get(context.Background(), "L"); return err },
+		"list put":   func() error { return a.Lists(time.Hour, 10, 0).Put(context.Background(), "L", []byte("x")) },
+		"click": func() error {
+			_, _, err := a.Clicks(time.Hour).Claim(context.Background(), "k", "U", time.Now(), time.Now())
+			return err
+		},
+		"timer schedule": func() error {
+			return a.Timers("unlock", time.Minute).Schedule(context.Background(), "m", time.Now(), nil)
+		},
+		"timer due": func() error {
+			_, err := a.Timers("unlock", time.Minute).Due(context.Background(), time.Now(), 1)
+			return err
+		},
+		"token renew": func() error {
+			_, err := a.Tokens().Renew(context.Background(), "c", "a", func(redisstate.Token) bool { return true },
+				func(context.Context, redisstate.Token) (redisstate.Token, error) {
+					return redisstate.Token{}, errors.New("fetch must not run without the store")
+				})
+			return err
+		},
+		"lease": func() error {
+			_, _, err := a.Leases("watch").Acquire(context.Background(), "m", "a", time.Minute)
+			return err
+		},
+		"slack hold": func() error { return a.Slack().Hold(context.Background(), "C1", time.Second) },
+		"slack take": func() error { _, err := a.Slack().Take(context.Background(), "C1", time.Second, 1); return err },
+	}
+	for name, call := range calls {
+		done := make(chan error, 1)
+		go func() { done <- call() }()
+		select {
+		case err := <-done:
+			if !errors.Is(err, redisstate.ErrUnavailable) {
+				t.Errorf("%s with Redis down: %v, want ErrUnavailable", name, err)
+			}
+		case <-time.After(20 * time.Second): // a hang detector, not a speed check
+			t.Fatalf("%s with Redis down did not return", name)
+		}
+	}
+	// FirstTime lets the envelope through (its claim fails closed) and
+	// says so.
+	if !dd.FirstTime("Ev2") || len(swallowed) != 1 || !errors.Is(swallowed[0], redisstate.ErrUnavailable) {
+		t.Fatalf("FirstTime with Redis down: swallowed %v", swallowed)
+	}
+}

@@ -1,0 +1,278 @@
+package redisstate_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kickbot/kickbot/redisstate"
+)
+
+func TestTimerFiresOnceWhenSchedulerIsGone(t *testing.T) {
+	rs := replicas(t, 3)
+	t0 := time.Now()
+	due := t0.Add(10 * time.Minute)
+	a := rs[0].Timers("unlock", time.Minute)
+	if err := a.Schedule(ctx(t), "914083136", due, []byte(`{"by":"UALICE"}`)); err != nil {
+		t.Fatal(err)
+	}
+	_ = rs[0].Close() // A is gone
+
+	pollers := []*redisstate.Timers{rs[1].Timers("unlock", time.Minute), rs[2].Timers("unlock", time.Minute)}
+	// Before it is due, nobody takes it.
+	if got, err := pollers[0].Due(ctx(t), due.Add(-time.Second), 10); err != nil || len(got) != 0 {
+		t.Fatalf("before due: %v %v", got, err)
+	}
+
+	// B and C poll with a clock past the due time; each counts its polls,
+	// so the test knows both have looked again after the fire.
+	var fired atomic.Int32
+	var polls [2]atomic.Int32
+	var payload atomic.Value
+	pctx, cancel := context.WithCancel(ctx(t))
+	var wg sync.WaitGroup
+	for i, p := range pollers {
+		wg.Go(func() {
+			p.Poll(pctx, time.Millisecond, func() time.Time { polls[i].Add(1); return due.Add(time.Second) },
+				func(_ context.Context, tm redisstate.Timer) {
+					fired.Add(1)
+					payload.Store(string(tm.Payload))
+				}, func(err error) { t.Error(err) })
+		})
+	}
+	eventually(t, "the timer fired", func() bool { return fired.Load() > 0 })
+	b0, c0 := polls[0].Load(), polls[1].Load()
+	eventually(t, "both pollers polled again", func() bool { return polls[0].Load() > b0+2 && polls[1].Load() > c0+2 })
+	cancel()
+	wg.Wait()
+	if n := fired.Load(); n != 1 {
+		t.Fatalf("fired %d times, want once", n)
+	}
+	if p := payload.Load(); p != `{"by":"UALICE"}` {
+		t.Fatalf("payload %v", p)
+	}
+	if left, _ := pollers[0].Pending(ctx(t)); len(left) != 0 {
+		t.Fatalf("still pending after firing: %v", left)
+	}
+}
+
+func TestTimerRaceManyPollers(t *testing.T) {
+	rs := replicas(t, 2)
+	now := time.Now()
+	a, b := rs[0].Timers("unlock", time.Minute), rs[1].Timers("unlock", time.Minute)
+	for i := range 50 {
+		if err := a.Schedule(ctx(t), fmt.Sprint("c", i), now, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	seen := map[string]int{}
+	var wg sync.WaitGroup
+	for i := range 8 {
+		tm := []*redisstate.Timers{a, b}[i%2]
+		wg.Go(func() {
+			for {
+				got, err := tm.Due(ctx(t), now, 3)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(got) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, x := range got {
+					seen[x.ID]++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(seen) != 50 {
+		t.Fatalf("%d timers taken, want 50", len(seen))
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Fatalf("timer %s taken %d times", id, n)
+		}
+	}
+}
+
+func TestTimerRetakenWhenFirerDies(t *testing.T) {
+	rs := replicas(t, 2)
+	now := time.Now()
+	b, c := rs[0].Timers("unlock", time.Minute), rs[1].Timers("unlock", time.Minute)
+	if err := b.Schedule(ctx(t), "m1", now, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := b.Due(ctx(t), now, 10)
+	if len(got) != 1 {
+		t.Fatalf("B took %d", len(got))
+	}
+	// B dies before Done. Within its lease nobody else fires it...
+	if again, _ := c.Due(ctx(t), now.Add(30*time.Second), 10); len(again) != 0 {
+		t.Fatalf("C took a timer B is firing: %v", again)
+	}
+	// ...after it, C does.
+	again, _ := c.Due(ctx(t), now.Add(61*time.Second), 10)
+	if len(again) != 1 || string(again[0].Payload) != "x" {
+		t.Fatalf("after B's lease lapsed C took %v, want the timer", again)
+	}
+	if err := c.Done(ctx(t), again[0]); err != nil {
+		t.Fatal(err)
+	}
+	if more, _ := c.Due(ctx(t), now.Add(time.Hour), 10); len(more) != 0 {
+		t.Fatalf("a done timer came back: %v", more)
+	}
+}
+
+func TestTimerCancelAndReplace(t *testing.T) {
+	rs := replicas(t, 1)
+	tm := rs[0].Timers("unlock", time.Minute)
+	now := time.Now()
+	_ = tm.Schedule(ctx(t), "m1", now.Add(time.Minute), []byte("old"))
+	_ = tm.Schedule(ctx(t), "m1", now.Add(2*time.Minute), []byte("new"))
+	if got, _ := tm.Due(ctx(t), now.Add(90*time.Second), 10); len(got) != 0 {
+		t.Fatalf("the replaced timer fired: %v", got)
+	}
+	p, _ := tm.Pending(ctx(t))
+	if len(p) != 1 || string(p[0].Payload) != "new" {
+		t.Fatalf("pending %v, want the new one", p)
+	}
+	if ok, err := tm.Cancel(ctx(t), "m1"); !ok || err != nil {
+		t.Fatalf("cancel: %v %v", ok, err)
+	}
+	if got, _ := tm.Due(ctx(t), now.Add(time.Hour), 10); len(got) != 0 {
+		t.Fatalf("a cancelled timer fired: %v", got)
+	}
+}
+
+func TestTokenRenewedByOneReplicaAtATime(t *testing.T) {
+	rs := replicas(t, 2)
+	tokens := []*redisstate.Tokens{rs[0].Tokens(), rs[1].Tokens()}
+	const callers = 20
+	var entered sync.WaitGroup
+	entered.Add(callers)
+	var fetches atomic.Int32
+	fresh := func(tok redisstate.Token) bool { return time.Until(tok.Expires) > 5*time.Minute }
+	fetch := func(fctx context.Context, cur redisstate.Token) (redisstate.Token, error) {
+		if fetches.Add(1) > 1 {
+			return redisstate.Token{}, errors.New("a second fetch ran")
+		}
+		// Hold the lock until every caller is in Renew, so they all meet it.
+		done := make(chan struct{})
+		go func() { entered.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-fctx.Done():
+			return redisstate.Token{}, fctx.Err()
+		}
+		return redisstate.Token{Value: "ctok-1", Expires: time.Now().Add(30 * time.Minute)}, nil
+	}
+	var wg sync.WaitGroup
+	got := make([]string, callers)
+	for i := range callers {
+		wg.Go(func() {
+			entered.Done()
+			tok, err := tokens[i%2].Renew(ctx(t), "914083136", fmt.Sprint("replica-", i%2), fresh, fetch)
+			if err != nil {
+				t.Error(err)
+			}
+			got[i] = tok.Value
+		})
+	}
+	wg.Wait()
+	if n := fetches.Load(); n != 1 {
+		t.Fatalf("%d fetches, want 1", n)
+	}
+	for i, v := range got {
+		if v != "ctok-1" {
+			t.Fatalf("caller %d got %q", i, v)
+		}
+	}
+	// Due for renewal: the next caller keeps the current one alive.
+	var kept string
+	tok, err := tokens[1].Renew(ctx(t), "914083136", "replica-1",
+		func(redisstate.Token) bool { return kept != "" },
+		func(_ context.Context, cur redisstate.Token) (redisstate.Token, error) {
+			kept = cur.Value
+			return redisstate.Token{Value: "ctok-2", Expires: time.Now().Add(30 * time.Minute)}, nil
+		})
+	if err != nil || tok.Value != "ctok-2" || kept != "ctok-1" {
+		t.Fatalf("renewal: %q %v, kept %q", tok.Value, err, kept)
+	}
+	// A refused token is dropped, unless it was replaced already.
+	_ = tokens[0].Drop(ctx(t), "914083136", "ctok-1")
+	if cur, ok, _ := tokens[0].Get(ctx(t), "914083136"); !ok || cur.Value != "ctok-2" {
+		t.Fatalf("dropping an old token removed the new one: %v %v", cur, ok)
+	}
+	_ = tokens[0].Drop(ctx(t), "914083136", "ctok-2")
+	if _, ok, _ := tokens[1].Get(ctx(t), "914083136"); ok {
+		t.Fatal("a dropped token is still cached")
+	}
+}
+
+func TestWatcherLeaseTakenOverWhenLapsed(t *testing.T) {
+	rs := replicas(t, 2)
+	a, b := rs[0].Leases("watch"), rs[1].Leases("watch")
+	la, _, err := a.Acquire(ctx(t), "914083136", "replica-a", 100*time.Millisecond)
+	if err != nil || la == nil {
+		t.Fatal(la, err)
+	}
+	if lb, holder, err := b.Acquire(ctx(t), "914083136", "replica-b", time.Minute); err != nil || lb != nil || holder != "replica-a" {
+		t.Fatalf("B acquired a held lease: %v holder %q %v", lb, holder, err)
+	}
+	if err := la.Renew(ctx(t), 100*time.Millisecond); err != nil {
+		t.Fatalf("renew while held: %v", err)
+	}
+	// A stops renewing (it hangs, or died): B takes over once it lapses.
+	var lb *redisstate.Lease
+	eventually(t, "B takes the lapsed lease", func() bool {
+		lb, _, err = b.Acquire(ctx(t), "914083136", "replica-b", time.Minute)
+		return err == nil && lb != nil
+	})
+	if err := la.Renew(ctx(t), time.Minute); !errors.Is(err, redisstate.ErrLeaseLost) {
+		t.Fatalf("A's renew after takeover: %v, want ErrLeaseLost", err)
+	}
+	_ = la.Release(ctx(t)) // must not free B's lease
+	if h, _ := a.Holder(ctx(t), "914083136"); h != "replica-b" {
+		t.Fatalf("holder after A's late release: %q", h)
+	}
+	_ = lb.Release(ctx(t))
+	if h, _ := a.Holder(ctx(t), "914083136"); h != "" {
+		t.Fatalf("holder after release: %q", h)
+	}
+}
+
+func TestRetryAfterSetByAHoldsB(t *testing.T) {
+	rs := replicas(t, 2)
+	a, b := rs[0].Slack(), rs[1].Slack()
+	if w, err := b.Take(ctx(t), "C123", time.Second, 1); err != nil || w != 0 {
+		t.Fatalf("first post: wait %v %v", w, err)
+	}
+	if err := a.Hold(ctx(t), "C123", 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	_ = b.Hold(ctx(t), "C123", time.Second) // a shorter Retry-After does not cut it short
+	w, err := b.Take(ctx(t), "C123", time.Second, 1)
+	if err != nil || w <= 20*time.Second || w > 30*time.Second {
+		t.Fatalf("B's wait under A's Retry-After: %v %v, want about 30s", w, err)
+	}
+	if w, _ := b.Take(ctx(t), "C999", time.Second, 1); w != 0 {
+		t.Fatalf("another channel waits %v", w)
+	}
+	// The chat.update budget is one for both.
+	for i, s := range []*redisstate.SlackLimits{a, b} {
+		if w, _ := s.Take(ctx(t), "chat.update", time.Minute, 1); (w == 0) != (i == 0) {
+			t.Fatalf("replica %d: wait %v", i, w)
+		}
+	}
+	if d, _ := a.Delay(ctx(t), "chat.update", time.Minute, 1); d <= 0 {
+		t.Fatalf("Delay after the budget was spent: %v", d)
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/kickbot/kickbot/state"
 )
 
 const (
@@ -32,12 +34,7 @@ type Claims struct {
 func (s *Store) Claims(ttl time.Duration) *Claims { return &Claims{s: s, ttl: ttl} }
 
 // Claim is a taken claim (Mine) or someone else's.
-type Claim struct {
-	Mine  bool
-	Actor string // who the owner acts for (a Slack user ID)
-	key   string
-	token string
-}
+type Claim = state.Claim
 
 var (
 	// takeClaimScript: SET NX, or answer the current owner's value.
@@ -68,15 +65,15 @@ func (c *Claims) Take(ctx context.Context, conference, participant, actor string
 		return Claim{}, c.s.wrap("claim take", err)
 	}
 	if v == "" {
-		return Claim{Mine: true, Actor: actor, key: k, token: tok}, nil
+		return Claim{Mine: true, Actor: actor, Key: k, Token: tok}, nil
 	}
 	if len(v) < tokenLen {
 		return Claim{}, c.s.wrap("claim take", errors.New("malformed claim value"))
 	}
-	return Claim{Actor: v[tokenLen:], key: k, token: v[:tokenLen]}, nil
+	return Claim{Actor: v[tokenLen:], Key: k, Token: v[:tokenLen]}, nil
 }
 
-func (c *Claims) resultKey(cl Claim) string { return cl.key + ":result:" + cl.token }
+func (c *Claims) resultKey(cl Claim) string { return cl.Key + ":result:" + cl.Token }
 
 // Release publishes the owner's result (opaque: the caller's encoding of
 // its outcome) to every waiter and frees the claim.
@@ -86,7 +83,7 @@ func (c *Claims) Release(ctx context.Context, cl Claim, result []byte) error {
 	}
 	ctx, cancel := c.s.op(ctx)
 	defer cancel()
-	err := releaseClaimScript.Run(ctx, c.s.rdb, []string{cl.key, c.resultKey(cl)}, cl.token, result, ms(claimResultTTL)).Err()
+	err := releaseClaimScript.Run(ctx, c.s.rdb, []string{cl.Key, c.resultKey(cl)}, cl.Token, result, ms(claimResultTTL)).Err()
 	return c.s.wrap("claim release", err)
 }
 
@@ -112,14 +109,14 @@ func (c *Claims) poll(ctx context.Context, cl Claim) ([]byte, bool, error) {
 	ctx, cancel := c.s.op(ctx)
 	defer cancel()
 	// One MGET: atomic against the release script.
-	vs, err := c.s.rdb.MGet(ctx, c.resultKey(cl), cl.key).Result()
+	vs, err := c.s.rdb.MGet(ctx, c.resultKey(cl), cl.Key).Result()
 	if err != nil {
 		return nil, false, c.s.wrap("claim wait", err)
 	}
 	if r, ok := vs[0].(string); ok {
 		return []byte(r), true, nil
 	}
-	if v, ok := vs[1].(string); ok && len(v) >= tokenLen && v[:tokenLen] == cl.token {
+	if v, ok := vs[1].(string); ok && len(v) >= tokenLen && v[:tokenLen] == cl.Token {
 		return nil, false, nil
 	}
 	return nil, true, ErrNoResult

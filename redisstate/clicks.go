@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/kickbot/kickbot/state"
 )
 
 // Clicks makes each participant's disconnect from a list happen once
@@ -22,11 +24,7 @@ type Clicks struct {
 func (s *Store) Clicks(ttl time.Duration) *Clicks { return &Clicks{s: s, ttl: ttl} }
 
 // ClickClaim is the claim a click found.
-type ClickClaim struct {
-	User string
-	Done bool
-	At   time.Time // when it was made, or finished when Done
-}
+type ClickClaim = state.ClickClaim
 
 var (
 	// clickClaimScript: ARGV user, readAt ms, now ms, ttl ms. Answers {1}

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/kickbot/kickbot/state"
 )
 
 // Leases are exclusive, expiring ownerships (one replica watches a
@@ -20,11 +22,7 @@ type Leases struct {
 func (s *Store) Leases(name string) *Leases { return &Leases{s: s, name: name} }
 
 // Lease is one held lease.
-type Lease struct {
-	l     *Leases
-	key   string
-	token string
-}
+type Lease = state.Lease
 
 // A lease's value is its token followed by its owner's name (for Holder).
 var (
@@ -44,23 +42,21 @@ return 0
 `)
 )
 
-// Acquire takes key's lease for owner (a replica's name, for logs) for
-// ttl, unless someone holds it: then ok is false and holder names them.
-func (l *Leases) Acquire(ctx context.Context, key, owner string, ttl time.Duration) (lease *Lease, holder string, err error) {
+// Acquire takes key's lease for owner (a replica's name, for logs and
+// Holder) for ttl; ok is false when someone else holds it.
+func (l *Leases) Acquire(ctx context.Context, key, owner string, ttl time.Duration) (lease Lease, ok bool, err error) {
 	ctx, cancel := l.s.op(ctx)
 	defer cancel()
 	k := l.s.key("lease", l.name, key)
 	tok := newToken()
-	// SET NX GET answers the current value when the key exists, in one
-	// round trip.
-	v, err := l.s.rdb.SetArgs(ctx, k, tok+owner, redis.SetArgs{Mode: "NX", Get: true, TTL: time.Duration(ms(ttl)) * time.Millisecond}).Result()
+	err = l.s.rdb.SetArgs(ctx, k, tok+owner, redis.SetArgs{Mode: "NX", TTL: time.Duration(ms(ttl)) * time.Millisecond}).Err()
 	switch {
-	case err == redis.Nil:
-		return &Lease{l: l, key: k, token: tok}, "", nil
+	case err == redis.Nil: // NX and the key exists
+		return Lease{}, false, nil
 	case err != nil:
-		return nil, "", l.s.wrap("lease acquire", err)
+		return Lease{}, false, l.s.wrap("lease acquire", err)
 	}
-	return nil, ownerOf(v), nil
+	return Lease{Key: k, Token: tok}, true, nil
 }
 
 // Holder is who holds key's lease ("" when nobody does).
@@ -74,24 +70,20 @@ func (l *Leases) Holder(ctx context.Context, key string) (string, error) {
 	if err != nil {
 		return "", l.s.wrap("lease holder", err)
 	}
-	return ownerOf(v), nil
-}
-
-func ownerOf(v string) string {
 	if len(v) < tokenLen {
-		return ""
+		return "", nil
 	}
-	return v[tokenLen:]
+	return v[tokenLen:], nil
 }
 
 // Renew extends the lease to ttl from now; ErrLeaseLost when it lapsed and
 // (maybe) someone else took it: stop the work it guards.
-func (ls *Lease) Renew(ctx context.Context, ttl time.Duration) error {
-	ctx, cancel := ls.l.s.op(ctx)
+func (l *Leases) Renew(ctx context.Context, lease Lease, ttl time.Duration) error {
+	ctx, cancel := l.s.op(ctx)
 	defer cancel()
-	n, err := renewScript.Run(ctx, ls.l.s.rdb, []string{ls.key}, ls.token, ms(ttl)).Int64()
+	n, err := renewScript.Run(ctx, l.s.rdb, []string{lease.Key}, lease.Token, ms(ttl)).Int64()
 	if err != nil {
-		return ls.l.s.wrap("lease renew", err)
+		return l.s.wrap("lease renew", err)
 	}
 	if n == 0 {
 		return ErrLeaseLost
@@ -101,8 +93,8 @@ func (ls *Lease) Renew(ctx context.Context, ttl time.Duration) error {
 
 // Release gives the lease up if it is still ours (a lapsed lease someone
 // else took is left alone).
-func (ls *Lease) Release(ctx context.Context) error {
-	ctx, cancel := ls.l.s.op(ctx)
+func (l *Leases) Release(ctx context.Context, lease Lease) error {
+	ctx, cancel := l.s.op(ctx)
 	defer cancel()
-	return ls.l.s.wrap("lease release", releaseScript.Run(ctx, ls.l.s.rdb, []string{ls.key}, ls.token).Err())
+	return l.s.wrap("lease release", releaseScript.Run(ctx, l.s.rdb, []string{lease.Key}, lease.Token).Err())
 }

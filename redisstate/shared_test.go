@@ -220,30 +220,33 @@ func TestTokenRenewedByOneReplicaAtATime(t *testing.T) {
 func TestWatcherLeaseTakenOverWhenLapsed(t *testing.T) {
 	rs := replicas(t, 2)
 	a, b := rs[0].Leases("watch"), rs[1].Leases("watch")
-	la, _, err := a.Acquire(ctx(t), "914083136", "replica-a", 100*time.Millisecond)
-	if err != nil || la == nil {
-		t.Fatal(la, err)
+	la, ok, err := a.Acquire(ctx(t), "914083136", "replica-a", 100*time.Millisecond)
+	if err != nil || !ok {
+		t.Fatal(ok, err)
 	}
-	if lb, holder, err := b.Acquire(ctx(t), "914083136", "replica-b", time.Minute); err != nil || lb != nil || holder != "replica-a" {
-		t.Fatalf("B acquired a held lease: %v holder %q %v", lb, holder, err)
+	if _, ok, err := b.Acquire(ctx(t), "914083136", "replica-b", time.Minute); err != nil || ok {
+		t.Fatalf("B acquired a held lease: %v", err)
 	}
-	if err := la.Renew(ctx(t), 100*time.Millisecond); err != nil {
+	if holder, _ := b.Holder(ctx(t), "914083136"); holder != "replica-a" {
+		t.Fatalf("holder %q, want replica-a", holder)
+	}
+	if err := a.Renew(ctx(t), la, 100*time.Millisecond); err != nil {
 		t.Fatalf("renew while held: %v", err)
 	}
 	// A stops renewing (it hangs, or died): B takes over once it lapses.
-	var lb *redisstate.Lease
+	var lb redisstate.Lease
 	eventually(t, "B takes the lapsed lease", func() bool {
-		lb, _, err = b.Acquire(ctx(t), "914083136", "replica-b", time.Minute)
-		return err == nil && lb != nil
+		lb, ok, err = b.Acquire(ctx(t), "914083136", "replica-b", time.Minute)
+		return err == nil && ok
 	})
-	if err := la.Renew(ctx(t), time.Minute); !errors.Is(err, redisstate.ErrLeaseLost) {
+	if err := a.Renew(ctx(t), la, time.Minute); !errors.Is(err, redisstate.ErrLeaseLost) {
 		t.Fatalf("A's renew after takeover: %v, want ErrLeaseLost", err)
 	}
-	_ = la.Release(ctx(t)) // must not free B's lease
+	_ = a.Release(ctx(t), la) // must not free B's lease
 	if h, _ := a.Holder(ctx(t), "914083136"); h != "replica-b" {
 		t.Fatalf("holder after A's late release: %q", h)
 	}
-	_ = lb.Release(ctx(t))
+	_ = b.Release(ctx(t), lb)
 	if h, _ := a.Holder(ctx(t), "914083136"); h != "" {
 		t.Fatalf("holder after release: %q", h)
 	}

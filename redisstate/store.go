@@ -29,6 +29,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
+
+	"github.com/kickbot/kickbot/state"
 )
 
 // DefaultPrefix namespaces every key (KICK_REDIS_PREFIX), so two kickbot
@@ -45,21 +47,15 @@ const (
 	defaultDialTimeout = 500 * time.Millisecond
 )
 
-// Sentinel errors. Callers test with errors.Is.
+// The sentinel errors are package state's; these names are for callers
+// that only see this package.
 var (
-	// ErrUnavailable: Redis did not answer (down, unreachable, timed out).
-	// The user is told kickbot's state store is unavailable.
-	ErrUnavailable = errors.New("kickbot's state store (Redis) is unavailable")
-	// ErrNotFound: no such record (never written, expired or evicted).
-	ErrNotFound = errors.New("not found")
-	// ErrConflict: a compare-and-set lost to another writer.
-	ErrConflict = errors.New("changed by another writer")
-	// ErrLeaseLost: the lease lapsed or another owner holds it now.
-	ErrLeaseLost = errors.New("lease lost")
-	// ErrNoResult: a claim's owner went away without publishing a result.
-	ErrNoResult = errors.New("the claim's owner ended without a result")
-	// ErrTooLarge: a value exceeds the store's bound.
-	ErrTooLarge = errors.New("value too large for the state store")
+	ErrUnavailable = state.ErrUnavailable
+	ErrNotFound    = state.ErrNotFound
+	ErrConflict    = state.ErrConflict
+	ErrLeaseLost   = state.ErrLeaseLost
+	ErrNoResult    = state.ErrNoResult
+	ErrTooLarge    = state.ErrTooLarge
 )
 
 // unavailableError carries Redis's own error for the log; it matches

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/kickbot/kickbot/state"
 )
 
 // DefaultFireLease is how long a replica that took a due timer has to fire
@@ -37,12 +39,7 @@ func (s *Store) Timers(name string, lease time.Duration) *Timers {
 }
 
 // Timer is one scheduled timer.
-type Timer struct {
-	ID      string // one per meeting: a newer Schedule replaces it
-	Due     time.Time
-	Payload []byte // the caller's encoding (who locked, where)
-	gen     string
-}
+type Timer = state.Timer
 
 func (t *Timers) keys() []string {
 	return []string{t.s.key("timers", t.name), t.s.key("timers", t.name, "firing"), t.s.key("timers", t.name, "data")}
@@ -168,7 +165,7 @@ func (t *Timers) Due(ctx context.Context, now time.Time, n int) ([]Timer, error)
 func (t *Timers) Done(ctx context.Context, tm Timer) error {
 	ctx, cancel := t.s.op(ctx)
 	defer cancel()
-	return t.s.wrap("timer done", doneScript.Run(ctx, t.s.rdb, t.keys(), tm.ID, tm.gen).Err())
+	return t.s.wrap("timer done", doneScript.Run(ctx, t.s.rdb, t.keys(), tm.ID, tm.Gen).Err())
 }
 
 func parseTimer(id, v string) (Timer, error) {
@@ -178,7 +175,7 @@ func parseTimer(id, v string) (Timer, error) {
 	if !ok1 || !ok2 || err != nil || len(gen) != tokenLen {
 		return Timer{}, fmt.Errorf("redisstate: malformed timer %q", id)
 	}
-	return Timer{ID: id, Due: time.UnixMilli(n), Payload: []byte(payload), gen: gen}, nil
+	return Timer{ID: id, Due: time.UnixMilli(n), Payload: []byte(payload), Gen: gen}, nil
 }
 
 // Poll fires due timers every interval until ctx ends, on the caller's

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/kickbot/kickbot/state"
 )
 
 // defaultRenewLockTTL bounds how long one replica may take to renew a
@@ -31,10 +33,7 @@ func (s *Store) Tokens() *Tokens {
 }
 
 // Token is a cached control token.
-type Token struct {
-	Value   string
-	Expires time.Time
-}
+type Token = state.Token
 
 func (t *Tokens) key(conf string) string { return t.s.key("ctoken", conf) }
 
@@ -105,11 +104,11 @@ func (t *Tokens) Renew(ctx context.Context, conf, owner string, fresh func(Token
 		if ok && fresh(cur) {
 			return cur, nil
 		}
-		lease, _, err := t.locks.Acquire(ctx, conf, owner, t.ttl)
+		lease, ok, err := t.locks.Acquire(ctx, conf, owner, t.ttl)
 		if err != nil {
 			return Token{}, err
 		}
-		if lease != nil {
+		if ok {
 			return t.renewLocked(ctx, conf, lease, fresh, fetch)
 		}
 		if err := b.wait(ctx); err != nil {
@@ -118,14 +117,14 @@ func (t *Tokens) Renew(ctx context.Context, conf, owner string, fresh func(Token
 	}
 }
 
-func (t *Tokens) renewLocked(ctx context.Context, conf string, lease *Lease, fresh func(Token) bool,
+func (t *Tokens) renewLocked(ctx context.Context, conf string, lease Lease, fresh func(Token) bool,
 	fetch func(ctx context.Context, current Token) (Token, error)) (tok Token, err error) {
 	defer func() {
 		// The release is bounded on its own: a caller's cancelled ctx must
 		// not keep the lock held for its whole TTL.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.s.opTimeout)
 		defer cancel()
-		if rerr := lease.Release(rctx); rerr != nil && err == nil {
+		if rerr := t.locks.Release(rctx, lease); rerr != nil && err == nil {
 			err = rerr
 		}
 	}()

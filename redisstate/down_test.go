@@ -92,3 +92,9 @@ func TestRedisDown(t *testing.T) {
 		t.Fatalf("FirstTime with Redis down: swallowed %v", swallowed)
 	}
 }
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return c
+}

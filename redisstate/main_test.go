@@ -3,7 +3,6 @@ package redisstate_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"go.uber.org/goleak"
 
@@ -41,23 +40,4 @@ func replicasOn(t *testing.T, url string, n int, opts ...redisstate.Option) []*r
 		out = append(out, s)
 	}
 	return out
-}
-
-// eventually polls cond until it holds or the deadline passes: for Redis's
-// own TTL expiry, which no test clock controls.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for d := time.Millisecond; !cond(); d = min(2*d, 50*time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not so after 10s", what)
-		}
-		time.Sleep(d)
-	}
-}
-
-func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return c
 }

@@ -37,10 +37,14 @@ func (s *Store) Claims(ttl time.Duration) *Claims { return &Claims{s: s, ttl: tt
 type Claim = state.Claim
 
 var (
-	// takeClaimScript: SET NX, or answer the current owner's value.
+	// takeClaimScript: SET NX, or answer the current owner's value; a
+	// value with our own token (a call repeated after a lost reply) is
+	// ours.
 	takeClaimScript = redis.NewScript(`
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return '' end
-return redis.call('GET', KEYS[1])
+local v = redis.call('GET', KEYS[1])
+if string.sub(v, 1, 32) == string.sub(ARGV[1], 1, 32) then return '' end
+return v
 `)
 	// releaseClaimScript stores the result for the waiters, then frees
 	// the claim if it is still this owner's: one atomic step, so a waiter

@@ -131,9 +131,10 @@ func Open(rawURL string, opts ...Option) (*Store, error) {
 	// Each call's context deadline reaches the socket, so a call never
 	// outlives its caller's budget.
 	o.ContextTimeoutEnabled = true
-	// One retry at most: a call is already bounded by opTimeout, and our
-	// writes are idempotent or guarded by tokens.
-	o.MaxRetries = 1
+	// No retries: a call is already bounded by opTimeout, and a retried
+	// script whose first reply was lost would act twice (take a timer,
+	// spend a budget). The caller sees ErrUnavailable and fails closed.
+	o.MaxRetries = -1
 	o.DialerRetries = 1
 	// RESP2 and no maintenance notifications: plain request/response, no
 	// background push handling this package would have to own.

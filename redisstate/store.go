@@ -1,20 +1,3 @@
-// Package redisstate keeps the state several kickbot replicas must share in
-// Redis: de-duplication keys, per-user rate limits, disconnect claims and
-// their results, posted lists and their click claims, auto-unlock timers,
-// meeting control tokens, watcher leases and Slack's rate-limit state.
-//
-// Each part is a small type with the semantics of today's in-memory one;
-// the packages that use them (bot, commands, meeting) own the interfaces.
-// Values are opaque bytes where the caller owns the encoding, so this
-// package depends on nothing of kickbot's.
-//
-// Every call is bounded by a short timeout of its own and fails with an
-// error that matches ErrUnavailable when Redis cannot answer: callers fail
-// closed (nothing that needs a claim is done) and never fall back to
-// per-replica memory. Every key carries the store's prefix and a TTL.
-//
-// A single Redis server (or a managed primary) is assumed: several scripts
-// touch more than one key, which Redis Cluster would refuse across slots.
 package redisstate
 
 import (

@@ -45,6 +45,25 @@ func (c *Claims) Take(_ context.Context, conference, participant, actor string) 
 	return state.Claim{Mine: true, Actor: actor, Key: k, Token: cl.token}, nil
 }
 
+// Extend keeps the caller's claim for ttl more; ErrLeaseLost when it
+// lapsed already.
+func (c *Claims) Extend(_ context.Context, cl state.Claim, ttl time.Duration) error {
+	if !cl.Mine {
+		return errors.New("memstate: Extend of a claim that is not ours")
+	}
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	now := c.s.now()
+	v, ok := c.s.getLocked(cl.Key, now)
+	if !ok || v.(*claim).token != cl.Token {
+		return state.ErrLeaseLost
+	}
+	own := v.(*claim)
+	own.exp = now.Add(ttl)
+	c.s.kv[cl.Key].exp = own.exp
+	return nil
+}
+
 // Release publishes the owner's result to every waiter and frees the
 // claim.
 func (c *Claims) Release(_ context.Context, cl state.Claim, result []byte) error {

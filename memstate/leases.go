@@ -252,13 +252,14 @@ func (t *Timers) Poll(ctx context.Context, interval time.Duration, now func() ti
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
-		due, _ := t.Due(ctx, now(), 16)
-		for _, tm := range due {
-			if ctx.Err() != nil {
-				return
+		// One timer at a time, each taken just before it fires.
+		for ctx.Err() == nil {
+			due, _ := t.Due(ctx, now(), 1)
+			if len(due) == 0 {
+				break
 			}
-			if t.fireOne(ctx, tm, fire, onErr) {
-				_ = t.Done(ctx, tm)
+			if t.fireOne(ctx, due[0], fire, onErr) {
+				_ = t.Done(ctx, due[0])
 			}
 		}
 		select {

@@ -77,6 +77,24 @@ func (c *Claims) Take(ctx context.Context, conference, participant, actor string
 	return Claim{Actor: v[tokenLen:], Key: k, Token: v[:tokenLen]}, nil
 }
 
+// Extend keeps the caller's claim for ttl more, for a disconnect that runs
+// long (retries, a slow re-read); ErrLeaseLost when it lapsed already.
+func (c *Claims) Extend(ctx context.Context, cl Claim, ttl time.Duration) error {
+	if !cl.Mine {
+		return errors.New("redisstate: Extend of a claim that is not ours")
+	}
+	ctx, cancel := c.s.op(ctx)
+	defer cancel()
+	n, err := renewScript.Run(ctx, c.s.rdb, []string{cl.Key}, cl.Token, ms(ttl)).Int64()
+	if err != nil {
+		return c.s.wrap("claim extend", err)
+	}
+	if n == 0 {
+		return ErrLeaseLost
+	}
+	return nil
+}
+
 func (c *Claims) resultKey(cl Claim) string { return cl.Key + ":result:" + cl.Token }
 
 // Release publishes the owner's result (opaque: the caller's encoding of

@@ -188,18 +188,23 @@ func (t *Timers) Poll(ctx context.Context, interval time.Duration, now func() ti
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
-		due, err := t.Due(ctx, now(), 16)
-		if ctx.Err() != nil {
-			// Stopping: timers this call took are left under their
-			// lease, for another replica once it lapses.
-			return
-		}
-		if err != nil && onErr != nil {
-			onErr(err)
-		}
-		for _, tm := range due {
-			if t.fireOne(ctx, tm, fire, onErr) {
-				if err := t.Done(ctx, tm); err != nil && onErr != nil {
+		// One timer at a time: each is taken just before it fires, so its
+		// lease covers one fire, not a queue of them.
+		for ctx.Err() == nil {
+			due, err := t.Due(ctx, now(), 1)
+			if ctx.Err() != nil {
+				// Stopping: a timer this call took stays under its lease,
+				// for another replica once it lapses.
+				return
+			}
+			if err != nil && onErr != nil {
+				onErr(err)
+			}
+			if len(due) == 0 {
+				break
+			}
+			if t.fireOne(ctx, due[0], fire, onErr) {
+				if err := t.Done(ctx, due[0]); err != nil && onErr != nil {
 					onErr(err)
 				}
 			}

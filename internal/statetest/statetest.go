@@ -26,6 +26,7 @@ type Limiter interface {
 // Claims are disconnect claims with results for waiters.
 type Claims interface {
 	Take(ctx context.Context, conference, participant, actor string) (state.Claim, error)
+	Extend(ctx context.Context, cl state.Claim, ttl time.Duration) error
 	Release(ctx context.Context, cl state.Claim, result []byte) error
 	Wait(ctx context.Context, cl state.Claim) ([]byte, error)
 }

@@ -78,6 +78,12 @@ func testClaimWaiterOnOtherReplicaGetsOwnersResult(t *testing.T, newReplicas New
 	}
 	got := make(chan res, 1)
 	go func() { r, err := b.Wait(ctx(t), theirs); got <- res{r, err} }()
+	if err := a.Extend(ctx(t), own, time.Minute); err != nil {
+		t.Fatalf("owner's extend: %v", err)
+	}
+	if err := b.Extend(ctx(t), theirs, time.Minute); err == nil {
+		t.Fatalf("a waiter extended the owner's claim: %v", err)
+	}
 	if err := a.Release(ctx(t), own, []byte(`{"result":"disconnected"}`)); err != nil {
 		t.Fatal(err)
 	}
@@ -95,16 +101,21 @@ func testClaimWaiterOnOtherReplicaGetsOwnersResult(t *testing.T, newReplicas New
 func testClaimOwnerGoneWithoutResult(t *testing.T, newReplicas NewReplicas) {
 	rs := newReplicas(t, 2)
 	a, b := rs[0].Claims(50*time.Millisecond), rs[1].Claims(time.Minute)
-	if own, err := a.Take(ctx(t), "c", "p", "UALICE"); err != nil || !own.Mine {
+	own, err := a.Take(ctx(t), "c", "p", "UALICE")
+	if err != nil || !own.Mine {
 		t.Fatal(own, err)
 	}
 	theirs, err := b.Take(ctx(t), "c", "p", "UBOB")
 	if err != nil || theirs.Mine {
 		t.Fatal(theirs, err)
 	}
-	// A dies: its claim lapses, and B must not wait for ever.
+	// A hangs: its claim lapses, and B must not wait for ever.
 	if _, err := b.Wait(ctx(t), theirs); !errors.Is(err, state.ErrNoResult) {
 		t.Fatalf("wait on a dead owner: %v, want ErrNoResult", err)
+	}
+	// A, back, learns its claim is gone rather than extending it.
+	if err := a.Extend(ctx(t), own, time.Minute); !errors.Is(err, state.ErrLeaseLost) {
+		t.Fatalf("extend of a lapsed claim: %v, want ErrLeaseLost", err)
 	}
 }
 

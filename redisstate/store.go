@@ -3,6 +3,7 @@ package redisstate
 import (
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -67,6 +68,7 @@ type Store struct {
 type Option func(*config)
 
 type config struct {
+	rootCAs     *x509.CertPool
 	prefix      string
 	opTimeout   time.Duration
 	dialTimeout time.Duration
@@ -89,6 +91,10 @@ func WithOpTimeout(d time.Duration) Option { return func(c *config) { c.opTimeou
 // WithDialTimeout bounds connecting to Redis (default 500ms).
 func WithDialTimeout(d time.Duration) Option { return func(c *config) { c.dialTimeout = d } }
 
+// WithRootCAs sets the certificates a rediss:// server's is checked
+// against, for a private CA (default: the system's).
+func WithRootCAs(pool *x509.CertPool) Option { return func(c *config) { c.rootCAs = pool } }
+
 // WithClock sets the clock used for times the caller gives as absolute
 // (token expiry). Rate limits use Redis's own clock, shared by every
 // replica.
@@ -106,6 +112,9 @@ func Open(rawURL string, opts ...Option) (*Store, error) {
 	if err != nil {
 		// ParseURL's error may quote the URL, password and all.
 		return nil, fmt.Errorf("REDIS_URL: %s", redact(err.Error(), rawURL))
+	}
+	if o.TLSConfig != nil && cfg.rootCAs != nil {
+		o.TLSConfig.RootCAs = cfg.rootCAs
 	}
 	o.DialTimeout = cfg.dialTimeout
 	o.ReadTimeout = cfg.opTimeout

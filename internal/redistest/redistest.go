@@ -10,9 +10,16 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/hex"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -38,17 +45,37 @@ const startTimeout = 30 * time.Second
 
 // Server is a redis-server this test started.
 type Server struct {
-	url  string
-	addr string
-	cmd  *exec.Cmd
-	out  *bytes.Buffer
+	url   string
+	addr  string
+	cmd   *exec.Cmd
+	out   *bytes.Buffer
+	roots *x509.CertPool // TLS only: trusts the server's certificate
 
 	once sync.Once
 	done chan struct{} // closed once the process has been reaped
 }
 
-// URL is the server's redis:// URL.
+// URL is the server's redis:// URL (rediss:// with TLS, with the password
+// when there is one).
 func (s *Server) URL() string { return s.url }
+
+// RootCAs trusts a TLS server's self-signed certificate (nil without TLS).
+func (s *Server) RootCAs() *x509.CertPool { return s.roots }
+
+// Option configures Start.
+type Option func(*serverConfig)
+
+type serverConfig struct {
+	tls      bool
+	password string
+}
+
+// TLS makes the server speak TLS only, with a fresh self-signed
+// certificate for 127.0.0.1.
+func TLS() Option { return func(c *serverConfig) { c.tls = true } }
+
+// Password makes the server require a password (requirepass).
+func Password(p string) Option { return func(c *serverConfig) { c.password = p } }
 
 // Addr is the server's host:port.
 func (s *Server) Addr() string { return s.addr }
@@ -74,8 +101,12 @@ func Prefix(tb testing.TB) string {
 
 // Start starts a private redis-server for tb (even when REDIS_TEST_URL is
 // set: for tests that stop it). It is stopped when tb ends.
-func Start(tb testing.TB) *Server {
+func Start(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
+	var cfg serverConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
 	bin, reason := serverBinary()
 	if bin == "" {
 		if ci() {
@@ -87,7 +118,7 @@ func Start(tb testing.TB) *Server {
 	// A free port can be taken between our probe and redis-server's bind:
 	// try a few.
 	for range 3 {
-		s, err := start(tb, bin)
+		s, err := start(tb, bin, cfg)
 		if err == nil {
 			tb.Cleanup(s.Stop)
 			return s
@@ -119,7 +150,7 @@ func serverBinary() (string, string) {
 	return "", "redis-server is not on PATH nor at /usr/bin/redis-server"
 }
 
-func start(tb testing.TB, bin string) (*Server, error) {
+func start(tb testing.TB, bin string, cfg serverConfig) (*Server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -128,20 +159,41 @@ func start(tb testing.TB, bin string) (*Server, error) {
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	// No persistence, loopback only, no protected mode surprises: a
 	// throwaway server for one test.
-	cmd := exec.Command(bin,
-		"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+	args := []string{"--bind", "127.0.0.1",
 		"--dir", dir, "--save", "", "--appendonly", "no",
 		"--daemonize", "no", "--loglevel", "warning",
-		"--logfile", filepath.Join(dir, "redis.log"))
+		"--logfile", filepath.Join(dir, "redis.log")}
+	scheme, auth := "redis://", ""
+	var roots *x509.CertPool
+	if cfg.tls {
+		cert, key, pool, err := selfSigned(dir)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, "--port", "0", "--tls-port", strconv.Itoa(port),
+			"--tls-cert-file", cert, "--tls-key-file", key, "--tls-auth-clients", "no")
+		scheme, roots = "rediss://", pool
+	} else {
+		args = append(args, "--port", strconv.Itoa(port))
+	}
+	if cfg.password != "" {
+		args = append(args, "--requirepass", cfg.password)
+		auth = ":" + cfg.password + "@"
+	}
+	cmd := exec.Command(bin, args...)
 	out := &bytes.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	s := &Server{url: "redis://" + addr + "/0", addr: addr, cmd: cmd, out: out, done: make(chan struct{})}
+	s := &Server{url: scheme + auth + addr + "/0", addr: addr, cmd: cmd, out: out, roots: roots, done: make(chan struct{})}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait(); close(s.done) }() // reaps the process; ends when it exits
-	if err := waitReady(addr, exited); err != nil {
+	var tlsCfg *tls.Config
+	if cfg.tls {
+		tlsCfg = &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"}
+	}
+	if err := waitReady(addr, tlsCfg, exited); err != nil {
 		s.Stop()
 		log, _ := os.ReadFile(filepath.Join(dir, "redis.log"))
 		return nil, fmt.Errorf("%w; log: %s", err, bytes.TrimSpace(log))
@@ -168,12 +220,12 @@ func freePort() (int, error) {
 }
 
 // waitReady polls until the server answers PING, it exits, or startTimeout.
-func waitReady(addr string, exited <-chan error) error {
+func waitReady(addr string, tlsCfg *tls.Config, exited <-chan error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 	backoff := 5 * time.Millisecond
 	for {
-		if ping(ctx, addr) == nil {
+		if ping(ctx, addr, tlsCfg) == nil {
 			return nil
 		}
 		select {
@@ -187,9 +239,17 @@ func waitReady(addr string, exited <-chan error) error {
 	}
 }
 
-func ping(ctx context.Context, addr string) error {
+// ping sends PING; a server with a password answers NOAUTH, which also
+// says it is up.
+func ping(ctx context.Context, addr string, tlsCfg *tls.Config) error {
 	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", addr)
+	var c net.Conn
+	var err error
+	if tlsCfg != nil {
+		c, err = (&tls.Dialer{NetDialer: &d, Config: tlsCfg}).DialContext(ctx, "tcp", addr)
+	} else {
+		c, err = d.DialContext(ctx, "tcp", addr)
+	}
 	if err != nil {
 		return err
 	}
@@ -202,8 +262,50 @@ func ping(ctx context.Context, addr string) error {
 	if err != nil {
 		return err
 	}
-	if !strings.HasPrefix(line, "+PONG") {
+	if !strings.HasPrefix(line, "+PONG") && !strings.HasPrefix(line, "-NOAUTH") {
 		return fmt.Errorf("PING answered %q", strings.TrimSpace(line))
 	}
 	return nil
+}
+
+// selfSigned writes a fresh ECDSA certificate for 127.0.0.1 into dir and
+// returns its files and a pool that trusts it.
+func selfSigned(dir string) (certFile, keyFile string, pool *x509.CertPool, err error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return "", "", nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "redistest"},
+		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return "", "", nil, err
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return "", "", nil, err
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		return "", "", nil, err
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+		return "", "", nil, err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return "", "", nil, err
+	}
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool, nil
 }

@@ -98,3 +98,25 @@ func ctx(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	return c
 }
+
+// TestRedisBack: after an outage the same Store works again once Redis is
+// back, without reopening it (kickbot need not restart).
+func TestRedisBack(t *testing.T) {
+	srv := redistest.Start(t)
+	s := replicasOn(t, srv.URL(), 1, redisstate.WithOpTimeout(300*time.Millisecond))[0]
+	srv.Stop()
+	if err := s.Ping(context.Background()); !errors.Is(err, redisstate.ErrUnavailable) {
+		t.Fatalf("ping with Redis down: %v", err)
+	}
+	srv.Restart(t)
+	deadline := time.Now().Add(10 * time.Second)
+	for d := time.Millisecond; s.Ping(context.Background()) != nil; d = min(2*d, 100*time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the store did not reconnect within 10s of Redis coming back")
+		}
+		time.Sleep(d)
+	}
+	if first, err := s.Deduper(time.Minute, nil).Seen(context.Background(), "Ev1"); err != nil || !first {
+		t.Fatalf("a call after Redis came back: %v %v", first, err)
+	}
+}

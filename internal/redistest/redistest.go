@@ -50,6 +50,8 @@ type Server struct {
 	cmd   *exec.Cmd
 	out   *bytes.Buffer
 	roots *x509.CertPool // TLS only: trusts the server's certificate
+	bin   string
+	args  []string
 
 	once sync.Once
 	done chan struct{} // closed once the process has been reaped
@@ -186,19 +188,43 @@ func start(tb testing.TB, bin string, cfg serverConfig) (*Server, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	s := &Server{url: scheme + auth + addr + "/0", addr: addr, cmd: cmd, out: out, roots: roots, done: make(chan struct{})}
+	s := &Server{url: scheme + auth + addr + "/0", addr: addr, cmd: cmd, out: out, roots: roots,
+		bin: bin, args: args, done: make(chan struct{})}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait(); close(s.done) }() // reaps the process; ends when it exits
-	var tlsCfg *tls.Config
-	if cfg.tls {
-		tlsCfg = &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"}
-	}
-	if err := waitReady(addr, tlsCfg, exited); err != nil {
+	if err := waitReady(addr, s.tlsConfig(), exited); err != nil {
 		s.Stop()
 		log, _ := os.ReadFile(filepath.Join(dir, "redis.log"))
 		return nil, fmt.Errorf("%w; log: %s", err, bytes.TrimSpace(log))
 	}
 	return s, nil
+}
+
+func (s *Server) tlsConfig() *tls.Config {
+	if s.roots == nil {
+		return nil
+	}
+	return &tls.Config{RootCAs: s.roots, ServerName: "127.0.0.1"}
+}
+
+// Restart starts a stopped server again on the same address, empty (no
+// persistence): Redis coming back after an outage.
+func (s *Server) Restart(tb testing.TB) {
+	tb.Helper()
+	s.Stop()
+	cmd := exec.Command(s.bin, s.args...)
+	cmd.Stdout, cmd.Stderr = s.out, s.out
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("restart redis-server: %v", err)
+	}
+	done := make(chan struct{})
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait(); close(done) }() // reaps the process; ends when it exits
+	s.cmd, s.done, s.once = cmd, done, sync.Once{}
+	if err := waitReady(s.addr, s.tlsConfig(), exited); err != nil {
+		s.Stop()
+		tb.Fatalf("restart redis-server: %v", err)
+	}
 }
 
 // Stop ends the server and waits for it (idempotent): tests call it to

@@ -106,16 +106,25 @@ func (c *Client) keepAlive(ctx context.Context, conf string, e confEntry) (contr
 	return c.storeControl(conf, tok, exp), nil
 }
 
-// issueControl gets a new token with the host password, looking the password
+// issueControl gets a new token with the host password and caches it.
+func (c *Client) issueControl(ctx context.Context, conf string) (control, error) {
+	tok, exp, err := c.issueToken(ctx, conf)
+	if err != nil {
+		return control{}, err
+	}
+	return c.storeControl(conf, tok, exp), nil
+}
+
+// issueToken gets a new token with the host password, looking the password
 // up first if it is not cached. A cached password the server refuses may have
 // been changed by the host: it is looked up once more.
-func (c *Client) issueControl(ctx context.Context, conf string) (control, error) {
+func (c *Client) issueToken(ctx context.Context, conf string) (secret.String, time.Time, error) {
 	e := c.snapshot(conf)
 	cachedPassword := !e.password.IsZero()
 	if !cachedPassword {
 		d, err := c.hostPassword(ctx, conf)
 		if err != nil {
-			return control{}, err
+			return secret.String{}, time.Time{}, err
 		}
 		e.password = d
 	}
@@ -124,7 +133,7 @@ func (c *Client) issueControl(ctx context.Context, conf string) (control, error)
 		c.forgetConference(conf)
 		d, derr := c.hostPassword(ctx, conf)
 		if derr != nil {
-			return control{}, derr
+			return secret.String{}, time.Time{}, derr
 		}
 		tok, exp, err = c.requestControlToken(ctx, conf, d, secret.String{})
 	}
@@ -132,9 +141,9 @@ func (c *Client) issueControl(ctx context.Context, conf string) (control, error)
 		if k := KindOf(err); k == KindNotRunning || k == KindConferenceNotFound || k == KindMeetingEnded {
 			c.forgetConference(conf)
 		}
-		return control{}, err
+		return secret.String{}, time.Time{}, err
 	}
-	return c.storeControl(conf, tok, exp), nil
+	return tok, exp, nil
 }
 
 // requestControlToken calls CreateConfToken: with the host password to issue

@@ -90,14 +90,20 @@ type Client struct {
 	access accessState
 	confs  map[string]*confEntry
 
+	// tokens is the shared control-token cache (WithControlTokenCache);
+	// nil: the in-process cache in confs. owner names this Client in its
+	// renew lock.
+	tokens TokenCache
+	owner  string
+
 	// bulkMoveMissing: batchMoveToWaitingRoom answered 404 APIGW.0101, so
 	// moves go one pid per call for the life of the Client (keepout.go).
 	bulkMoveMissing atomic.Bool
 }
 
-// New checks cfg, fills in defaults and returns a Client. No network call is
-// made; use Check for that.
-func New(cfg Config) (*Client, error) {
+// New checks cfg, fills in defaults, applies opts and returns a Client. No
+// network call is made; use Check for that.
+func New(cfg Config, opts ...Option) (*Client, error) {
 	appAuth := cfg.AppID != "" && !cfg.AppKey.IsZero()
 	accountAuth := cfg.Account != "" && !cfg.Password.IsZero()
 	if !appAuth && !accountAuth {
@@ -147,6 +153,9 @@ func New(cfg Config) (*Client, error) {
 	if c.hc == nil {
 		c.hc = newHTTPClient(cfg.Timeout)
 		c.ownHC = true
+	}
+	for _, o := range opts {
+		o(c)
 	}
 	return c, nil
 }

@@ -35,12 +35,16 @@ type confEntry struct {
 type control struct {
 	token   secret.String
 	subject string
+	shared  secret.String // the TokenCache value it came from (zero without one)
 }
 
 // controlToken returns a control token for conf with at least
 // ControlTokenRenewBefore left, renewing (keep-alive) or issuing one as
 // needed. Concurrent callers for the same conference share one fetch.
 func (c *Client) controlToken(ctx context.Context, conf string) (control, error) {
+	if c.tokens != nil {
+		return c.sharedControlToken(ctx, conf)
+	}
 	if ct, ok := c.cachedControl(conf); ok {
 		c.observeCache("control", true)
 		return ct, nil
@@ -316,10 +320,14 @@ func (c *Client) controlCall(ctx context.Context, conf string, call apiCall, bod
 			} else {
 				c.dropControlToken(conf, tok)
 			}
+			if derr := c.dropShared(ctx, conf, ct); derr != nil {
+				return nil, control{}, derr
+			}
 			continue
 		}
 		if k == KindNotRunning || k == KindConferenceNotFound || k == KindMeetingEnded {
 			c.forgetConference(conf)
+			_ = c.dropShared(ctx, conf, ct) // best effort: the token dies with the meeting anyway
 		}
 		return nil, control{}, err
 	}

@@ -28,6 +28,7 @@ const (
 	KindMeetingLocked            // the meeting is locked (MMC.111072050)
 	KindMalformed                // a 2xx reply we cannot use safely (e.g. a roster that cannot prove who the host is)
 	KindUnsupported              // the API gateway does not know this API (404 APIGW.0101): an older Huawei deployment
+	KindStateUnavailable         // the shared state store (the control-token cache) did not answer: nothing was sent
 )
 
 var kindNames = map[Kind]string{
@@ -47,6 +48,7 @@ var kindNames = map[Kind]string{
 	KindMeetingLocked:       "meeting_locked",
 	KindMalformed:           "malformed",
 	KindUnsupported:         "unsupported",
+	KindStateUnavailable:    "state_unavailable",
 }
 
 // String is a stable snake_case name, fit for metrics labels and logs.

@@ -224,6 +224,7 @@ func TestUserMessage(t *testing.T) {
 		{conf(kind(meeting.KindMeetingLocked)), "Meeting 914083136 is locked, and the meeting service refused the change while it is — unlock it in the meeting and try again."},
 		{conf(&meeting.Error{Kind: meeting.KindMalformed, Op: "realTimeInfo"}), "The meeting service sent a participant list of meeting 914083136 that kickbot could not read safely (it cannot tell who the host is or who is still there) — check the meeting before trying again."},
 		{conf(&meeting.Error{Kind: meeting.KindMalformed, Op: "token"}), "The meeting service sent a reply kickbot could not read — try again in a moment, and ask an admin to check kickbot's log if it keeps happening."},
+		{conf(&meeting.Error{Kind: meeting.KindStateUnavailable, Op: "control_token_cache"}), "kickbot's state store is unavailable, so nothing that depends on it was done — try again in a moment, and ask an admin to check Redis (REDIS_URL) if it keeps happening."},
 		{errors.New("boom"), "Something went wrong talking to the meeting service — try again, and ask an admin to check kickbot's log if it keeps happening."},
 	}
 	for _, tt := range tests {

@@ -76,6 +76,10 @@ func UserMessage(err error) string {
 			return "The meeting service sent a participant list of " + mtg + " that kickbot could not read safely (it cannot tell who the host is or who is still there) — check the meeting before trying again."
 		}
 		return "The meeting service sent a reply kickbot could not read — try again in a moment, and ask an admin to check kickbot's log if it keeps happening."
+	case meeting.KindStateUnavailable:
+		// The shared control-token cache (Redis) did not answer: nothing
+		// was sent to the meeting.
+		return "kickbot's state store is unavailable, so nothing that depends on it was done — try again in a moment, and ask an admin to check Redis (REDIS_URL) if it keeps happening."
 	case meeting.KindCanceled:
 		if errors.Is(err, context.DeadlineExceeded) {
 			return "The meeting service took too long to answer — check " + mtg + " before trying again."

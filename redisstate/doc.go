@@ -31,7 +31,7 @@
 //	lists      zset of list ids           24h, refreshed by Put      ~50 B a list
 //	click:<list>/<pid>  hash              ListRetention (24h)        ~184 B per participant acted on
 //	timers:<name>, :firing, :data         latest due + 24h           ~500 B per timer
-//	ctoken:<conference>                   until the token expires    ~184 B per meeting (the token, in clear)
+//	ctoken:<conference>                   until the token expires    ~184 B per meeting + its WebSocket URL and subject (meeting's value; the token in clear)
 //	lease:ctoken-renew:<conference>       30 s, while renewing       ~170 B
 //	lease:watch:<conference>              the watcher's lease TTL    ~168 B per watched meeting
 //	slack:hold:<bucket>                   the Retry-After            ~104 B

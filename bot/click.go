@@ -194,7 +194,7 @@ func (b *Bot) clickNavigate(ctx context.Context, j job, t *tracker, rec *listRec
 	case slackui.ActionRefresh:
 		// Read without the list's lock: 40 Refresh clicks on a slow meeting
 		// must not hold up anything else.
-		roster, err := b.svc.Meeting.Roster(ctx, rec.conference)
+		roster, err := b.svc.List(ctx, rec.conference)
 		if err != nil {
 			k := commands.Kick{Actor: j.click.User.ID, Channel: rec.channel, Conference: rec.conference}
 			b.reply(j.click.ResponseURL, slackui.RenderFailure(k, err))

@@ -194,7 +194,7 @@ func (b *Bot) runUninvited(ctx context.Context, j job, t *tracker) {
 		return
 	}
 	k := commands.Kick{Actor: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference}
-	roster, err := b.svc.Meeting.Roster(ctx, req.Conference)
+	_, v, err := b.svc.ListUninvited(ctx, req.Conference)
 	if err != nil {
 		b.reply(cmd.ResponseURL, slackui.RenderFailure(k, err))
 		t.answered = true
@@ -203,7 +203,6 @@ func (b *Bot) runUninvited(ctx context.Context, j job, t *tracker) {
 		count("failed")
 		return
 	}
-	v := commands.Uninvited(roster)
 	if !v.Known {
 		// Nothing to act on: an unreadable invite list must never make
 		// everyone look uninvited.

@@ -20,7 +20,7 @@ func (b *Bot) runList(ctx context.Context, j job, t *tracker) {
 		b.metrics.Command("denied")
 		return
 	}
-	roster, err := b.svc.Meeting.Roster(ctx, req.Conference)
+	roster, err := b.svc.List(ctx, req.Conference)
 	if err != nil {
 		k := commands.Kick{Actor: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference}
 		b.reply(cmd.ResponseURL, slackui.RenderFailure(k, err))

@@ -296,7 +296,7 @@ func (s *terminalSession) slash(ctx context.Context, text string) {
 	case commands.KindList:
 		start := time.Now()
 		entry := audit.Entry{Action: "list", Conference: req.Conference}
-		roster, err := s.svc.Meeting.Roster(ctx, req.Conference)
+		roster, err := s.svc.List(ctx, req.Conference)
 		if err != nil {
 			fmt.Fprintln(s.out, textui.Failure(commands.Kick{Actor: s.actor, Conference: req.Conference}, err))
 			entry.Outcome, entry.ErrorKind, entry.Duration = "failed", meeting.KindOf(err).String(), time.Since(start)

@@ -70,14 +70,13 @@ func (s *terminalSession) admitRow(ctx context.Context, row string) {
 func (s *terminalSession) uninvited(ctx context.Context, conference string) {
 	start := time.Now()
 	entry := audit.Entry{Action: "uninvited", Conference: conference}
-	roster, err := s.svc.Meeting.Roster(ctx, conference)
+	roster, v, err := s.svc.ListUninvited(ctx, conference)
 	if err != nil {
 		fmt.Fprintln(s.out, textui.Failure(commands.Kick{Actor: s.actor, Conference: conference}, err))
 		entry.Outcome, entry.ErrorKind, entry.Duration = "failed", meeting.KindOf(err).String(), time.Since(start)
 		s.record(entry)
 		return
 	}
-	v := commands.Uninvited(roster)
 	fmt.Fprintln(s.out, textui.Uninvited(v))
 	if v.Known && len(v.Uninvited) > 0 {
 		s.last, s.lastN, s.sweepable = roster, v.Uninvited, true

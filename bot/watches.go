@@ -694,33 +694,25 @@ func (m watchedMeeting) AdmitAll(ctx context.Context, conf string) (*meeting.Adm
 
 // runWatch is `/kick <id> watch` and `/kick <id> unwatch`, authorized like
 // a list.
-func (b *Bot) runWatch(ctx context.Context, j job, t *tracker) {
+func (b *Bot) runWatch(ctx context.Context, j job, t *reporter) {
 	cmd, req := j.slash, j.req
 	action := "watch"
 	if req.Kind == commands.KindUnwatch {
 		action = "unwatch"
 	}
-	entry := AuditEntry{Action: action, User: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference}
+	t.begin(AuditEntry{Action: action, User: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference}, "")
 	if d := b.authorize(ctx, cmd.UserID, cmd.ChannelID, cmd.ChannelName, req.Conference); !d.Allowed {
-		b.deny(cmd.ResponseURL, d, entry, t)
-		b.metrics.Command("denied")
+		t.deny(d)
 		return
 	}
 	k := commands.Kick{Actor: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference}
 	if action == "unwatch" {
 		if !b.watches.stop(req.Conference) {
-			b.reply(cmd.ResponseURL, slackui.RenderNotWatched(req.Conference))
-			t.answered = true
-			entry.Outcome = "not_watched"
-			b.audit.Record(entry)
-			b.metrics.Command("not_watched")
+			t.private(slackui.RenderNotWatched(req.Conference))
+			t.record("not_watched")
 			return
 		}
-		b.out.post(cmd.ChannelID, slackui.RenderUnwatched(req.Conference, cmd.UserID), cmd.ResponseURL, nil)
-		t.answered = true
-		entry.Outcome = "unwatched"
-		b.audit.Record(entry)
-		b.metrics.Command("unwatched")
+		t.post(k, slackui.RenderUnwatched(req.Conference, cmd.UserID), func(string, error) string { return "unwatched" })
 		return
 	}
 
@@ -737,31 +729,21 @@ func (b *Bot) runWatch(ctx context.Context, j job, t *tracker) {
 		}
 	}
 	if err != nil {
-		b.reply(cmd.ResponseURL, slackui.RenderFailure(k, err))
-		t.answered = true
-		entry.Outcome, entry.ErrorKind = "failed", meeting.KindOf(err).String()
-		b.audit.Record(entry)
-		b.metrics.Command("failed")
+		t.fail(k, err, false)
 		return
 	}
 	live := awaitLive(ctx, wt.w, watchLiveWait)
 	r, _ := wt.w.Snapshot()
 	info := slackui.WatchInfo{Conference: req.Conference, Subject: r.Subject, Actor: cmd.UserID,
 		Participants: len(r.Participants), Live: live, Idle: b.watches.cfg.Idle.String()}
-	b.out.post(cmd.ChannelID, slackui.RenderWatching(info), cmd.ResponseURL, func(ts string, perr error) {
-		if perr != nil {
-			b.reply(cmd.ResponseURL, slackui.RenderCannotPost(k, cannotPostHere(perr)))
-			entry.Outcome, entry.ErrorKind = "cannot_post", slackErrorCode(perr)
-			b.audit.Record(entry)
-			return
+	t.post(k, slackui.RenderWatching(info), func(ts string, err error) string {
+		if err != nil {
+			return ""
 		}
 		b.watchPosted(wt, cmd.ChannelID, ts)
 		b.reply(cmd.ResponseURL, slackui.RenderWatchStarted(req.Conference))
-		entry.Outcome = "watching"
-		b.audit.Record(entry)
+		return "watching"
 	})
-	t.answered = true
-	b.metrics.Command("watching")
 }
 
 // watchLiveWait is how long `watch` waits for the socket before it posts:

@@ -23,8 +23,7 @@ func (b *Bot) onInteraction(ctx context.Context, envelopeID string, cb slack.Int
 	// One click carries one action; take the first and ignore any others.
 	a := cb.ActionCallback.BlockActions[0]
 	b.enqueue(ctx, envelopeID, clickIdentity(cb, a), job{kind: jobClick, click: cb, action: *a}, func() {
-		b.metrics.Click("busy")
-		b.audit.Record(AuditEntry{Action: "busy", User: cb.User.ID, Channel: cb.Channel.ID, Outcome: "queue_full"})
+		b.acked(true, "busy", AuditEntry{Action: "busy", User: cb.User.ID, Channel: cb.Channel.ID}, "queue_full")
 	})
 }
 

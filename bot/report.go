@@ -32,6 +32,15 @@ type reporter struct {
 	unaudited bool // paging and searching a list is no decision: counted, not audited
 }
 
+// acked records a request answered in its ack, before it became a job
+// (bad input, help, a rate limit, a full queue): counted as metric, and
+// audited as e with auditOutcome unless that is "".
+func (b *Bot) acked(click bool, metric string, e AuditEntry, auditOutcome string) {
+	r := &reporter{b: b, click: click, start: b.now(), entry: e, unaudited: auditOutcome == ""}
+	r.write(auditOutcome, nil, nil)
+	r.count(metric)
+}
+
 func (b *Bot) newReporter(j job) *reporter {
 	r := &reporter{b: b, responseURL: j.slash.ResponseURL, start: b.now()}
 	if j.kind == jobClick {
@@ -64,6 +73,15 @@ func (r *reporter) record(outcome string) { r.recordResult(outcome, nil, nil) }
 // recordResult records an outcome with Huawei's request IDs and, when the
 // meeting service failed, the kind of failure.
 func (r *reporter) recordResult(outcome string, requestIDs []string, err error) {
+	r.write(outcome, requestIDs, err)
+	r.count(outcome)
+}
+
+// write writes the audit line with outcome (unless the job is unaudited).
+func (r *reporter) write(outcome string, requestIDs []string, err error) {
+	if r.unaudited {
+		return
+	}
 	e := r.entry
 	e.Outcome, e.Duration = outcome, r.b.now().Sub(r.start)
 	if len(requestIDs) > 0 {
@@ -72,10 +90,7 @@ func (r *reporter) recordResult(outcome string, requestIDs []string, err error) 
 	if err != nil {
 		e.ErrorKind = meeting.KindOf(err).String()
 	}
-	if !r.unaudited {
-		r.b.audit.Record(e)
-	}
-	r.count(outcome)
+	r.b.audit.Record(e)
 }
 
 // private answers the user privately.
@@ -103,9 +118,7 @@ func (r *reporter) deny(d commands.Decision) {
 	r.private(slackui.RenderDenied(d))
 	r.b.notifyOps(slackui.RenderDeniedNotice(r.entry.User, r.entry.Channel, r.entry.Conference, d))
 	r.entry.Action = "denied"
-	e := r.entry
-	e.Outcome, e.Duration = d.Code, r.b.now().Sub(r.start)
-	r.b.audit.Record(e)
+	r.write(d.Code, nil, nil)
 	r.count("denied")
 }
 

@@ -58,11 +58,12 @@ func (b *Bot) renderList(rec *listRecord) slackui.Message {
 	m := slackui.RenderRosterPage(rec.roster, slackui.ListOptions{
 		ListID: rec.id, Page: rec.page, Query: rec.query, ChannelNotes: rec.notes, LiveNote: rec.live,
 	})
-	if rec.intro.Text != "" && len(rec.intro.Blocks)+len(m.Blocks) <= maxMessageBlocks {
+	// A list that would not fit under its intro is shown alone.
+	if rec.intro.Text != "" && len(rec.intro.Blocks)+len(m.Blocks) <= slackui.MaxBlocks {
 		m.Text = rec.intro.Text
 		m.Blocks = append(slices.Clip(rec.intro.Blocks), m.Blocks...)
 	}
-	if len(rec.outro.Blocks) > 0 && len(rec.notes) == 0 && len(m.Blocks)+len(rec.outro.Blocks) <= maxMessageBlocks {
+	if len(rec.outro.Blocks) > 0 && len(rec.notes) == 0 && len(m.Blocks)+len(rec.outro.Blocks) <= slackui.MaxBlocks {
 		m.Blocks = append(slices.Clip(m.Blocks), rec.outro.Blocks...)
 	}
 	if len(rec.notes) > 0 && !rec.ephemeral {
@@ -108,7 +109,3 @@ func (b *Bot) candidatesList(k commands.Kick, roster *meeting.Roster, amb []comm
 	b.lists.add(rec)
 	return b.renderList(rec)
 }
-
-// maxMessageBlocks is Slack's limit on blocks in one message; a list that
-// would not fit under its intro is shown alone.
-const maxMessageBlocks = 50

@@ -3,23 +3,25 @@ package bot
 import (
 	"context"
 	"fmt"
-	"github.com/slack-go/slack"
 	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/slack-go/slack"
+
 	"golang.org/x/time/rate"
 
 	"github.com/kickbot/kickbot/bot/slackui"
 	"github.com/kickbot/kickbot/commands"
+	"github.com/kickbot/kickbot/config"
 	"github.com/kickbot/kickbot/meeting"
 )
 
 // WatchConfig sets how meetings are watched over the conference WebSocket.
 type WatchConfig struct {
-	Idle    time.Duration         // watched this long after the last interest; default 30m (KICK_WATCH_IDLE)
-	Max     int                   // meetings watched at once, default 50 (KICK_WATCH_MAX); past it the longest-idle stops
+	Idle    time.Duration         // KICK_WATCH_IDLE: watched this long after the last interest
+	Max     int                   // KICK_WATCH_MAX: meetings watched at once; past it the longest-idle stops
 	Options []meeting.WatchOption // passed to every Watch (tests: short heartbeats and backoff)
 	// ListEvery: a list is re-rendered from the live roster at most this
 	// often, default 5s.
@@ -87,8 +89,9 @@ type liveList struct {
 }
 
 func newWatches(b *Bot, mc *meeting.Client, cfg WatchConfig) *watches {
-	defDur(&cfg.Idle, 30*time.Minute)
-	defInt(&cfg.Max, 50)
+	d := config.Defaults()
+	defDur(&cfg.Idle, d.WatchIdle)
+	defInt(&cfg.Max, d.WatchMax)
 	defDur(&cfg.ListEvery, 5*time.Second)
 	defDur(&cfg.LiveUpdateEvery, 2400*time.Millisecond)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -167,7 +167,7 @@ func Role(p meeting.Participant) string {
 func ShownPhone(phone string) string { return Clip(OneLine(phone), maxPhoneRunes) }
 
 // ShownID is a participant ID as shown: one line, clipped. It is not escaped.
-func ShownID(id string) string { return Clip(OneLine(id), MaxIDLen) }
+func ShownID(id string) string { return Clip(OneLine(id), meeting.MaxParticipantIDLen) }
 
 // Summary is the one-sentence result of a kick.
 func Summary(o Outcome, m Markup) string {

@@ -50,7 +50,7 @@ func RenderDenied(d commands.Decision) Message {
 func RenderAmbiguous(k commands.Kick, amb []commands.Ambiguity) Message {
 	intro := commands.AmbiguousIntro(k, amb, mrkdwnMarkup{}, "Click Disconnect beside the one you mean below, or run /kick again with their participant ID.")
 	blocks := []slack.Block{section(intro)}
-	blocks = append(blocks, lineSections(commands.AmbiguousLines(amb, mrkdwnMarkup{}), maxBlocks-len(blocks))...)
+	blocks = append(blocks, lineSections(commands.AmbiguousLines(amb, mrkdwnMarkup{}), MaxBlocks-len(blocks))...)
 	return Message{Text: intro, Blocks: blocks}
 }
 
@@ -81,7 +81,7 @@ func RenderOutcome(o commands.Outcome) Message {
 		lines[i] = commands.OutcomeLine(t, mrkdwnMarkup{})
 	}
 	footer := contextBlock(reasonPart(o.Kick.Reason), "Requested by "+userMention(o.Kick.Actor), requestIDPart(o.RequestIDs))
-	room := maxBlocks - len(blocks)
+	room := MaxBlocks - len(blocks)
 	if footer != nil {
 		room--
 	}

@@ -37,7 +37,7 @@ const (
 	// encoding/json writes it. Lists go out with chat.postMessage and
 	// chat.update, never in a Socket Mode ack, so Socket Mode's 20 KB frame
 	// limit does not apply to them. What applies is chat.postMessage's: at
-	// most 50 blocks (maxBlocks), 3,000 characters per section
+	// most 50 blocks (MaxBlocks), 3,000 characters per section
 	// (maxSectionRunes), 2,000 bytes per button value (maxButtonValueLen),
 	// and about 13,000 characters of text across the blocks, beyond which
 	// Slack answers msg_blocks_too_long. Text is never more characters than

@@ -77,6 +77,7 @@ type terminalSession struct {
 	audit      *audit.Logger // nil with the simulator: nothing real happens
 	actor      string        // "console:<local user name>"
 	maxTargets int
+	maxSweep   int      // KICK_MAX_SWEEP: most rows one sweep disconnects
 	allowed    []string // meeting IDs KICK_CONFERENCES lists; nil: any
 	last       *meeting.Roster
 	lastN      []meeting.Participant // the numbered rows of the last list
@@ -99,7 +100,8 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		}
 	}
 	stdout = &syncWriter{w: stdout} // auto-unlock timers print from their own goroutine
-	s := &terminalSession{out: stdout, actor: "console:" + localUserName(), maxTargets: commands.DefaultMaxTargets}
+	d := config.Defaults()
+	s := &terminalSession{out: stdout, actor: "console:" + localUserName(), maxTargets: d.MaxTargets, maxSweep: d.MaxSweep}
 	var mcfg meeting.Config
 	var sim *meetingtest.Server // nil with --real
 	var sample string
@@ -120,7 +122,7 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			return exitConfig
 		}
 		defer aud.Close()
-		s.audit, s.maxTargets = aud, cfg.MaxTargets
+		s.audit, s.maxTargets, s.maxSweep = aud, cfg.MaxTargets, cfg.MaxSweep
 		s.allowed = cfg.KickConferences.Conferences()
 		mcfg = meetingConfig(cfg, log)
 		// Said before the first action, so nobody acts on real meetings

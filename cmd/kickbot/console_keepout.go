@@ -89,9 +89,6 @@ func (s *terminalSession) uninvited(ctx context.Context, conference string) {
 	s.record(entry)
 }
 
-// maxConsoleSweep caps one sweep, as KICK_MAX_SWEEP's default does in Slack.
-const maxConsoleSweep = 200
-
 // sweep disconnects every row of the last uninvited list, in one call: the
 // console's "Disconnect all N". The rows are the snapshot shown, never who
 // joined since.
@@ -101,9 +98,9 @@ func (s *terminalSession) sweep(ctx context.Context) {
 		return
 	}
 	rows := s.lastN
-	if len(rows) > maxConsoleSweep {
-		fmt.Fprintf(s.out, "Only the first %d of %d are disconnected; sweep again for the rest.\n", maxConsoleSweep, len(rows))
-		rows = rows[:maxConsoleSweep]
+	if len(rows) > s.maxSweep {
+		fmt.Fprintf(s.out, "Only the first %d of %d are disconnected; sweep again for the rest.\n", s.maxSweep, len(rows))
+		rows = rows[:s.maxSweep]
 	}
 	targets := make([]commands.Target, len(rows))
 	for i, p := range rows {

@@ -735,7 +735,9 @@ func (b *Bot) runWatch(ctx context.Context, j job, t *reporter) {
 		t.fail(k, err, false)
 		return
 	}
-	live := awaitLive(ctx, wt.w, watchLiveWait)
+	sub := wt.w.Subscribe(16)
+	live := commands.AwaitLive(ctx, wt.w, sub, watchLiveWait)
+	sub.Close()
 	r, _ := wt.w.Snapshot()
 	info := slackui.WatchInfo{Conference: req.Conference, Subject: r.Subject, Actor: cmd.UserID,
 		Participants: len(r.Participants), Live: live, Idle: b.watches.cfg.Idle.String()}
@@ -752,27 +754,6 @@ func (b *Bot) runWatch(ctx context.Context, j job, t *reporter) {
 // watchLiveWait is how long `watch` waits for the socket before it posts:
 // the "watching" message says whether updates are live, and should be true.
 const watchLiveWait = 3 * time.Second
-
-// awaitLive waits until w is live, at most d; it reports whether it is.
-func awaitLive(ctx context.Context, w *meeting.Watcher, d time.Duration) bool {
-	sub := w.Subscribe(16) // before checking, so EventLive cannot slip between
-	defer sub.Close()
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	for !w.Live() {
-		select {
-		case _, ok := <-sub.C:
-			if !ok {
-				return false
-			}
-		case <-timer.C:
-			return false
-		case <-ctx.Done():
-			return false
-		}
-	}
-	return true
-}
 
 // watchPosted records where a "watching" message went, for join alerts.
 func (b *Bot) watchPosted(wt *watch, channel, ts string) {

@@ -110,7 +110,7 @@ func (s *terminalSession) watch(ctx context.Context, conf string) {
 		return
 	}
 	sub := w.Subscribe(256) // before waiting, so no change slips between
-	live := waitLive(ctx, w, sub, consoleLiveWait)
+	live := commands.AwaitLive(ctx, w, sub, consoleLiveWait)
 	r, _ := w.Snapshot()
 	cw := &consoleWatch{cancel: cancel}
 	ws.mu.Lock()
@@ -139,26 +139,6 @@ func (s *terminalSession) watch(ctx context.Context, conf string) {
 		ws.scripted = true
 		ws.goOwned(func() { ws.scriptJoiner(wctx) })
 	}
-}
-
-// waitLive waits until w is live, at most d, consuming sub's events until
-// then (the first live roster is what the "watching" line counts).
-func waitLive(ctx context.Context, w *meeting.Watcher, sub *meeting.Subscription, d time.Duration) bool {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	for !w.Live() {
-		select {
-		case _, ok := <-sub.C:
-			if !ok {
-				return false
-			}
-		case <-timer.C:
-			return false
-		case <-ctx.Done():
-			return false
-		}
-	}
-	return true
 }
 
 // follow prints the watch's events until it stops or ctx ends. "Live"

@@ -126,7 +126,7 @@ func (r *reporter) deny(d commands.Decision) {
 // when it has one, else privately; with ops, the ops channel is told too.
 func (r *reporter) fail(k commands.Kick, err error, ops bool) {
 	if r.th != nil {
-		r.showFailure(commands.UserMessage(err))
+		r.showFailure(commands.UserMessage(commands.InMeeting(k.Conference, err)))
 	} else {
 		r.private(slackui.RenderFailure(k, err))
 	}

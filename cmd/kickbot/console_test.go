@@ -160,6 +160,7 @@ func TestConsoleBadInputGetsClearMessages(t *testing.T) {
 		// A list's failure names the meeting as a kick's does (issue 12).
 		{`/kick 99999999`, "Nothing was done in meeting 99999999. Meeting 99999999 was not found — check the meeting ID."},
 		{`/kick 99999999 uninvited`, "Nothing was done in meeting 99999999. Meeting 99999999 was not found — check the meeting ID."},
+		{`/kick 99999999 watch`, "Nothing was done in meeting 99999999. Meeting 99999999 was not found — check the meeting ID."},
 		{`/kick ` + strings.Repeat("9", 5000), "⚠️"},
 		{`/kick ` + conf + ` -- just a reason`, `⚠️ Name at least one participant before "--"`},
 	}

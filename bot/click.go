@@ -3,11 +3,13 @@ package bot
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/slack-go/slack"
 
 	"github.com/kickbot/kickbot/bot/slackui"
 	"github.com/kickbot/kickbot/commands"
+	"github.com/kickbot/kickbot/meeting"
 )
 
 // onInteraction acks a block_actions envelope at once and queues each action.
@@ -141,22 +143,7 @@ func (b *Bot) clickDisconnect(ctx context.Context, j job, t *reporter, rec *list
 			b.now().Sub(readAt).Round(1e9)))
 		return
 	}
-	key := rec.conference + "/" + p.ID
-	if c, ok := b.clicks.claim(key, user, readAt, b.now()); !ok {
-		state := "is already being disconnected"
-		if c.done {
-			state = "was already disconnected"
-		}
-		// NameMrkdwn, not Escape: a name is chosen by an outsider, and raw it
-		// could start a line of its own ("x\n✅ …", "> quote") or carry bidi controls.
-		t.refuse("duplicate", fmt.Sprintf("%s %s by <@%s>.", slackui.NameMrkdwn(p.Name), state, c.user))
-		return
-	}
-
-	k := commands.Kick{Actor: user, Channel: rec.channel, Conference: rec.conference,
-		Targets: []commands.Target{{Kind: commands.TargetID, Value: p.ID}}}
-	o := b.kick(ctx, k, recTS, t)
-	b.clicks.finish(key, o != nil && o.Status != commands.StatusFailed, b.now())
+	o := b.kickOnce(ctx, t, commands.Kick{Actor: user, Channel: rec.channel, Conference: rec.conference}, p, readAt, recTS)
 	if o == nil {
 		return
 	}
@@ -164,6 +151,26 @@ func (b *Bot) clickDisconnect(ctx context.Context, j job, t *reporter, rec *list
 	rec.notes[p.ID] = slackui.RowNote(*o, p.ID)
 	rec.mu.Unlock()
 	b.showList(rec, j.click.ResponseURL)
+}
+
+// kickOnce disconnects the one participant p of a button row (a list's
+// Disconnect, an uninvited list's) through the kick path, reporting under
+// threadTS: once, however many click, across lists: a later click is told
+// who did it. k names who, where and which meeting. nil: there is no
+// outcome for the row (refused, or failed before any call).
+func (b *Bot) kickOnce(ctx context.Context, t *reporter, k commands.Kick, p meeting.Participant, readAt time.Time, threadTS string) *commands.Outcome {
+	key := k.Conference + "/" + p.ID
+	if c, ok := b.clicks.claim(key, k.Actor, readAt, b.now()); !ok {
+		// NameMrkdwn, not Escape: a name is chosen by an outsider, and raw it
+		// could start a line of its own ("x\n✅ …", "> quote") or carry bidi controls.
+		t.refuse("duplicate", fmt.Sprintf("%s %s by <@%s>.", slackui.NameMrkdwn(p.Name),
+			claimState(c, "is already being disconnected", "was already disconnected"), c.user))
+		return nil
+	}
+	k.Targets = []commands.Target{{Kind: commands.TargetID, Value: p.ID}}
+	o := b.kick(ctx, k, threadTS, t)
+	b.clicks.finish(key, o != nil && o.Status != commands.StatusFailed, b.now())
+	return o
 }
 
 // clickNavigate pages, searches or refreshes a list in place.

@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"context"
 	"fmt"
+	"maps"
 	"strconv"
 	"sync"
 	"time"
@@ -118,14 +119,10 @@ func (o *outbox) tsOf(th *thread) string {
 // person in the parent, the outcome in the thread, the ops notice, the audit
 // log and the metrics.
 func (b *Bot) runHold(ctx context.Context, j job, t *reporter) {
-	cmd, req := j.slash, j.req
-	t.begin(AuditEntry{Action: "hold", User: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference,
-		Targets: targetStrings(req.Targets), Reason: req.Reason}, "hold")
-	if d := b.authorize(ctx, cmd.UserID, cmd.ChannelID, cmd.ChannelName, req.Conference); !d.Allowed {
-		t.deny(d)
+	k, ok := b.startSlash(ctx, j, t, "hold", "hold")
+	if !ok {
 		return
 	}
-	k := commands.Kick{Actor: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference, Reason: req.Reason, Targets: req.Targets}
 	_, res, o, err := b.svc.Hold(ctx, k)
 	if err != nil {
 		t.fail(k, err, true)
@@ -136,7 +133,7 @@ func (b *Bot) runHold(ctx context.Context, j job, t *reporter) {
 		t.record("ambiguous")
 		return
 	}
-	t.th = b.out.startThread(k.Channel, slackui.RenderHoldStarted(k), cmd.ResponseURL)
+	t.th = b.out.startThread(k.Channel, slackui.RenderHoldStarted(k), t.responseURL)
 	rec := &keepRecord{id: newListID(), hold: true, channel: k.Channel, conference: k.Conference, created: b.now(),
 		th: t.th, outcome: o, people: o.Waiting(), notes: map[int]string{}}
 	if len(rec.people) > 0 {
@@ -150,10 +147,7 @@ func (b *Bot) runHold(ctx context.Context, j job, t *reporter) {
 func (b *Bot) renderHold(rec *keepRecord) slackui.Message {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	notes := make(map[int]string, len(rec.notes))
-	for k, v := range rec.notes {
-		notes[k] = v
-	}
+	notes := maps.Clone(rec.notes)
 	return slackui.RenderHoldParent(rec.outcome, slackui.HoldState{Record: rec.id, People: rec.people, Notes: notes, AllNote: rec.allNote,
 		InThread: rec.inThread})
 }
@@ -161,14 +155,11 @@ func (b *Bot) renderHold(rec *keepRecord) slackui.Message {
 // runUninvited is `/kick <conference> uninvited`: who is online but not
 // invited, posted with Disconnect buttons and Disconnect all N.
 func (b *Bot) runUninvited(ctx context.Context, j job, t *reporter) {
-	cmd, req := j.slash, j.req
-	t.begin(AuditEntry{Action: "uninvited", User: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference}, "uninvited")
-	if d := b.authorize(ctx, cmd.UserID, cmd.ChannelID, cmd.ChannelName, req.Conference); !d.Allowed {
-		t.deny(d)
+	k, ok := b.startSlash(ctx, j, t, "uninvited", "uninvited")
+	if !ok {
 		return
 	}
-	k := commands.Kick{Actor: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference}
-	_, v, err := b.svc.ListUninvited(ctx, req.Conference)
+	_, v, err := b.svc.ListUninvited(ctx, k.Conference)
 	if err != nil {
 		t.fail(k, err, false)
 		return
@@ -206,10 +197,7 @@ func (b *Bot) runUninvited(ctx context.Context, j job, t *reporter) {
 func (b *Bot) renderUninvited(rec *keepRecord) slackui.Message {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	notes := make(map[int]string, len(rec.notes))
-	for k, v := range rec.notes {
-		notes[k] = v
-	}
+	notes := maps.Clone(rec.notes)
 	return slackui.RenderUninvited(rec.view, slackui.UninvitedState{Record: rec.id, Take: rec.people, Left: rec.left,
 		Notes: notes, SweptBy: rec.sweptBy, MaxSweep: b.cfg.MaxSweep})
 }
@@ -352,15 +340,7 @@ func (b *Bot) clickSweepOne(ctx context.Context, j job, t *reporter, rec *keepRe
 		t.refuse("stale", "This list is too old to act on safely. Run `/kick "+slackui.Escape(rec.conference)+" uninvited` again.")
 		return
 	}
-	key := rec.conference + "/" + p.ID
-	if c, ok := b.clicks.claim(key, user, rec.created, b.now()); !ok {
-		t.refuse("duplicate", fmt.Sprintf("%s %s by <@%s>.", slackui.NameMrkdwn(p.Name), claimState(c, "is already being disconnected", "was already disconnected"), c.user))
-		return
-	}
-	k := commands.Kick{Actor: user, Channel: rec.channel, Conference: rec.conference,
-		Targets: []commands.Target{{Kind: commands.TargetID, Value: p.ID}}}
-	o := b.kick(ctx, k, ts, t)
-	b.clicks.finish(key, o != nil && o.Status != commands.StatusFailed, b.now())
+	o := b.kickOnce(ctx, t, commands.Kick{Actor: user, Channel: rec.channel, Conference: rec.conference}, p, rec.created, ts)
 	if o == nil {
 		return
 	}

@@ -36,15 +36,24 @@ func targetStrings(ts []commands.Target) []string {
 // post the parent, disconnect once, and report in the thread, the parent, the
 // ops channel and the audit log.
 func (b *Bot) runKick(ctx context.Context, j job, t *reporter) {
+	if k, ok := b.startSlash(ctx, j, t, "kick", ""); ok {
+		b.kick(ctx, k, "", t)
+	}
+}
+
+// startSlash begins a slash command's report (audited as action; counted
+// per action under counter, "" for none) and authorizes it. It returns the
+// request as the use cases take it, or false when it was refused (and the
+// refusal is answered).
+func (b *Bot) startSlash(ctx context.Context, j job, t *reporter, action, counter string) (commands.Kick, bool) {
 	cmd, req := j.slash, j.req
-	t.begin(AuditEntry{Action: "kick", User: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference,
-		Targets: targetStrings(req.Targets), Reason: req.Reason}, "")
+	t.begin(AuditEntry{Action: action, User: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference,
+		Targets: targetStrings(req.Targets), Reason: req.Reason}, counter)
 	if d := b.authorize(ctx, cmd.UserID, cmd.ChannelID, cmd.ChannelName, req.Conference); !d.Allowed {
 		t.deny(d)
-		return
+		return commands.Kick{}, false
 	}
-	k := commands.Kick{Actor: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference, Reason: req.Reason, Targets: req.Targets}
-	b.kick(ctx, k, "", t)
+	return commands.Kick{Actor: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference, Reason: req.Reason, Targets: req.Targets}, true
 }
 
 // kick runs an authorized kick and reports it through t. threadTS, when

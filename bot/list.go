@@ -11,22 +11,19 @@ import (
 
 // runList posts the live roster of a meeting with Disconnect buttons.
 func (b *Bot) runList(ctx context.Context, j job, t *reporter) {
-	cmd, req := j.slash, j.req
-	t.begin(AuditEntry{Action: "list", User: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference}, "")
-	if d := b.authorize(ctx, cmd.UserID, cmd.ChannelID, cmd.ChannelName, req.Conference); !d.Allowed {
-		t.deny(d)
+	k, ok := b.startSlash(ctx, j, t, "list", "")
+	if !ok {
 		return
 	}
-	k := commands.Kick{Actor: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference}
-	roster, err := b.svc.List(ctx, req.Conference)
+	roster, err := b.svc.List(ctx, k.Conference)
 	if err != nil {
 		t.fail(k, err, false)
 		return
 	}
-	rec := &listRecord{id: newListID(), channel: cmd.ChannelID, conference: req.Conference,
+	rec := &listRecord{id: newListID(), channel: k.Channel, conference: k.Conference,
 		notes: map[string]string{}, created: b.now(), posted: make(chan struct{})}
 	rec.setRoster(roster)
-	rec.live = b.watches.liveNoteFor(req.Conference)
+	rec.live = b.watches.liveNoteFor(k.Conference)
 	// Slack shows the message (and delivers clicks on it) before
 	// chat.postMessage returns: the list is registered first, and a click
 	// waits for rec.posted instead of being told the list is not active.

@@ -37,9 +37,7 @@ func (b *Bot) runLock(ctx context.Context, j job, t *reporter) {
 	cmd, req := j.slash, j.req
 	r := commands.LockRequest{Actor: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference,
 		Lock: req.Kind == commands.KindLock, Duration: req.Duration}
-	t.begin(AuditEntry{Action: r.Action(), User: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference}, r.Action())
-	if d := b.authorize(ctx, cmd.UserID, cmd.ChannelID, cmd.ChannelName, req.Conference); !d.Allowed {
-		t.deny(d)
+	if _, ok := b.startSlash(ctx, j, t, r.Action(), r.Action()); !ok {
 		return
 	}
 	t.th = b.out.startThread(cmd.ChannelID, slackui.RenderLockStarted(r), cmd.ResponseURL)

@@ -703,12 +703,10 @@ func (b *Bot) runWatch(ctx context.Context, j job, t *reporter) {
 	if req.Kind == commands.KindUnwatch {
 		action = "unwatch"
 	}
-	t.begin(AuditEntry{Action: action, User: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference}, "")
-	if d := b.authorize(ctx, cmd.UserID, cmd.ChannelID, cmd.ChannelName, req.Conference); !d.Allowed {
-		t.deny(d)
+	k, ok := b.startSlash(ctx, j, t, action, "")
+	if !ok {
 		return
 	}
-	k := commands.Kick{Actor: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference}
 	if action == "unwatch" {
 		if !b.watches.stop(req.Conference) {
 			t.private(slackui.RenderNotWatched(req.Conference))

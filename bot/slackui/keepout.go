@@ -181,10 +181,7 @@ func RenderHoldNotice(o commands.Outcome, permalink string) Message {
 // RenderHoldAmbiguous answers a hold whose name matched several people:
 // nothing was moved; the caller is shown the candidates with their IDs.
 func RenderHoldAmbiguous(k commands.Kick, amb []commands.Ambiguity) Message {
-	intro := commands.AmbiguousIntro(k, amb, mrkdwnMarkup{}, "Nobody was moved. Run the hold again with the participant ID of the one you mean.")
-	blocks := []slack.Block{section(intro)}
-	blocks = append(blocks, lineSections(commands.AmbiguousLines(amb, mrkdwnMarkup{}), MaxBlocks-len(blocks))...)
-	return Message{Text: intro, Blocks: blocks}
+	return renderAmbiguous(k, amb, "Nobody was moved. Run the hold again with the participant ID of the one you mean.")
 }
 
 // RenderAdmit is the thread reply (and, with the link, the ops notice) for

@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"errors"
+	"maps"
 
 	"github.com/kickbot/kickbot/meeting"
 )
@@ -113,16 +114,13 @@ func (o Outcome) Waiting() []meeting.Participant {
 	return ps
 }
 
-var holdPhrase = map[Result]string{
-	ResultGone:         "moved to the waiting room",
-	ResultStillPresent: "still in the meeting",
-	ResultNotFound:     "not found",
-	ResultRefused:      "refused",
-	ResultFailed:       "failed",
-	ResultAmbiguous:    "ambiguous",
-	ResultUnconfirmed:  "not confirmed",
-	ResultPhoneHidden:  "phone number hidden",
-}
+// holdPhrase tells a hold's results as a kick's are told, but for the
+// people it moved.
+var holdPhrase = func() map[Result]string {
+	p := maps.Clone(resultPhrase)
+	p[ResultGone] = "moved to the waiting room"
+	return p
+}()
 
 // HoldOutcomeLine is "✅ *Jane Doe* · +8613800000000 — moved to the waiting room".
 func HoldOutcomeLine(t TargetOutcome, m Markup) string { return outcomeLineWith(t, m, holdPhrase) }

@@ -373,7 +373,7 @@ func (s *terminalSession) kick(ctx context.Context, k commands.Kick) { s.kickAs(
 func (s *terminalSession) kickAs(ctx context.Context, action string, k commands.Kick) {
 	start := time.Now()
 	entry := audit.Entry{Action: action, Conference: k.Conference, Targets: targetStrings(k.Targets), Reason: k.Reason}
-	roster, res, err := s.svc.Plan(ctx, k)
+	_, res, o, err := s.svc.Kick(ctx, k, nil) // the use case the bot's /kick and clicks call
 	if err != nil {
 		fmt.Fprintln(s.out, textui.Failure(k, err))
 		entry.Outcome, entry.ErrorKind, entry.Duration = "failed", meeting.KindOf(err).String(), time.Since(start)
@@ -386,7 +386,6 @@ func (s *terminalSession) kickAs(ctx context.Context, action string, k commands.
 		s.record(entry)
 		return
 	}
-	o := s.svc.Execute(ctx, k, roster, res)
 	s.nameLeavers(&o)
 	fmt.Fprintln(s.out, textui.Outcome(o))
 	entry.Outcome, entry.RequestIDs, entry.Duration = o.Status.String(), o.RequestIDs, time.Since(start)

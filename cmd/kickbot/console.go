@@ -300,14 +300,11 @@ func (s *terminalSession) slash(ctx context.Context, text string) {
 		entry := audit.Entry{Action: "list", Conference: req.Conference}
 		roster, err := s.svc.List(ctx, req.Conference)
 		if err != nil {
-			fmt.Fprintln(s.out, textui.Failure(commands.Kick{Actor: s.actor, Conference: req.Conference}, err))
-			entry.Outcome, entry.ErrorKind, entry.Duration = "failed", meeting.KindOf(err).String(), time.Since(start)
-			s.record(entry)
+			s.fail(entry, start, err)
 			return
 		}
 		s.show(roster)
-		entry.Outcome, entry.Duration = "listed", time.Since(start)
-		s.record(entry)
+		s.finish(entry, start, "listed", nil, nil)
 	case commands.KindKick:
 		s.kick(ctx, commands.Kick{Actor: s.actor, Conference: req.Conference, Reason: req.Reason, Targets: req.Targets})
 	case commands.KindHold:
@@ -375,24 +372,17 @@ func (s *terminalSession) kickAs(ctx context.Context, action string, k commands.
 	entry := audit.Entry{Action: action, Conference: k.Conference, Targets: targetStrings(k.Targets), Reason: k.Reason}
 	_, res, o, err := s.svc.Kick(ctx, k, nil) // the use case the bot's /kick and clicks call
 	if err != nil {
-		fmt.Fprintln(s.out, textui.Failure(k, err))
-		entry.Outcome, entry.ErrorKind, entry.Duration = "failed", meeting.KindOf(err).String(), time.Since(start)
-		s.record(entry)
+		s.fail(entry, start, err)
 		return
 	}
 	if len(res.Ambiguous) > 0 {
 		fmt.Fprintln(s.out, textui.Ambiguous(k, res.Ambiguous))
-		entry.Outcome, entry.Duration = "ambiguous", time.Since(start)
-		s.record(entry)
+		s.finish(entry, start, "ambiguous", nil, nil)
 		return
 	}
 	s.nameLeavers(&o)
 	fmt.Fprintln(s.out, textui.Outcome(o))
-	entry.Outcome, entry.RequestIDs, entry.Duration = o.Status.String(), o.RequestIDs, time.Since(start)
-	if o.Err != nil {
-		entry.ErrorKind = meeting.KindOf(o.Err).String()
-	}
-	s.record(entry)
+	s.finish(entry, start, o.Status.String(), o.RequestIDs, o.Err)
 }
 
 // nameLeavers names, from the last list, a row that was no longer in the
@@ -409,6 +399,25 @@ func (s *terminalSession) nameLeavers(o *commands.Outcome) {
 			}
 		}
 	}
+}
+
+// finish audits e as outcome: with its duration since start, Huawei's
+// request IDs, and the kind of a meeting failure (err, nil for none).
+func (s *terminalSession) finish(e audit.Entry, start time.Time, outcome string, requestIDs []string, err error) {
+	e.Outcome, e.Duration = outcome, time.Since(start)
+	if len(requestIDs) > 0 {
+		e.RequestIDs = requestIDs
+	}
+	if err != nil {
+		e.ErrorKind = meeting.KindOf(err).String()
+	}
+	s.record(e)
+}
+
+// fail prints a failure before anything was done, and audits it.
+func (s *terminalSession) fail(e audit.Entry, start time.Time, err error) {
+	fmt.Fprintln(s.out, textui.Failure(commands.Kick{Actor: s.actor, Conference: e.Conference}, err))
+	s.finish(e, start, "failed", nil, err)
 }
 
 // record audits e with the session's actor, when the session acts on real

@@ -104,9 +104,7 @@ func (s *terminalSession) watch(ctx context.Context, conf string) {
 	w, err := ws.client.Watch(wctx, conf)
 	if err != nil {
 		cancel()
-		fmt.Fprintln(s.out, textui.Failure(commands.Kick{Actor: s.actor, Conference: conf}, err))
-		entry.Outcome, entry.ErrorKind, entry.Duration = "failed", meeting.KindOf(err).String(), time.Since(start)
-		s.record(entry)
+		s.fail(entry, start, err)
 		return
 	}
 	sub := w.Subscribe(256) // before waiting, so no change slips between
@@ -126,8 +124,7 @@ func (s *terminalSession) watch(ctx context.Context, conf string) {
 	if !live {
 		fmt.Fprintln(s.out, "⚠️ Live updates are not available right now (the meeting's event socket could not be opened); kickbot keeps trying.")
 	}
-	entry.Outcome, entry.Duration = "watching", time.Since(start)
-	s.record(entry)
+	s.finish(entry, start, "watching", nil, nil)
 
 	ws.goOwned(func() {
 		defer w.Stop()

@@ -11,11 +11,7 @@ import (
 // lifetimes, the edit window and every recorded timestamp (Message.At, Ack.Sent/Received,
 // Call.At) use it. Socket deadlines, pings and scripted latency stay on real time, because the
 // network underneath is real.
-type Clock interface{ Now() time.Time }
-
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
+type Clock = fakeclock.Source
 
 // ManualClock is a Clock that moves only when told to, for deterministic
 // tests of limits. Safe for concurrent use.

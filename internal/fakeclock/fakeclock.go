@@ -8,6 +8,16 @@ import (
 	"time"
 )
 
+// Source tells the time: a fake reads it from Wall, or from a Clock in
+// tests.
+type Source interface{ Now() time.Time }
+
+// Wall is the real clock.
+type Wall struct{}
+
+// Now is time.Now.
+func (Wall) Now() time.Time { return time.Now() }
+
 // Clock moves only when told to. Safe for concurrent use.
 type Clock struct {
 	mu  sync.Mutex

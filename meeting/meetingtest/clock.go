@@ -10,11 +10,7 @@ import (
 // lockouts and rate-limit windows all use it, so a FakeClock lets tests expire
 // a 12-hour access token without waiting. Injected latency and Fault.Delay use
 // real time, because they exist to slow real requests down.
-type Clock interface{ Now() time.Time }
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
+type Clock = fakeclock.Source
 
 // FakeClock is a Clock that only moves when told to (Advance, Set). Safe
 // for concurrent use.

@@ -41,6 +41,8 @@ func (b *Bot) acked(click bool, metric string, e AuditEntry, auditOutcome string
 	r.count(metric)
 }
 
+// newReporter is j's reporter: it answers privately through j's
+// response URL and counts j's outcomes as commands or clicks.
 func (b *Bot) newReporter(j job) *reporter {
 	r := &reporter{b: b, responseURL: j.slash.ResponseURL, start: b.now()}
 	if j.kind == jobClick {
@@ -49,10 +51,10 @@ func (b *Bot) newReporter(j job) *reporter {
 	return r
 }
 
-// begin starts the job's audit line; action names the counter outcomes
-// also go to ("" for none).
-func (r *reporter) begin(e AuditEntry, action string) {
-	r.entry, r.action = e, action
+// begin starts the job's audit line; counter is the action its outcomes
+// are also counted under ("" for none).
+func (r *reporter) begin(e AuditEntry, counter string) {
+	r.entry, r.action = e, counter
 }
 
 // count counts an outcome without writing an audit line.

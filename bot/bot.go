@@ -19,46 +19,49 @@ import (
 	"github.com/kickbot/kickbot/audit"
 	"github.com/kickbot/kickbot/bot/slackui"
 	"github.com/kickbot/kickbot/commands"
+	"github.com/kickbot/kickbot/config"
 	"github.com/kickbot/kickbot/meeting"
 )
 
-// Config holds the bot's policy and limits. Zero values take the defaults
-// noted beside each field.
+// Config holds the bot's policy and limits. A zero value takes its default:
+// the ones configuration also sets (KICK_*) from config.Defaults, where they
+// are defined; the others beside the field.
 type Config struct {
 	Policy            commands.Policy
 	OpsChannel        string        // "" = no ops notices
-	Workers           int           // default 256: kicks waiting for their meeting's batch hold one each
-	QueueSize         int           // default 1000: an ordinary burst is never refused
-	MaxTargets        int           // default 50
-	UserRateLimit     int           // commands per user per minute, default 30
+	Workers           int           // KICK_WORKERS: kicks waiting for their meeting's batch hold one each
+	QueueSize         int           // KICK_QUEUE_SIZE: an ordinary burst is never refused
+	MaxTargets        int           // KICK_MAX_TARGETS
+	UserRateLimit     int           // KICK_USER_RATE: commands per user per minute
 	AckTimeout        time.Duration // default 2s: Slack's deadline is 3s
 	UsergroupCacheTTL time.Duration // default 1m
-	DrainTimeout      time.Duration // default 25s: inside Kubernetes' 30s grace period
-	ListMaxAge        time.Duration // default 10m: older lists refuse to act
+	DrainTimeout      time.Duration // KICK_DRAIN_TIMEOUT: inside Kubernetes' 30s grace period
+	ListMaxAge        time.Duration // KICK_LIST_MAX_AGE: older lists refuse to act
 	DedupeTTL         time.Duration // default 1h
 	UserNavRateLimit  int           // page/search/refresh clicks per user per minute, default 120: a 3,000-person list stays browsable
 	MaxLists          int           // participant lists remembered, default 2000; past it the oldest are forgotten
 	MaxListBytes      int           // and at most about this many bytes of them, default 64 MiB
 	Outbox            OutboxConfig  // pacing of Slack posts and updates
-	LockDefault       time.Duration // default 15m: how long the Lock meeting button locks
-	MaxSweep          int           // most people one "Disconnect all" disconnects, default 200 (KICK_MAX_SWEEP)
+	LockDefault       time.Duration // KICK_LOCK_DEFAULT: how long the Lock meeting button locks
+	MaxSweep          int           // KICK_MAX_SWEEP: most people one "Disconnect all" disconnects
 }
 
 func (c *Config) setDefaults() {
-	defInt(&c.Workers, 256)
-	defInt(&c.QueueSize, 1000)
-	defInt(&c.MaxTargets, 50)
-	defInt(&c.UserRateLimit, 30)
+	d := config.Defaults()
+	defInt(&c.Workers, d.Workers)
+	defInt(&c.QueueSize, d.QueueSize)
+	defInt(&c.MaxTargets, d.MaxTargets)
+	defInt(&c.UserRateLimit, d.UserRate)
 	defInt(&c.UserNavRateLimit, 120)
 	defInt(&c.MaxLists, 2000)
 	defInt(&c.MaxListBytes, 64<<20)
-	defInt(&c.MaxSweep, commands.DefaultMaxSweep)
+	defInt(&c.MaxSweep, d.MaxSweep)
 	defDur(&c.AckTimeout, 2*time.Second)
 	defDur(&c.UsergroupCacheTTL, time.Minute)
-	defDur(&c.DrainTimeout, 25*time.Second)
-	defDur(&c.ListMaxAge, 10*time.Minute)
+	defDur(&c.DrainTimeout, d.DrainTimeout)
+	defDur(&c.ListMaxAge, d.ListMaxAge)
 	defDur(&c.DedupeTTL, time.Hour)
-	defDur(&c.LockDefault, 15*time.Minute)
+	defDur(&c.LockDefault, d.LockDefault)
 }
 
 // SlackAPI is the part of the Slack Web API the bot calls. *socketmode.Client

@@ -3,11 +3,13 @@ package bot
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/slack-go/slack"
 
 	"github.com/kickbot/kickbot/bot/slackui"
 	"github.com/kickbot/kickbot/commands"
+	"github.com/kickbot/kickbot/meeting"
 )
 
 // onInteraction acks a block_actions envelope at once and queues each action.
@@ -23,8 +25,7 @@ func (b *Bot) onInteraction(ctx context.Context, envelopeID string, cb slack.Int
 	// One click carries one action; take the first and ignore any others.
 	a := cb.ActionCallback.BlockActions[0]
 	b.enqueue(ctx, envelopeID, clickIdentity(cb, a), job{kind: jobClick, click: cb, action: *a}, func() {
-		b.metrics.Click("busy")
-		b.audit.Record(AuditEntry{Action: "busy", User: cb.User.ID, Channel: cb.Channel.ID, Outcome: "queue_full"})
+		b.acked(true, "busy", AuditEntry{Action: "busy", User: cb.User.ID, Channel: cb.Channel.ID}, "queue_full")
 	})
 }
 
@@ -32,33 +33,17 @@ func (b *Bot) onInteraction(ctx context.Context, envelopeID string, cb slack.Int
 // (disconnect, lock, hold, admit, sweep) counts against the same limit as
 // commands; paging, search and refresh have a separate, generous one. A
 // refused click is answered privately, audited and counted.
-func (b *Bot) clickAllowed(j job, t *tracker, actionID string) bool {
-	user := j.click.User.ID
+func (b *Bot) clickAllowed(j job, t *reporter, actionID string) bool {
 	lim, what := b.limiter, "sending commands"
 	switch actionID {
 	case slackui.ActionPrev, slackui.ActionNext, slackui.ActionRefresh, slackui.ActionSearch, slackui.ActionClearSearch:
 		lim, what = b.navLimiter, "clicking through lists"
 	}
-	if lim.Allow(user) {
+	if lim.Allow(j.click.User.ID) {
 		return true
 	}
-	b.reply(j.click.ResponseURL, slackui.Message{Text: "You are " + what + " too fast. Wait a minute and try again; nothing was done."})
-	t.answered = true
-	b.audit.Record(AuditEntry{Action: "click", User: user, Channel: j.click.Channel.ID, Outcome: "rate_limited"})
-	b.metrics.Click("rate_limited")
+	t.refuse("rate_limited", "You are "+what+" too fast. Wait a minute and try again; nothing was done.")
 	return false
-}
-
-// clickRefuser answers a refused click privately, records entry with the
-// outcome and counts it.
-func (b *Bot) clickRefuser(responseURL string, t *tracker, entry *AuditEntry) func(outcome, text string) {
-	return func(outcome, text string) {
-		b.reply(responseURL, slackui.Message{Text: text})
-		t.answered = true
-		entry.Outcome = outcome
-		b.audit.Record(*entry)
-		b.metrics.Click(outcome)
-	}
 }
 
 // clickIdentity names one press of one button: its trigger_id when Slack
@@ -74,12 +59,13 @@ func clickIdentity(cb slack.InteractionCallback, a *slack.BlockAction) string {
 }
 
 // runClick handles one button press or search on a participant list.
-func (b *Bot) runClick(ctx context.Context, j job, t *tracker) {
+func (b *Bot) runClick(ctx context.Context, j job, t *reporter) {
 	cb, a := j.click, j.action
 	user, channel := cb.User.ID, cb.Channel.ID
 	if channel == "" {
 		channel = cb.Container.ChannelID
 	}
+	t.begin(AuditEntry{Action: "click", User: user, Channel: channel}, "")
 	if a.ActionID == slackui.ActionLock || a.ActionID == slackui.ActionUnlock {
 		if b.clickAllowed(j, t, a.ActionID) {
 			b.clickLock(ctx, j, t) // not tied to a list
@@ -92,17 +78,13 @@ func (b *Bot) runClick(ctx context.Context, j job, t *tracker) {
 		}
 		return
 	}
-	entry := AuditEntry{Action: "click", User: user, Channel: channel}
-
-	refuse := b.clickRefuser(cb.ResponseURL, t, &entry)
-
 	if !b.clickAllowed(j, t, a.ActionID) {
 		return
 	}
 
 	value, err := slackui.ParseAction(a.ActionID, a.BlockID, a.Value)
 	if err != nil {
-		refuse("invalid", "That button is not one kickbot recognises; nothing was done.")
+		t.refuse("invalid", "That button is not one kickbot recognises; nothing was done.")
 		return
 	}
 	rec := b.lists.get(value.ListID)
@@ -113,7 +95,7 @@ func (b *Bot) runClick(ctx context.Context, j job, t *tracker) {
 		select {
 		case <-rec.posted:
 		case <-ctx.Done():
-			refuse("unknown_list", "kickbot is stopping; nothing was done. Try again in a minute.")
+			t.refuse("unknown_list", "kickbot is stopping; nothing was done. Try again in a minute.")
 			return
 		}
 		rec.mu.Lock()
@@ -121,63 +103,47 @@ func (b *Bot) runClick(ctx context.Context, j job, t *tracker) {
 		rec.mu.Unlock()
 	}
 	if rec == nil || rec.channel != channel || (!rec.ephemeral && (recTS == "" || (cb.Container.MessageTs != "" && recTS != cb.Container.MessageTs))) {
-		refuse("unknown_list", "This list is no longer active (it expired or kickbot restarted). Run `/kick &lt;meeting ID&gt;` for a fresh one.") // escaped: Slack reads <…> as a link
+		t.refuse("unknown_list", "This list is no longer active (it expired or kickbot restarted). Run `/kick &lt;meeting ID&gt;` for a fresh one.") // escaped: Slack reads <…> as a link
 		return
 	}
-	entry.Conference = rec.conference
+	t.entry.Conference = rec.conference
 	if d := b.authorize(ctx, user, channel, cb.Channel.Name, rec.conference); !d.Allowed {
-		b.deny(cb.ResponseURL, d, entry, t)
-		b.metrics.Click("denied")
+		t.deny(d)
 		return
 	}
 
 	switch a.ActionID {
 	case slackui.ActionDisconnect:
-		b.clickDisconnect(ctx, j, t, rec, recTS, value, entry, refuse)
+		b.clickDisconnect(ctx, j, t, rec, recTS, value)
 	case slackui.ActionPrev, slackui.ActionNext, slackui.ActionRefresh, slackui.ActionSearch, slackui.ActionClearSearch:
-		b.clickNavigate(ctx, j, t, rec, value, refuse)
+		b.clickNavigate(ctx, j, t, rec, value)
 	default:
-		refuse("invalid", "That button is not one kickbot recognises; nothing was done.")
+		t.refuse("invalid", "That button is not one kickbot recognises; nothing was done.")
 	}
 }
 
 // clickDisconnect kicks the participant of a row, once.
-func (b *Bot) clickDisconnect(ctx context.Context, j job, t *tracker, rec *listRecord, recTS string, v slackui.ButtonValue, entry AuditEntry, refuse func(outcome, text string)) {
+func (b *Bot) clickDisconnect(ctx context.Context, j job, t *reporter, rec *listRecord, recTS string, v slackui.ButtonValue) {
 	user := j.click.User.ID
 	rec.mu.Lock()
 	p, inList := rec.roster.ByID(v.ParticipantID)
 	readAt := rec.roster.ReadAt
 	rec.mu.Unlock()
-	entry.Targets = []string{v.ParticipantID}
+	t.entry.Targets = []string{v.ParticipantID}
 	if v.Conference != rec.conference || !inList {
-		refuse("tampered", "That button does not match this list; nothing was done.")
+		t.refuse("tampered", "That button does not match this list; nothing was done.")
 		return
 	}
 	if p.Protected() {
-		refuse("refused", "The host and co-hosts cannot be disconnected by kickbot.")
+		t.refuse("refused", "The host and co-hosts cannot be disconnected by kickbot.")
 		return
 	}
 	if b.now().Sub(readAt) > b.cfg.ListMaxAge {
-		refuse("stale", fmt.Sprintf("This list was read %s ago, which is too old to act on safely. Click *Refresh* and try again.",
+		t.refuse("stale", fmt.Sprintf("This list was read %s ago, which is too old to act on safely. Click *Refresh* and try again.",
 			b.now().Sub(readAt).Round(1e9)))
 		return
 	}
-	key := rec.conference + "/" + p.ID
-	if c, ok := b.clicks.claim(key, user, readAt, b.now()); !ok {
-		state := "is already being disconnected"
-		if c.done {
-			state = "was already disconnected"
-		}
-		// NameMrkdwn, not Escape: a name is chosen by an outsider, and raw it
-		// could start a line of its own ("x\n✅ …", "> quote") or carry bidi controls.
-		refuse("duplicate", fmt.Sprintf("%s %s by <@%s>.", slackui.NameMrkdwn(p.Name), state, c.user))
-		return
-	}
-
-	k := commands.Kick{Actor: user, Channel: rec.channel, Conference: rec.conference,
-		Targets: []commands.Target{{Kind: commands.TargetID, Value: p.ID}}}
-	o := b.kick(ctx, k, j.click.ResponseURL, recTS, entry, t, b.metrics.Click)
-	b.clicks.finish(key, o != nil && o.Status != commands.StatusFailed, b.now())
+	o := b.kickOnce(ctx, t, commands.Kick{Actor: user, Channel: rec.channel, Conference: rec.conference}, p, readAt, recTS)
 	if o == nil {
 		return
 	}
@@ -187,19 +153,38 @@ func (b *Bot) clickDisconnect(ctx context.Context, j job, t *tracker, rec *listR
 	b.showList(rec, j.click.ResponseURL)
 }
 
+// kickOnce disconnects the one participant p of a button row (a list's
+// Disconnect, an uninvited list's) through the kick path, reporting under
+// threadTS: once, however many click, across lists: a later click is told
+// who did it. k names who, where and which meeting. nil: there is no
+// outcome for the row (refused, or failed before any call).
+func (b *Bot) kickOnce(ctx context.Context, t *reporter, k commands.Kick, p meeting.Participant, readAt time.Time, threadTS string) *commands.Outcome {
+	key := k.Conference + "/" + p.ID
+	if c, ok := b.clicks.claim(key, k.Actor, readAt, b.now()); !ok {
+		// NameMrkdwn, not Escape: a name is chosen by an outsider, and raw it
+		// could start a line of its own ("x\n✅ …", "> quote") or carry bidi controls.
+		t.refuse("duplicate", fmt.Sprintf("%s %s by <@%s>.", slackui.NameMrkdwn(p.Name),
+			claimState(c, "is already being disconnected", "was already disconnected"), c.user))
+		return nil
+	}
+	k.Targets = []commands.Target{{Kind: commands.TargetID, Value: p.ID}}
+	o := b.kick(ctx, k, threadTS, t)
+	b.clicks.finish(key, o != nil && o.Status != commands.StatusFailed, b.now())
+	return o
+}
+
 // clickNavigate pages, searches or refreshes a list in place.
-func (b *Bot) clickNavigate(ctx context.Context, j job, t *tracker, rec *listRecord, v slackui.ButtonValue, refuse func(outcome, text string)) {
+func (b *Bot) clickNavigate(ctx context.Context, j job, t *reporter, rec *listRecord, v slackui.ButtonValue) {
 	a := j.action
+	t.unaudited = true // paging, searching and refreshing decide nothing
 	switch a.ActionID {
 	case slackui.ActionRefresh:
 		// Read without the list's lock: 40 Refresh clicks on a slow meeting
 		// must not hold up anything else.
-		roster, err := b.svc.Meeting.Roster(ctx, rec.conference)
+		roster, err := b.svc.List(ctx, rec.conference)
 		if err != nil {
 			k := commands.Kick{Actor: j.click.User.ID, Channel: rec.channel, Conference: rec.conference}
-			b.reply(j.click.ResponseURL, slackui.RenderFailure(k, err))
-			t.answered = true
-			b.metrics.Click("failed")
+			t.fail(k, err, false)
 			return
 		}
 		b.lists.resized(rec, roster)
@@ -230,6 +215,5 @@ func (b *Bot) clickNavigate(ctx context.Context, j job, t *tracker, rec *listRec
 		rec.mu.Unlock()
 	}
 	b.showList(rec, j.click.ResponseURL)
-	t.answered = true
-	b.metrics.Click("navigated")
+	t.inPlace("navigated")
 }

@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"context"
 	"fmt"
+	"maps"
 	"strconv"
 	"sync"
 	"time"
@@ -117,113 +118,69 @@ func (o *outbox) tsOf(th *thread) string {
 // kick, move to the waiting room, and report with an Admit button per
 // person in the parent, the outcome in the thread, the ops notice, the audit
 // log and the metrics.
-func (b *Bot) runHold(ctx context.Context, j job, t *tracker) {
-	cmd, req := j.slash, j.req
-	start := b.now()
-	entry := AuditEntry{Action: "hold", User: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference,
-		Targets: targetStrings(req.Targets), Reason: req.Reason}
-	count := func(outcome string) {
-		b.metrics.Command(outcome)
-		b.countAction("hold", outcome)
-	}
-	if d := b.authorize(ctx, cmd.UserID, cmd.ChannelID, cmd.ChannelName, req.Conference); !d.Allowed {
-		b.deny(cmd.ResponseURL, d, entry, t)
-		count("denied")
+func (b *Bot) runHold(ctx context.Context, j job, t *reporter) {
+	k, ok := b.startSlash(ctx, j, t, "hold", "hold")
+	if !ok {
 		return
 	}
-	k := commands.Kick{Actor: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference, Reason: req.Reason, Targets: req.Targets}
 	_, res, o, err := b.svc.Hold(ctx, k)
 	if err != nil {
-		b.reply(cmd.ResponseURL, slackui.RenderFailure(k, err))
-		t.answered = true
-		b.notifyOps(slackui.RenderFailureNotice(k, err))
-		entry.Outcome, entry.ErrorKind, entry.Duration = "failed", meeting.KindOf(err).String(), b.now().Sub(start)
-		b.audit.Record(entry)
-		count("failed")
+		t.fail(k, err, true)
 		return
 	}
 	if len(res.Ambiguous) > 0 {
-		b.reply(cmd.ResponseURL, slackui.RenderHoldAmbiguous(k, res.Ambiguous))
-		t.answered = true
-		entry.Outcome, entry.Duration = "ambiguous", b.now().Sub(start)
-		b.audit.Record(entry)
-		count("ambiguous")
+		t.private(slackui.RenderHoldAmbiguous(k, res.Ambiguous))
+		t.record("ambiguous")
 		return
 	}
-	t.th = b.out.startThread(k.Channel, slackui.RenderHoldStarted(k), cmd.ResponseURL)
+	t.th = b.out.startThread(k.Channel, slackui.RenderHoldStarted(k), t.responseURL)
 	rec := &keepRecord{id: newListID(), hold: true, channel: k.Channel, conference: k.Conference, created: b.now(),
 		th: t.th, outcome: o, people: o.Waiting(), notes: map[int]string{}}
 	if len(rec.people) > 0 {
 		b.keeps.add(rec)
 	}
-	b.out.finish(t.th, slackui.RenderHoldOutcome(o), b.renderHold(rec),
+	t.finish(t.th, slackui.RenderHoldOutcome(o), b.renderHold(rec),
 		func(link string) slackui.Message { return slackui.RenderHoldNotice(o, link) })
-	t.answered = true
-	entry.Outcome, entry.RequestIDs, entry.Duration = o.Status.String(), o.RequestIDs, b.now().Sub(start)
-	if o.Err != nil {
-		entry.ErrorKind = meeting.KindOf(o.Err).String()
-	}
-	b.audit.Record(entry)
-	count(o.Status.String())
+	t.recordResult(o.Status.String(), o.RequestIDs, o.Err)
 }
 
 func (b *Bot) renderHold(rec *keepRecord) slackui.Message {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	notes := make(map[int]string, len(rec.notes))
-	for k, v := range rec.notes {
-		notes[k] = v
-	}
+	notes := maps.Clone(rec.notes)
 	return slackui.RenderHoldParent(rec.outcome, slackui.HoldState{Record: rec.id, People: rec.people, Notes: notes, AllNote: rec.allNote,
 		InThread: rec.inThread})
 }
 
 // runUninvited is `/kick <conference> uninvited`: who is online but not
 // invited, posted with Disconnect buttons and Disconnect all N.
-func (b *Bot) runUninvited(ctx context.Context, j job, t *tracker) {
-	cmd, req := j.slash, j.req
-	start := b.now()
-	entry := AuditEntry{Action: "uninvited", User: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference}
-	count := func(outcome string) {
-		b.metrics.Command(outcome)
-		b.countAction("uninvited", outcome)
-	}
-	if d := b.authorize(ctx, cmd.UserID, cmd.ChannelID, cmd.ChannelName, req.Conference); !d.Allowed {
-		b.deny(cmd.ResponseURL, d, entry, t)
-		count("denied")
+func (b *Bot) runUninvited(ctx context.Context, j job, t *reporter) {
+	k, ok := b.startSlash(ctx, j, t, "uninvited", "uninvited")
+	if !ok {
 		return
 	}
-	k := commands.Kick{Actor: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference}
-	roster, err := b.svc.Meeting.Roster(ctx, req.Conference)
+	_, v, err := b.svc.ListUninvited(ctx, k.Conference)
 	if err != nil {
-		b.reply(cmd.ResponseURL, slackui.RenderFailure(k, err))
-		t.answered = true
-		entry.Outcome, entry.ErrorKind, entry.Duration = "failed", meeting.KindOf(err).String(), b.now().Sub(start)
-		b.audit.Record(entry)
-		count("failed")
+		t.fail(k, err, false)
 		return
 	}
-	v := commands.Uninvited(roster)
 	if !v.Known {
 		// Nothing to act on: an unreadable invite list must never make
 		// everyone look uninvited.
-		b.reply(cmd.ResponseURL, slackui.RenderUninvited(v, slackui.UninvitedState{}))
-		t.answered = true
-		entry.Outcome, entry.Duration = "invite_list_unknown", b.now().Sub(start)
-		b.audit.Record(entry)
-		count("invite_list_unknown")
+		t.private(slackui.RenderUninvited(v, slackui.UninvitedState{}))
+		t.record("invite_list_unknown")
 		return
 	}
 	take, left := v.Sweepable(b.cfg.MaxSweep)
 	rec := &keepRecord{id: newListID(), channel: k.Channel, conference: k.Conference, created: b.now(),
 		posted: make(chan struct{}), view: v, people: take, left: left, notes: map[int]string{}}
 	for _, p := range take {
-		entry.Targets = append(entry.Targets, p.ID)
+		t.entry.Targets = append(t.entry.Targets, p.ID)
 	}
 	// Registered before the post: Slack can deliver a click before
 	// chat.postMessage returns; the click waits for rec.posted.
 	b.keeps.add(rec)
-	b.out.post(k.Channel, b.renderUninvited(rec), cmd.ResponseURL, func(ts string, err error) {
+	t.post(k, b.renderUninvited(rec), func(ts string, err error) string {
 		rec.mu.Lock()
 		if err == nil {
 			rec.th = b.out.threadAt(k.Channel, ts, "")
@@ -232,26 +189,15 @@ func (b *Bot) runUninvited(ctx context.Context, j job, t *tracker) {
 		close(rec.posted)
 		if err != nil {
 			b.keeps.remove(rec.id)
-			b.reply(cmd.ResponseURL, slackui.RenderCannotPost(k, cannotPostHere(err)))
-			entry.Outcome, entry.ErrorKind = "cannot_post", slackErrorCode(err)
-			b.audit.Record(entry)
-			count("cannot_post")
-			return
 		}
-		entry.Outcome, entry.Duration = "listed", b.now().Sub(start)
-		b.audit.Record(entry)
-		count("listed")
+		return "listed"
 	})
-	t.answered = true
 }
 
 func (b *Bot) renderUninvited(rec *keepRecord) slackui.Message {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	notes := make(map[int]string, len(rec.notes))
-	for k, v := range rec.notes {
-		notes[k] = v
-	}
+	notes := maps.Clone(rec.notes)
 	return slackui.RenderUninvited(rec.view, slackui.UninvitedState{Record: rec.id, Take: rec.people, Left: rec.left,
 		Notes: notes, SweptBy: rec.sweptBy, MaxSweep: b.cfg.MaxSweep})
 }
@@ -259,13 +205,11 @@ func (b *Bot) renderUninvited(rec *keepRecord) slackui.Message {
 // runKeepOutClick handles Admit, Admit all, and an uninvited list's
 // Disconnect and Disconnect all. The value names a record and a row; the
 // record decides who that is, and the clicker is authorized again.
-func (b *Bot) runKeepOutClick(ctx context.Context, j job, t *tracker, user, channel string) {
+func (b *Bot) runKeepOutClick(ctx context.Context, j job, t *reporter, user, channel string) {
 	cb, a := j.click, j.action
-	entry := AuditEntry{Action: "click", User: user, Channel: channel}
-	refuse := b.clickRefuser(cb.ResponseURL, t, &entry)
 	v, err := slackui.ParseKeepOutAction(a.ActionID, a.Value)
 	if err != nil {
-		refuse("invalid", "That button is not one kickbot recognises; nothing was done.")
+		t.refuse("invalid", "That button is not one kickbot recognises; nothing was done.")
 		return
 	}
 	rec := b.keeps.get(v.Record)
@@ -274,7 +218,7 @@ func (b *Bot) runKeepOutClick(ctx context.Context, j job, t *tracker, user, chan
 		select {
 		case <-rec.posted:
 		case <-ctx.Done():
-			refuse("unknown_list", "kickbot is stopping; nothing was done. Try again in a minute.")
+			t.refuse("unknown_list", "kickbot is stopping; nothing was done. Try again in a minute.")
 			return
 		}
 	}
@@ -290,7 +234,7 @@ func (b *Bot) runKeepOutClick(ctx context.Context, j job, t *tracker, user, chan
 			settled := b.out.waitSettled(wctx, th)
 			cancel()
 			if !settled && ctx.Err() != nil {
-				refuse("unknown_list", "kickbot is stopping; nothing was done. Try again in a minute.")
+				t.refuse("unknown_list", "kickbot is stopping; nothing was done. Try again in a minute.")
 				return
 			}
 			ts = b.out.tsOf(th)
@@ -298,43 +242,42 @@ func (b *Bot) runKeepOutClick(ctx context.Context, j job, t *tracker, user, chan
 	}
 	if rec == nil || rec.channel != channel || rec.hold != holdAction || ts == "" ||
 		(cb.Container.MessageTs != "" && cb.Container.MessageTs != ts && !(rec.inThread && cb.Container.ThreadTs == ts)) {
-		refuse("unknown_list", "This message is no longer active (it expired or kickbot restarted); nothing was done.")
+		t.refuse("unknown_list", "This message is no longer active (it expired or kickbot restarted); nothing was done.")
 		return
 	}
-	entry.Conference = rec.conference
+	t.entry.Conference = rec.conference
 	if d := b.authorize(ctx, user, channel, cb.Channel.Name, rec.conference); !d.Allowed {
-		b.deny(cb.ResponseURL, d, entry, t)
-		b.metrics.Click("denied")
+		t.deny(d)
 		return
 	}
 	if v.Row >= len(rec.people) || rec.alert && a.ActionID != slackui.ActionHoldOne {
-		refuse("tampered", "That button does not match this message; nothing was done.")
+		t.refuse("tampered", "That button does not match this message; nothing was done.")
 		return
 	}
 	switch a.ActionID {
 	case slackui.ActionAdmit:
-		b.clickAdmit(ctx, j, t, rec, v.Row, entry, refuse)
+		b.clickAdmit(ctx, j, t, rec, v.Row)
 	case slackui.ActionAdmitAll:
-		b.clickAdmitAll(ctx, j, t, rec, entry, refuse)
+		b.clickAdmitAll(ctx, j, t, rec)
 	case slackui.ActionSweepOne:
-		b.clickSweepOne(ctx, j, t, rec, ts, v.Row, entry, refuse)
+		b.clickSweepOne(ctx, j, t, rec, ts, v.Row)
 	case slackui.ActionSweepAll:
-		b.clickSweepAll(ctx, j, t, rec, ts, entry, refuse)
+		b.clickSweepAll(ctx, j, t, rec, ts)
 	case slackui.ActionHoldOne:
-		b.clickHoldOne(ctx, j, t, rec, ts, v.Row, entry, refuse)
+		b.clickHoldOne(ctx, j, t, rec, ts, v.Row)
 	}
 }
 
-func (b *Bot) clickAdmit(ctx context.Context, j job, t *tracker, rec *keepRecord, row int, entry AuditEntry, refuse func(outcome, text string)) {
+func (b *Bot) clickAdmit(ctx context.Context, j job, t *reporter, rec *keepRecord, row int) {
 	user := j.click.User.ID
 	p := rec.people[row]
-	entry.Action, entry.Targets = "admit", []string{p.ID}
 	key := "admit/" + rec.id + "/" + strconv.Itoa(row)
 	if c, ok := b.clicks.claim(key, user, rec.created, b.now()); !ok {
-		refuse("duplicate", fmt.Sprintf("%s %s by <@%s>.", slackui.NameMrkdwn(p.Name), claimState(c, "is already being admitted", "was already admitted"), c.user))
+		t.refuse("duplicate", fmt.Sprintf("%s %s by <@%s>.", slackui.NameMrkdwn(p.Name), claimState(c, "is already being admitted", "was already admitted"), c.user))
 		return
 	}
-	start := b.now()
+	// Refusals above are audited as clicks; what is tried, as an admit.
+	t.entry.Action, t.entry.Targets, t.action = "admit", []string{p.ID}, "admit"
 	o := b.svc.Admit(ctx, user, rec.conference, p)
 	ok := o.Result == commands.AdmitDone || o.Result == commands.AdmitAlreadyIn
 	b.clicks.finish(key, ok, b.now())
@@ -343,28 +286,17 @@ func (b *Bot) clickAdmit(ctx context.Context, j job, t *tracker, rec *keepRecord
 		rec.notes[row] = "↩️ admitted by <@" + user + ">"
 		rec.mu.Unlock()
 	}
-	b.reportAdmit(rec, o, j.click.ResponseURL, t)
-	entry.Outcome, entry.Duration = o.Result.String(), b.now().Sub(start)
-	if o.RequestID != "" {
-		entry.RequestIDs = []string{o.RequestID}
-	}
-	if o.Err != nil {
-		entry.ErrorKind = meeting.KindOf(o.Err).String()
-	}
-	b.audit.Record(entry)
-	b.metrics.Click(o.Result.String())
-	b.countAction("admit", o.Result.String())
+	b.reportAdmit(rec, o, t)
 }
 
-func (b *Bot) clickAdmitAll(ctx context.Context, j job, t *tracker, rec *keepRecord, entry AuditEntry, refuse func(outcome, text string)) {
+func (b *Bot) clickAdmitAll(ctx context.Context, j job, t *reporter, rec *keepRecord) {
 	user := j.click.User.ID
-	entry.Action, entry.Reason = "admit", "admit all"
 	key := "admitall/" + rec.id
 	if c, ok := b.clicks.claim(key, user, rec.created, b.now()); !ok {
-		refuse("duplicate", fmt.Sprintf("The waiting room %s by <@%s>.", claimState(c, "is already being opened", "was already opened"), c.user))
+		t.refuse("duplicate", fmt.Sprintf("The waiting room %s by <@%s>.", claimState(c, "is already being opened", "was already opened"), c.user))
 		return
 	}
-	start := b.now()
+	t.entry.Action, t.entry.Reason, t.action = "admit", "admit all", "admit"
 	o := b.svc.AdmitAll(ctx, user, rec.conference)
 	ok := o.Result == commands.AdmitDone
 	b.clicks.finish(key, ok, b.now())
@@ -373,28 +305,21 @@ func (b *Bot) clickAdmitAll(ctx context.Context, j job, t *tracker, rec *keepRec
 		rec.allNote = "↩️ everyone waiting was admitted by <@" + user + ">"
 		rec.mu.Unlock()
 	}
-	b.reportAdmit(rec, o, j.click.ResponseURL, t)
-	entry.Outcome, entry.Duration = o.Result.String(), b.now().Sub(start)
-	if o.Err != nil {
-		entry.ErrorKind = meeting.KindOf(o.Err).String()
-	}
-	b.audit.Record(entry)
-	b.metrics.Click(o.Result.String())
-	b.countAction("admit", o.Result.String())
+	b.reportAdmit(rec, o, t)
 }
 
 // reportAdmit shows an admit in the hold's thread (a refusal too: everyone
 // sees that the undo did not happen), updates the parent's rows and tells
 // the ops channel.
-func (b *Bot) reportAdmit(rec *keepRecord, o commands.AdmitOutcome, responseURL string, t *tracker) {
+func (b *Bot) reportAdmit(rec *keepRecord, o commands.AdmitOutcome, t *reporter) {
 	parent := b.renderHold(rec)
-	th := &thread{channel: rec.channel, ts: b.out.tsOf(rec.th), responseURL: responseURL, shownFinal: true}
-	b.out.finish(th, slackui.RenderAdmit(o, ""), parent,
+	th := &thread{channel: rec.channel, ts: b.out.tsOf(rec.th), responseURL: t.responseURL, shownFinal: true}
+	t.finish(th, slackui.RenderAdmit(o, ""), parent,
 		func(link string) slackui.Message { return slackui.RenderAdmit(o, link) })
 	if !rec.inThread {
 		b.out.updateMessage(rec.th, parent)
 	}
-	t.answered = true
+	t.recordResult(o.Result.String(), oneID(o.RequestID), o.Err)
 }
 
 func claimState(c claim, busy, done string) string {
@@ -407,23 +332,15 @@ func claimState(c claim, busy, done string) string {
 // clickSweepOne disconnects one row of an uninvited list: once, through
 // the kick path, like a Disconnect on a participant list (the two share
 // their once-only key).
-func (b *Bot) clickSweepOne(ctx context.Context, j job, t *tracker, rec *keepRecord, ts string, row int, entry AuditEntry, refuse func(outcome, text string)) {
+func (b *Bot) clickSweepOne(ctx context.Context, j job, t *reporter, rec *keepRecord, ts string, row int) {
 	user := j.click.User.ID
 	p := rec.people[row]
-	entry.Targets = []string{p.ID}
+	t.entry.Targets = []string{p.ID}
 	if b.now().Sub(rec.created) > b.cfg.ListMaxAge {
-		refuse("stale", "This list is too old to act on safely. Run `/kick "+slackui.Escape(rec.conference)+" uninvited` again.")
+		t.refuse("stale", "This list is too old to act on safely. Run `/kick "+slackui.Escape(rec.conference)+" uninvited` again.")
 		return
 	}
-	key := rec.conference + "/" + p.ID
-	if c, ok := b.clicks.claim(key, user, rec.created, b.now()); !ok {
-		refuse("duplicate", fmt.Sprintf("%s %s by <@%s>.", slackui.NameMrkdwn(p.Name), claimState(c, "is already being disconnected", "was already disconnected"), c.user))
-		return
-	}
-	k := commands.Kick{Actor: user, Channel: rec.channel, Conference: rec.conference,
-		Targets: []commands.Target{{Kind: commands.TargetID, Value: p.ID}}}
-	o := b.kick(ctx, k, j.click.ResponseURL, ts, entry, t, b.metrics.Click)
-	b.clicks.finish(key, o != nil && o.Status != commands.StatusFailed, b.now())
+	o := b.kickOnce(ctx, t, commands.Kick{Actor: user, Channel: rec.channel, Conference: rec.conference}, p, rec.created, ts)
 	if o == nil {
 		return
 	}
@@ -439,37 +356,33 @@ func (b *Bot) clickSweepOne(ctx context.Context, j job, t *tracker, rec *keepRec
 // disconnect call split only at MEETING_MAX_PER_HANGUP), resolved against
 // a fresh roster by ID: nobody who joined since is named, and the host and
 // co-hosts are refused there.
-func (b *Bot) clickSweepAll(ctx context.Context, j job, t *tracker, rec *keepRecord, ts string, entry AuditEntry, refuse func(outcome, text string)) {
+func (b *Bot) clickSweepAll(ctx context.Context, j job, t *reporter, rec *keepRecord, ts string) {
 	user := j.click.User.ID
-	entry.Action = "sweep"
 	if b.now().Sub(rec.created) > b.cfg.ListMaxAge {
-		refuse("stale", "This list is too old to act on safely. Run `/kick "+slackui.Escape(rec.conference)+" uninvited` again.")
+		t.refuse("stale", "This list is too old to act on safely. Run `/kick "+slackui.Escape(rec.conference)+" uninvited` again.")
 		return
 	}
 	if len(rec.people) > b.cfg.MaxSweep {
-		refuse("refused", fmt.Sprintf("This list holds more than %d people (KICK_MAX_SWEEP); nothing was done.", b.cfg.MaxSweep))
+		t.refuse("refused", fmt.Sprintf("This list holds more than %d people (KICK_MAX_SWEEP); nothing was done.", b.cfg.MaxSweep))
 		return
 	}
 	key := "sweep/" + rec.id
 	if c, ok := b.clicks.claim(key, user, rec.created, b.now()); !ok {
-		refuse("duplicate", fmt.Sprintf("This list %s by <@%s>.", claimState(c, "is already being swept", "was already swept"), c.user))
+		t.refuse("duplicate", fmt.Sprintf("This list %s by <@%s>.", claimState(c, "is already being swept", "was already swept"), c.user))
 		return
 	}
 	targets := make([]commands.Target, len(rec.people))
 	for i, p := range rec.people {
 		targets[i] = commands.Target{Kind: commands.TargetID, Value: p.ID}
 	}
-	entry.Targets = targetStrings(targets)
+	t.entry.Action, t.entry.Targets = "sweep", targetStrings(targets)
 	k := commands.Kick{Actor: user, Channel: rec.channel, Conference: rec.conference, Targets: targets,
 		Reason: "not on the invite list (Disconnect all)"}
 	rec.mu.Lock()
 	rec.sweptBy = user
 	rec.mu.Unlock()
-	count := func(outcome string) {
-		b.metrics.Click(outcome)
-		b.countAction("sweep", outcome)
-	}
-	o := b.kick(ctx, k, j.click.ResponseURL, ts, entry, t, count)
+	t.action = "sweep"
+	o := b.kick(ctx, k, ts, t)
 	b.clicks.finish(key, o != nil && o.Status != commands.StatusFailed, b.now())
 	rec.mu.Lock()
 	if o == nil || o.Status == commands.StatusFailed {
@@ -489,45 +402,36 @@ func (b *Bot) clickSweepAll(ctx context.Context, j job, t *tracker, rec *keepRec
 // alert: a hold of that one person (resolved by ID against the meeting,
 // so the host and co-hosts are refused there), once only, audited as
 // "hold", with its outcome and an Admit button in the thread.
-func (b *Bot) clickHoldOne(ctx context.Context, j job, t *tracker, rec *keepRecord, ts string, row int, entry AuditEntry, refuse func(outcome, text string)) {
+func (b *Bot) clickHoldOne(ctx context.Context, j job, t *reporter, rec *keepRecord, ts string, row int) {
 	user := j.click.User.ID
 	p := rec.people[row]
-	entry.Action, entry.Targets = "hold", []string{p.ID}
 	if b.now().Sub(rec.created) > b.cfg.ListMaxAge {
 		again := "`/kick " + slackui.Escape(rec.conference) + " uninvited`"
 		if rec.alert {
 			again = "`/kick " + slackui.Escape(rec.conference) + " hold <participant ID>`"
 		}
-		refuse("stale", "This message is too old to act on safely. Run "+again+" instead.")
+		t.refuse("stale", "This message is too old to act on safely. Run "+again+" instead.")
 		return
 	}
 	key := "hold/" + rec.conference + "/" + p.ID
 	if c, ok := b.clicks.claim(key, user, rec.created, b.now()); !ok {
-		refuse("duplicate", fmt.Sprintf("%s %s by <@%s>.", slackui.NameMrkdwn(p.Name), claimState(c, "is already being moved to the waiting room", "was already moved to the waiting room"), c.user))
+		t.refuse("duplicate", fmt.Sprintf("%s %s by <@%s>.", slackui.NameMrkdwn(p.Name), claimState(c, "is already being moved to the waiting room", "was already moved to the waiting room"), c.user))
 		return
 	}
-	count := func(outcome string) {
-		b.metrics.Click(outcome)
-		b.countAction("hold", outcome)
-	}
-	start := b.now()
 	reason := "not on the invite list (Waiting room button)"
 	if rec.alert {
 		reason = "join alert (Waiting room button)"
 	}
 	k := commands.Kick{Actor: user, Channel: rec.channel, Conference: rec.conference, Reason: reason,
 		Targets: []commands.Target{{Kind: commands.TargetID, Value: p.ID}}}
-	entry.Reason = reason
+	t.entry.Action, t.entry.Targets, t.entry.Reason, t.action = "hold", []string{p.ID}, reason, "hold"
 	_, _, o, err := b.svc.Hold(ctx, k)
 	th := b.out.threadAt(rec.channel, ts, j.click.ResponseURL)
 	if err != nil {
 		b.clicks.finish(key, false, b.now())
-		b.out.finish(th, slackui.RenderFailure(k, err), slackui.Message{},
+		t.finish(th, slackui.RenderFailure(k, err), slackui.Message{},
 			func(string) slackui.Message { return slackui.RenderFailureNotice(k, err) })
-		t.answered = true
-		entry.Outcome, entry.ErrorKind, entry.Duration = "failed", meeting.KindOf(err).String(), b.now().Sub(start)
-		b.audit.Record(entry)
-		count("failed")
+		t.recordResult("failed", nil, err)
 		return
 	}
 	// Done once someone is (or may be) in the waiting room; a click that
@@ -540,9 +444,8 @@ func (b *Bot) clickHoldOne(ctx context.Context, j job, t *tracker, rec *keepReco
 		b.keeps.add(hold)
 		shown = b.renderHold(hold)
 	}
-	b.out.finish(th, shown, slackui.Message{},
+	t.finish(th, shown, slackui.Message{},
 		func(link string) slackui.Message { return slackui.RenderHoldNotice(o, link) })
-	t.answered = true
 	if !rec.alert && o.Gone() > 0 {
 		rec.mu.Lock()
 		rec.notes[row] = "⏸️ moved to the waiting room by <@" + user + ">"
@@ -550,10 +453,5 @@ func (b *Bot) clickHoldOne(ctx context.Context, j job, t *tracker, rec *keepReco
 		rec.mu.Unlock()
 		b.out.updateMessage(list, b.renderUninvited(rec))
 	}
-	entry.Outcome, entry.RequestIDs, entry.Duration = o.Status.String(), o.RequestIDs, b.now().Sub(start)
-	if o.Err != nil {
-		entry.ErrorKind = meeting.KindOf(o.Err).String()
-	}
-	b.audit.Record(entry)
-	count(o.Status.String())
+	t.recordResult(o.Status.String(), o.RequestIDs, o.Err)
 }

@@ -5,7 +5,6 @@ import (
 
 	"github.com/kickbot/kickbot/bot/slackui"
 	"github.com/kickbot/kickbot/commands"
-	"github.com/kickbot/kickbot/meeting"
 )
 
 // authorize runs the policy for a user, channel and conference, looking up
@@ -25,15 +24,6 @@ func (b *Bot) authorize(ctx context.Context, user, channelID, channelName, confe
 	return commands.Authorize(p, s, conference)
 }
 
-// deny answers a refused request privately and tells the ops channel.
-func (b *Bot) deny(responseURL string, d commands.Decision, e AuditEntry, t *tracker) {
-	b.reply(responseURL, slackui.RenderDenied(d))
-	t.answered = true
-	b.notifyOps(slackui.RenderDeniedNotice(e.User, e.Channel, e.Conference, d))
-	e.Action, e.Outcome = "denied", d.Code
-	b.audit.Record(e)
-}
-
 func targetStrings(ts []commands.Target) []string {
 	out := make([]string, len(ts))
 	for i, t := range ts {
@@ -45,92 +35,64 @@ func targetStrings(ts []commands.Target) []string {
 // runKick is one /kick with targets: authorize, read the roster, resolve,
 // post the parent, disconnect once, and report in the thread, the parent, the
 // ops channel and the audit log.
-func (b *Bot) runKick(ctx context.Context, j job, t *tracker) {
-	cmd, req := j.slash, j.req
-	entry := AuditEntry{Action: "kick", User: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference,
-		Targets: targetStrings(req.Targets), Reason: req.Reason}
-
-	if d := b.authorize(ctx, cmd.UserID, cmd.ChannelID, cmd.ChannelName, req.Conference); !d.Allowed {
-		b.deny(cmd.ResponseURL, d, entry, t)
-		b.metrics.Command("denied")
-		return
+func (b *Bot) runKick(ctx context.Context, j job, t *reporter) {
+	if k, ok := b.startSlash(ctx, j, t, "kick", ""); ok {
+		b.kick(ctx, k, "", t)
 	}
-	k := commands.Kick{Actor: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference, Reason: req.Reason, Targets: req.Targets}
-	b.kick(ctx, k, cmd.ResponseURL, "", entry, t, b.metrics.Command)
 }
 
-// kick runs an authorized kick. threadTS, when set, is an existing message
-// (a participant list) to report under instead of a new parent message.
-func (b *Bot) kick(ctx context.Context, k commands.Kick, responseURL, threadTS string, entry AuditEntry, t *tracker, count func(string)) *commands.Outcome {
-	start := b.now()
+// startSlash begins a slash command's report (audited as action; counted
+// per action under counter, "" for none) and authorizes it. It returns the
+// request as the use cases take it, or false when it was refused (and the
+// refusal is answered).
+func (b *Bot) startSlash(ctx context.Context, j job, t *reporter, action, counter string) (commands.Kick, bool) {
+	cmd, req := j.slash, j.req
+	t.begin(AuditEntry{Action: action, User: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference,
+		Targets: targetStrings(req.Targets), Reason: req.Reason}, counter)
+	if d := b.authorize(ctx, cmd.UserID, cmd.ChannelID, cmd.ChannelName, req.Conference); !d.Allowed {
+		t.deny(d)
+		return commands.Kick{}, false
+	}
+	return commands.Kick{Actor: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference, Reason: req.Reason, Targets: req.Targets}, true
+}
+
+// kick runs an authorized kick and reports it through t. threadTS, when
+// set, is an existing message (a participant list) to report under instead
+// of a new parent message.
+func (b *Bot) kick(ctx context.Context, k commands.Kick, threadTS string, t *reporter) *commands.Outcome {
 	// The meeting call starts as soon as the batch this kick joins is
 	// ready, whatever Slack is doing: the parent message waits in the
 	// outbox for the channel's turn, and goes out with the final status if
 	// the kick is over by then.
 	openThread := func() {
 		if threadTS == "" {
-			t.th = b.out.startThread(k.Channel, slackui.RenderStarted(k, ""), responseURL)
+			t.th = b.out.startThread(k.Channel, slackui.RenderStarted(k, ""), t.responseURL)
 		} else {
-			t.th = b.out.threadAt(k.Channel, threadTS, responseURL)
+			t.th = b.out.threadAt(k.Channel, threadTS, t.responseURL)
 		}
 	}
 	roster, res, o, err := b.svc.Kick(ctx, k, openThread)
 	b.watches.touch(k.Conference) // a kick is interest: the next one reads the live roster
 	if err != nil {
-		if t.th != nil {
-			// The batch failed after this kick's thread was started.
-			b.failVisibly(t, commands.UserMessage(err))
-		} else {
-			b.reply(responseURL, slackui.RenderFailure(k, err))
-		}
-		t.answered = true
-		b.notifyOps(slackui.RenderFailureNotice(k, err))
-		entry.Outcome, entry.ErrorKind, entry.Duration = "failed", meeting.KindOf(err).String(), b.now().Sub(start)
-		b.audit.Record(entry)
-		count("failed")
+		// In the thread when the batch failed after this kick's thread was started.
+		t.fail(k, err, true)
 		return nil
 	}
 	if len(res.Ambiguous) > 0 {
-		b.offerCandidates(k, roster, res.Ambiguous, responseURL)
-		t.answered = true
-		entry.Outcome, entry.Duration = "ambiguous", b.now().Sub(start)
-		b.audit.Record(entry)
-		count("ambiguous")
+		t.private(b.candidatesList(k, roster, res.Ambiguous))
+		t.record("ambiguous")
 		return nil
 	}
 	if t.th == nil {
 		openThread() // nobody to disconnect, so no call started it
 	}
-	b.report(o, t)
-	entry.Outcome, entry.RequestIDs, entry.Duration = o.Status.String(), o.RequestIDs, b.now().Sub(start)
-	if o.Err != nil {
-		entry.ErrorKind = meeting.KindOf(o.Err).String()
-	}
-	b.audit.Record(entry)
-	count(o.Status.String())
+	// The per-target reply in the thread, the parent's final status, and
+	// the ops notice with a link to the thread.
+	t.finish(t.th, b.withLockButtons(slackui.RenderOutcome(o), o.Kick.Conference), slackui.RenderParentFinal(o),
+		func(link string) slackui.Message { return slackui.RenderOpsNotice(o, link) })
+	t.recordResult(o.Status.String(), o.RequestIDs, o.Err)
 	for _, to := range o.Targets {
 		b.metrics.Disconnects(to.Result.String(), 1)
 	}
 	return &o
-}
-
-// report queues an outcome: the per-target reply in the thread, the
-// parent's final status, and the ops notice with a link to the thread. The
-// outbox shows it in the channel, or to the moderator privately if the
-// channel will not take it, so the user has their answer from here on.
-func (b *Bot) report(o commands.Outcome, t *tracker) {
-	b.out.finish(t.th, b.withLockButtons(slackui.RenderOutcome(o), o.Kick.Conference), slackui.RenderParentFinal(o),
-		func(link string) slackui.Message { return slackui.RenderOpsNotice(o, link) })
-	t.answered = true
-}
-
-// failVisibly answers a job that could not finish (a panic): in its thread
-// when there is one, else privately.
-func (b *Bot) failVisibly(t *tracker, text string) {
-	m := slackui.Message{Text: ":x: " + text}
-	if t.th != nil {
-		b.out.finish(t.th, m, m, nil)
-		return
-	}
-	b.reply(t.responseURL, m)
 }

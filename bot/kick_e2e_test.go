@@ -9,6 +9,7 @@ import (
 
 	"github.com/kickbot/kickbot/bot/slackfake"
 	"github.com/kickbot/kickbot/commands"
+	"github.com/kickbot/kickbot/config"
 	"github.com/kickbot/kickbot/meeting/meetingtest"
 )
 
@@ -317,7 +318,7 @@ func TestKickWithAnAmbiguousNameDoesNothingAndShowsCandidates(t *testing.T) {
 func TestKickBadInputIsAnsweredInTheAck(t *testing.T) {
 	t.Parallel()
 	conf := meetingtest.SampleConferenceID
-	manyIDs := make([]string, commands.DefaultMaxTargets+1)
+	manyIDs := make([]string, config.Defaults().MaxTargets+1) // the bot's cap when its Config sets none
 	for i := range manyIDs {
 		manyIDs[i] = fmt.Sprintf("%032x", i+1)
 	}

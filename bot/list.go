@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"slices"
-	"time"
 
 	"github.com/kickbot/kickbot/bot/slackui"
 	"github.com/kickbot/kickbot/commands"
@@ -11,43 +10,30 @@ import (
 )
 
 // runList posts the live roster of a meeting with Disconnect buttons.
-func (b *Bot) runList(ctx context.Context, j job, t *tracker) {
-	cmd, req := j.slash, j.req
-	start := b.now()
-	entry := AuditEntry{Action: "list", User: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference}
-	if d := b.authorize(ctx, cmd.UserID, cmd.ChannelID, cmd.ChannelName, req.Conference); !d.Allowed {
-		b.deny(cmd.ResponseURL, d, entry, t)
-		b.metrics.Command("denied")
+func (b *Bot) runList(ctx context.Context, j job, t *reporter) {
+	k, ok := b.startSlash(ctx, j, t, "list", "")
+	if !ok {
 		return
 	}
-	roster, err := b.svc.Meeting.Roster(ctx, req.Conference)
+	roster, err := b.svc.List(ctx, k.Conference)
 	if err != nil {
-		k := commands.Kick{Actor: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference}
-		b.reply(cmd.ResponseURL, slackui.RenderFailure(k, err))
-		t.answered = true
-		entry.Outcome, entry.ErrorKind, entry.Duration = "failed", meeting.KindOf(err).String(), b.now().Sub(start)
-		b.audit.Record(entry)
-		b.metrics.Command("failed")
+		t.fail(k, err, false)
 		return
 	}
-	rec := &listRecord{id: newListID(), channel: cmd.ChannelID, conference: req.Conference,
+	rec := &listRecord{id: newListID(), channel: k.Channel, conference: k.Conference,
 		notes: map[string]string{}, created: b.now(), posted: make(chan struct{})}
 	rec.setRoster(roster)
-	rec.live = b.watches.liveNoteFor(req.Conference)
+	rec.live = b.watches.liveNoteFor(k.Conference)
 	// Slack shows the message (and delivers clicks on it) before
 	// chat.postMessage returns: the list is registered first, and a click
 	// waits for rec.posted instead of being told the list is not active.
 	b.lists.add(rec)
-	k := commands.Kick{Actor: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference}
-	b.out.post(cmd.ChannelID, b.renderList(rec), cmd.ResponseURL, func(ts string, err error) {
-		b.listPosted(rec, ts, err, k, cmd.ResponseURL, entry, start)
-	})
-	t.answered = true // the outbox posts it, or listPosted answers privately
+	t.post(k, b.renderList(rec), func(ts string, err error) string { return b.listPosted(rec, ts, err) })
 }
 
-// listPosted records where a list was posted, or tells the moderator why it
-// was not. It runs once per list, when the outbox is done with it.
-func (b *Bot) listPosted(rec *listRecord, ts string, err error, k commands.Kick, responseURL string, entry AuditEntry, start time.Time) {
+// listPosted records where a list was posted, or forgets a list that could
+// not be. It runs once per list, when the outbox is done with it.
+func (b *Bot) listPosted(rec *listRecord, ts string, err error) string {
 	rec.mu.Lock()
 	if err == nil {
 		rec.ts = ts
@@ -57,16 +43,10 @@ func (b *Bot) listPosted(rec *listRecord, ts string, err error, k commands.Kick,
 	close(rec.posted)
 	if err != nil {
 		b.lists.remove(rec.id)
-		b.reply(responseURL, slackui.RenderCannotPost(k, cannotPostHere(err)))
-		entry.Outcome, entry.ErrorKind = "cannot_post", slackErrorCode(err)
-		b.audit.Record(entry)
-		b.metrics.Command("cannot_post")
-		return
+		return ""
 	}
 	b.watches.follow(rec) // a posted list is interest: it follows the meeting live
-	entry.Outcome, entry.Duration = "listed", b.now().Sub(start)
-	b.audit.Record(entry)
-	b.metrics.Command("listed")
+	return "listed"
 }
 
 // renderList renders the record's current page. Callers hold rec.mu or own
@@ -75,11 +55,12 @@ func (b *Bot) renderList(rec *listRecord) slackui.Message {
 	m := slackui.RenderRosterPage(rec.roster, slackui.ListOptions{
 		ListID: rec.id, Page: rec.page, Query: rec.query, ChannelNotes: rec.notes, LiveNote: rec.live,
 	})
-	if rec.intro.Text != "" && len(rec.intro.Blocks)+len(m.Blocks) <= maxMessageBlocks {
+	// A list that would not fit under its intro is shown alone.
+	if rec.intro.Text != "" && len(rec.intro.Blocks)+len(m.Blocks) <= slackui.MaxBlocks {
 		m.Text = rec.intro.Text
 		m.Blocks = append(slices.Clip(rec.intro.Blocks), m.Blocks...)
 	}
-	if len(rec.outro.Blocks) > 0 && len(rec.notes) == 0 && len(m.Blocks)+len(rec.outro.Blocks) <= maxMessageBlocks {
+	if len(rec.outro.Blocks) > 0 && len(rec.notes) == 0 && len(m.Blocks)+len(rec.outro.Blocks) <= slackui.MaxBlocks {
 		m.Blocks = append(slices.Clip(m.Blocks), rec.outro.Blocks...)
 	}
 	if len(rec.notes) > 0 && !rec.ephemeral {
@@ -107,10 +88,10 @@ func (b *Bot) showList(rec *listRecord, responseURL string) {
 	}
 }
 
-// offerCandidates answers an ambiguous name privately with its candidates
-// as a list with Disconnect buttons, so the moderator picks the right one
-// instead of copying an ID. Nothing has been done yet.
-func (b *Bot) offerCandidates(k commands.Kick, roster *meeting.Roster, amb []commands.Ambiguity, responseURL string) {
+// candidatesList is the private answer to an ambiguous name: its
+// candidates as a list with Disconnect buttons, so the moderator picks the
+// right one instead of copying an ID. Nothing has been done yet.
+func (b *Bot) candidatesList(k commands.Kick, roster *meeting.Roster, amb []commands.Ambiguity) slackui.Message {
 	only := map[string]bool{}
 	for _, a := range amb {
 		for _, p := range a.Candidates {
@@ -123,9 +104,5 @@ func (b *Bot) offerCandidates(k commands.Kick, roster *meeting.Roster, amb []com
 		intro: slackui.RenderAmbiguous(k, amb), only: only, notes: map[string]string{}, created: b.now()}
 	rec.setRoster(roster)
 	b.lists.add(rec)
-	b.reply(responseURL, b.renderList(rec))
+	return b.renderList(rec)
 }
-
-// maxMessageBlocks is Slack's limit on blocks in one message; a list that
-// would not fit under its intro is shown alone.
-const maxMessageBlocks = 50

@@ -1093,3 +1093,20 @@ func TestListRefreshKeepsWhoWasDisconnected(t *testing.T) {
 		t.Errorf("Wang Wei rejoined, yet his row still says %q", row)
 	}
 }
+
+// TestUnknownMeetingReadsTheSameForListsAndKicks: a list, an uninvited
+// list, a watch and a kick of a meeting that does not exist all tell the moderator
+// "Meeting <ID> was not found" (issue 12: a list used to say "The meeting
+// was not found" where a kick named it).
+func TestUnknownMeetingReadsTheSameForListsAndKicks(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{watch: fastWatch()})
+	const unknown = "99999999"
+	want := "Meeting " + unknown + " was not found — check the meeting ID."
+	for _, text := range []string{unknown, unknown + " uninvited", unknown + " watch", unknown + " " + meetingtest.SampleCarlosPID} {
+		id, _ := h.slash(moderator, modChannel, text)
+		if got := allText(h.private(id)); !strings.Contains(got, want) {
+			t.Errorf("/kick %s: private answer = %q, want it to contain %q", text, got, want)
+		}
+	}
+}

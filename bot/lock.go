@@ -33,45 +33,37 @@ func (b *Bot) newLocks() {
 // runLock is /kick <id> lock [d] and /kick <id> unlock: authorize, post the
 // parent, make the one call, report in the thread, the parent, the ops
 // channel, the audit log and the metrics.
-func (b *Bot) runLock(ctx context.Context, j job, t *tracker) {
+func (b *Bot) runLock(ctx context.Context, j job, t *reporter) {
 	cmd, req := j.slash, j.req
 	r := commands.LockRequest{Actor: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference,
 		Lock: req.Kind == commands.KindLock, Duration: req.Duration}
-	entry := AuditEntry{Action: r.Action(), User: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference}
-	if d := b.authorize(ctx, cmd.UserID, cmd.ChannelID, cmd.ChannelName, req.Conference); !d.Allowed {
-		b.deny(cmd.ResponseURL, d, entry, t)
-		b.metrics.Command("denied")
-		b.countAction(r.Action(), "denied")
+	if _, ok := b.startSlash(ctx, j, t, r.Action(), r.Action()); !ok {
 		return
 	}
 	t.th = b.out.startThread(cmd.ChannelID, slackui.RenderLockStarted(r), cmd.ResponseURL)
-	b.lock(ctx, r, t, &lockReport{th: t.th, ownParent: true, responseURL: cmd.ResponseURL}, entry, b.metrics.Command)
+	b.lock(ctx, r, t, &lockReport{th: t.th, ownParent: true, responseURL: cmd.ResponseURL})
 }
 
 // clickLock is a Lock meeting or Unlock button. The button may sit under
 // any outcome, so it is not tied to a list: its value names the meeting,
 // and whoever clicks is authorized for that channel and meeting again.
 // The outcome goes in the thread the button is in.
-func (b *Bot) clickLock(ctx context.Context, j job, t *tracker) {
+func (b *Bot) clickLock(ctx context.Context, j job, t *reporter) {
 	cb, a := j.click, j.action
 	user, channel := cb.User.ID, cb.Channel.ID
 	if channel == "" {
 		channel = cb.Container.ChannelID
 	}
-	entry := AuditEntry{Action: "click", User: user, Channel: channel}
-	refuse := b.clickRefuser(cb.ResponseURL, t, &entry)
 	v, err := slackui.ParseLockAction(a.ActionID, a.Value)
 	if err != nil {
-		refuse("invalid", "That button is not one kickbot recognises; nothing was done.")
+		t.refuse("invalid", "That button is not one kickbot recognises; nothing was done.")
 		return
 	}
 	r := commands.LockRequest{Actor: user, Channel: channel, Conference: v.Conference,
 		Lock: a.ActionID == slackui.ActionLock, Duration: v.Duration, IfUnlocked: a.ActionID == slackui.ActionLock}
-	entry.Action, entry.Conference = r.Action(), v.Conference
+	t.entry.Action, t.entry.Conference, t.action = r.Action(), v.Conference, r.Action()
 	if d := b.authorize(ctx, user, channel, cb.Channel.Name, v.Conference); !d.Allowed {
-		b.deny(cb.ResponseURL, d, entry, t)
-		b.metrics.Click("denied")
-		b.countAction(r.Action(), "denied")
+		t.deny(d)
 		return
 	}
 	threadTS := cb.Container.ThreadTs
@@ -80,43 +72,31 @@ func (b *Bot) clickLock(ctx context.Context, j job, t *tracker) {
 	}
 	if threadTS == "" || cb.Container.IsEphemeral {
 		// Nowhere public to report: say so rather than act unseen.
-		refuse("invalid", "kickbot cannot report from this message; use `/kick "+v.Conference+" "+r.Action()+"` instead. Nothing was done.")
+		t.refuse("invalid", "kickbot cannot report from this message; use `/kick "+v.Conference+" "+r.Action()+"` instead. Nothing was done.")
 		return
 	}
 	t.th = b.out.threadAt(channel, threadTS, cb.ResponseURL)
-	b.lock(ctx, r, t, &lockReport{th: t.th, responseURL: cb.ResponseURL}, entry, b.metrics.Click)
+	b.lock(ctx, r, t, &lockReport{th: t.th, responseURL: cb.ResponseURL})
 }
 
-// lock runs an authorized lock or unlock and reports it.
-func (b *Bot) lock(ctx context.Context, r commands.LockRequest, t *tracker, rep *lockReport, entry AuditEntry, count func(string)) {
-	start := b.now()
+// lock runs an authorized lock or unlock and reports it through t.
+func (b *Bot) lock(ctx context.Context, r commands.LockRequest, t *reporter, rep *lockReport) {
 	if b.locks == nil {
-		b.reply(rep.responseURL, slackui.Message{Text: "Locking is not available with this meeting service; nothing was done."})
-		t.answered = true
+		t.refuse("unsupported", "Locking is not available with this meeting service; nothing was done.")
 		return
 	}
 	o := b.locks.Do(ctx, r, rep)
-	entry.Outcome, entry.Duration = o.Status.String(), b.now().Sub(start)
-	if o.RequestID != "" {
-		entry.RequestIDs = []string{o.RequestID}
-	}
 	if !o.Until.IsZero() && o.Status == commands.LockDone {
-		entry.Reason = "for " + commands.FormatDuration(r.Duration) + ", until " + o.Until.UTC().Format(time.RFC3339)
-	}
-	if o.Err != nil {
-		entry.ErrorKind = meeting.KindOf(o.Err).String()
+		t.entry.Reason = "for " + commands.FormatDuration(r.Duration) + ", until " + o.Until.UTC().Format(time.RFC3339)
 	}
 	if o.Status == commands.LockAlready {
 		// A second click on Lock: the first one's outcome is in the thread.
-		b.reply(rep.responseURL, slackui.RenderLockAlready(o))
+		t.private(slackui.RenderLockAlready(o))
 	} else {
-		b.out.finish(rep.th, slackui.RenderLockOutcome(o), slackui.RenderLockParent(o),
+		t.finish(rep.th, slackui.RenderLockOutcome(o), slackui.RenderLockParent(o),
 			func(link string) slackui.Message { return slackui.RenderLockOpsNotice(o, link) })
 	}
-	t.answered = true
-	b.audit.Record(entry)
-	count(o.Status.String())
-	b.countAction(r.Action(), o.Status.String())
+	t.recordResult(o.Status.String(), oneID(o.RequestID), o.Err)
 }
 
 // lockExpired reports a timer's unlock where the lock was reported. It runs
@@ -124,9 +104,7 @@ func (b *Bot) lock(ctx context.Context, r commands.LockRequest, t *tracker, rep 
 func (b *Bot) lockExpired(o commands.LockOutcome, data any) {
 	entry := AuditEntry{Action: "unlock", User: o.LockedBy, Channel: o.Request.Channel, Conference: o.Request.Conference,
 		Reason: "auto-unlock: the lock's time was up", Outcome: o.Status.String(), Duration: o.Finished.Sub(o.Started)}
-	if o.RequestID != "" {
-		entry.RequestIDs = []string{o.RequestID}
-	}
+	entry.RequestIDs = oneID(o.RequestID)
 	if o.Err != nil {
 		entry.ErrorKind = meeting.KindOf(o.Err).String()
 	}

@@ -95,7 +95,7 @@ func (c *OutboxConfig) setDefaults() {
 // of text (msg_blocks_too_long); the encoded blocks are a safe upper bound
 // of their text.
 const (
-	mergeMaxBlocks = maxMessageBlocks
+	mergeMaxBlocks = slackui.MaxBlocks
 	mergeMaxBytes  = 12000
 )
 

@@ -43,19 +43,17 @@ func (b *Bot) onSlashCommand(ctx context.Context, envelopeID string, cmd slack.S
 	req, err := commands.Parse(cmd.Text, b.cfg.MaxTargets)
 	if err != nil {
 		b.ack(ctx, envelopeID, ephemeral(slackui.RenderInputError(err)))
-		b.metrics.Command("invalid")
-		b.audit.Record(AuditEntry{Action: "invalid", User: cmd.UserID, Channel: cmd.ChannelID, Outcome: "invalid_input", Reason: err.Error()})
+		b.acked(false, "invalid", AuditEntry{Action: "invalid", User: cmd.UserID, Channel: cmd.ChannelID, Reason: err.Error()}, "invalid_input")
 		return
 	}
 	if req.Kind == commands.KindHelp {
 		b.ack(ctx, envelopeID, ephemeral(slackui.RenderHelp()))
-		b.metrics.Command("help")
+		b.acked(false, "help", AuditEntry{}, "")
 		return
 	}
 	if !b.limiter.Allow(cmd.UserID) {
 		b.ack(ctx, envelopeID, ephemeral(slackui.Message{Text: "You are sending commands too fast. Wait a minute and try again."}))
-		b.metrics.Command("rate_limited")
-		b.audit.Record(AuditEntry{Action: "busy", User: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference, Outcome: "user_rate_limited"})
+		b.acked(false, "rate_limited", AuditEntry{Action: "busy", User: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference}, "user_rate_limited")
 		return
 	}
 	var kind jobKind
@@ -73,7 +71,7 @@ func (b *Bot) onSlashCommand(ctx context.Context, envelopeID string, cmd slack.S
 	case commands.KindWatch, commands.KindUnwatch:
 		if b.watches == nil {
 			b.ack(ctx, envelopeID, ephemeral(slackui.Message{Text: "That action is not available in this version of kickbot; nothing was done. `/kick help` lists what is."}))
-			b.metrics.Command("unsupported")
+			b.acked(false, "unsupported", AuditEntry{}, "")
 			return
 		}
 		kind = jobWatch
@@ -81,13 +79,12 @@ func (b *Bot) onSlashCommand(ctx context.Context, envelopeID string, cmd slack.S
 		// Parsed, but this version has no use case for it yet: say so,
 		// and do nothing.
 		b.ack(ctx, envelopeID, ephemeral(slackui.Message{Text: "That action is not available in this version of kickbot; nothing was done. `/kick help` lists what is."}))
-		b.metrics.Command("unsupported")
+		b.acked(false, "unsupported", AuditEntry{}, "")
 		return
 	}
 	b.enqueue(ctx, envelopeID, "trigger:"+cmd.TriggerID, job{kind: kind, slash: cmd, req: req},
 		func() {
-			b.metrics.Command("busy")
-			b.audit.Record(AuditEntry{Action: "busy", User: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference, Outcome: "queue_full"})
+			b.acked(false, "busy", AuditEntry{Action: "busy", User: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference}, "queue_full")
 		})
 }
 

@@ -3,23 +3,25 @@ package bot
 import (
 	"context"
 	"fmt"
-	"github.com/slack-go/slack"
 	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/slack-go/slack"
+
 	"golang.org/x/time/rate"
 
 	"github.com/kickbot/kickbot/bot/slackui"
 	"github.com/kickbot/kickbot/commands"
+	"github.com/kickbot/kickbot/config"
 	"github.com/kickbot/kickbot/meeting"
 )
 
 // WatchConfig sets how meetings are watched over the conference WebSocket.
 type WatchConfig struct {
-	Idle    time.Duration         // watched this long after the last interest; default 30m (KICK_WATCH_IDLE)
-	Max     int                   // meetings watched at once, default 50 (KICK_WATCH_MAX); past it the longest-idle stops
+	Idle    time.Duration         // KICK_WATCH_IDLE: watched this long after the last interest
+	Max     int                   // KICK_WATCH_MAX: meetings watched at once; past it the longest-idle stops
 	Options []meeting.WatchOption // passed to every Watch (tests: short heartbeats and backoff)
 	// ListEvery: a list is re-rendered from the live roster at most this
 	// often, default 5s.
@@ -87,8 +89,9 @@ type liveList struct {
 }
 
 func newWatches(b *Bot, mc *meeting.Client, cfg WatchConfig) *watches {
-	defDur(&cfg.Idle, 30*time.Minute)
-	defInt(&cfg.Max, 50)
+	d := config.Defaults()
+	defDur(&cfg.Idle, d.WatchIdle)
+	defInt(&cfg.Max, d.WatchMax)
 	defDur(&cfg.ListEvery, 5*time.Second)
 	defDur(&cfg.LiveUpdateEvery, 2400*time.Millisecond)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -694,33 +697,23 @@ func (m watchedMeeting) AdmitAll(ctx context.Context, conf string) (*meeting.Adm
 
 // runWatch is `/kick <id> watch` and `/kick <id> unwatch`, authorized like
 // a list.
-func (b *Bot) runWatch(ctx context.Context, j job, t *tracker) {
+func (b *Bot) runWatch(ctx context.Context, j job, t *reporter) {
 	cmd, req := j.slash, j.req
 	action := "watch"
 	if req.Kind == commands.KindUnwatch {
 		action = "unwatch"
 	}
-	entry := AuditEntry{Action: action, User: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference}
-	if d := b.authorize(ctx, cmd.UserID, cmd.ChannelID, cmd.ChannelName, req.Conference); !d.Allowed {
-		b.deny(cmd.ResponseURL, d, entry, t)
-		b.metrics.Command("denied")
+	k, ok := b.startSlash(ctx, j, t, action, "")
+	if !ok {
 		return
 	}
-	k := commands.Kick{Actor: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference}
 	if action == "unwatch" {
 		if !b.watches.stop(req.Conference) {
-			b.reply(cmd.ResponseURL, slackui.RenderNotWatched(req.Conference))
-			t.answered = true
-			entry.Outcome = "not_watched"
-			b.audit.Record(entry)
-			b.metrics.Command("not_watched")
+			t.private(slackui.RenderNotWatched(req.Conference))
+			t.record("not_watched")
 			return
 		}
-		b.out.post(cmd.ChannelID, slackui.RenderUnwatched(req.Conference, cmd.UserID), cmd.ResponseURL, nil)
-		t.answered = true
-		entry.Outcome = "unwatched"
-		b.audit.Record(entry)
-		b.metrics.Command("unwatched")
+		t.post(k, slackui.RenderUnwatched(req.Conference, cmd.UserID), func(string, error) string { return "unwatched" })
 		return
 	}
 
@@ -737,57 +730,28 @@ func (b *Bot) runWatch(ctx context.Context, j job, t *tracker) {
 		}
 	}
 	if err != nil {
-		b.reply(cmd.ResponseURL, slackui.RenderFailure(k, err))
-		t.answered = true
-		entry.Outcome, entry.ErrorKind = "failed", meeting.KindOf(err).String()
-		b.audit.Record(entry)
-		b.metrics.Command("failed")
+		t.fail(k, err, false)
 		return
 	}
-	live := awaitLive(ctx, wt.w, watchLiveWait)
+	sub := wt.w.Subscribe(16)
+	live := commands.AwaitLive(ctx, wt.w, sub, watchLiveWait)
+	sub.Close()
 	r, _ := wt.w.Snapshot()
 	info := slackui.WatchInfo{Conference: req.Conference, Subject: r.Subject, Actor: cmd.UserID,
 		Participants: len(r.Participants), Live: live, Idle: b.watches.cfg.Idle.String()}
-	b.out.post(cmd.ChannelID, slackui.RenderWatching(info), cmd.ResponseURL, func(ts string, perr error) {
-		if perr != nil {
-			b.reply(cmd.ResponseURL, slackui.RenderCannotPost(k, cannotPostHere(perr)))
-			entry.Outcome, entry.ErrorKind = "cannot_post", slackErrorCode(perr)
-			b.audit.Record(entry)
-			return
+	t.post(k, slackui.RenderWatching(info), func(ts string, err error) string {
+		if err != nil {
+			return ""
 		}
 		b.watchPosted(wt, cmd.ChannelID, ts)
 		b.reply(cmd.ResponseURL, slackui.RenderWatchStarted(req.Conference))
-		entry.Outcome = "watching"
-		b.audit.Record(entry)
+		return "watching"
 	})
-	t.answered = true
-	b.metrics.Command("watching")
 }
 
 // watchLiveWait is how long `watch` waits for the socket before it posts:
 // the "watching" message says whether updates are live, and should be true.
 const watchLiveWait = 3 * time.Second
-
-// awaitLive waits until w is live, at most d; it reports whether it is.
-func awaitLive(ctx context.Context, w *meeting.Watcher, d time.Duration) bool {
-	sub := w.Subscribe(16) // before checking, so EventLive cannot slip between
-	defer sub.Close()
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	for !w.Live() {
-		select {
-		case _, ok := <-sub.C:
-			if !ok {
-				return false
-			}
-		case <-timer.C:
-			return false
-		case <-ctx.Done():
-			return false
-		}
-	}
-	return true
-}
 
 // watchPosted records where a "watching" message went, for join alerts.
 func (b *Bot) watchPosted(wt *watch, channel, ts string) {

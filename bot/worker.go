@@ -42,10 +42,7 @@ func (b *Bot) skipJob(j job) {
 }
 
 func (b *Bot) runJob(ctx context.Context, j job) {
-	t := &tracker{responseURL: j.slash.ResponseURL}
-	if j.kind == jobClick {
-		t.responseURL = j.click.ResponseURL
-	}
+	t := b.newReporter(j)
 	defer func() {
 		if r := recover(); r != nil {
 			b.log.Error().Str("panic", fmt.Sprint(r)).Bytes("stack", debug.Stack()).Bool("answered", t.answered).Msg("handler panicked")
@@ -55,7 +52,7 @@ func (b *Bot) runJob(ctx context.Context, j job) {
 				// "did not finish" reply and parent would contradict it.
 				return
 			}
-			b.failVisibly(t, "kickbot hit an internal error before it could report on this request, so it may or may not have been carried out. Check the meeting before trying again.")
+			t.showFailure("kickbot hit an internal error before it could report on this request, so it may or may not have been carried out. Check the meeting before trying again.")
 		}
 	}()
 	switch j.kind {
@@ -74,12 +71,4 @@ func (b *Bot) runJob(ctx context.Context, j job) {
 	case jobWatch:
 		b.runWatch(ctx, j, t)
 	}
-}
-
-// tracker remembers how far a job got, so a panic can still be answered in
-// the right place (the thread if there is one, else privately).
-type tracker struct {
-	th          *thread // where the job reports, once it has a place
-	responseURL string
-	answered    bool
 }

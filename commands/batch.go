@@ -254,16 +254,13 @@ func (s *Service) runBatch(conference string, ms []*member) {
 		}
 	}()
 
-	r, err := s.Meeting.Roster(ctx, conference)
+	r, err := s.List(ctx, conference)
 	if err != nil {
 		for _, m := range ms {
-			m.err = &conferenceError{conference: conference, err: err}
+			m.err = err
 			close(m.done)
 		}
 		return
-	}
-	if r == nil {
-		r = &meeting.Roster{ConferenceID: conference}
 	}
 	targets := make([][]Target, len(ms))
 	for i, m := range ms {

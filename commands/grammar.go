@@ -6,23 +6,19 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/kickbot/kickbot/meeting"
 )
 
 // Limits of the /kick grammar. They bound the work one command can cause and
 // keep every message that echoes the input well inside Slack's limits.
 const (
-	// DefaultMaxTargets is used when Parse is given no positive limit.
-	DefaultMaxTargets = 50
 	// maxTextRunes caps the whole command text; Slack allows far more, but
 	// 50 quoted names fit comfortably in 2,000 characters.
 	maxTextRunes = 2000
 	// maxReasonRunes caps the reason, which is repeated in the thread, the
 	// parent message, the ops notice and the audit log.
 	maxReasonRunes = 500
-	// maxConferenceLen is the meeting client's own limit on conference IDs.
-	maxConferenceLen = 64
-	// MaxIDLen is the meeting client's own limit on participant IDs.
-	MaxIDLen = 128
 	// minIDLen keeps short words ("Jane") from passing as participant IDs,
 	// so an unquoted name gets a helpful error instead of "not found".
 	minIDLen = 8
@@ -126,12 +122,12 @@ func inputErrorf(format string, args ...any) *InputError {
 var slackUnescaper = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">")
 
 // Parse reads the text of a /kick command (everything after "/kick"). The
-// grammar is documented in Usage. maxTargets ≤ 0 means DefaultMaxTargets.
+// grammar is documented in Usage. maxTargets is the configured cap
+// (KICK_MAX_TARGETS, config.Defaults when unset); below 1 it is 1, so a
+// caller that forgot it does the least work, not the most.
 // Every error is an *InputError; nothing is called and nothing is guessed.
 func Parse(text string, maxTargets int) (Request, error) {
-	if maxTargets <= 0 {
-		maxTargets = DefaultMaxTargets
-	}
+	maxTargets = max(maxTargets, 1)
 	req, ierr := parse(text, maxTargets)
 	if ierr != nil {
 		return Request{}, ierr
@@ -291,8 +287,8 @@ func parseConference(tok token) (string, *InputError) {
 	if d, ok := digitGroups(s); ok {
 		s = d
 	}
-	if len(s) > maxConferenceLen {
-		return "", inputErrorf("the meeting ID is too long (at most %d letters and digits)", maxConferenceLen)
+	if len(s) > meeting.MaxConferenceIDLen {
+		return "", inputErrorf("the meeting ID is too long (at most %d letters and digits)", meeting.MaxConferenceIDLen)
 	}
 	if !isAlnum(s) {
 		return "", inputErrorf("%q is not a meeting ID: use its letters and digits, e.g. 914083136", echo(tok.text))
@@ -335,7 +331,7 @@ func parseTarget(tok token) (Target, *InputError) {
 // isID: 8–128 ASCII letters, digits, '-' or '_', with at least one digit
 // (Huawei's pids are 32 hex characters).
 func isID(s string) bool {
-	if len(s) < minIDLen || len(s) > MaxIDLen {
+	if len(s) < minIDLen || len(s) > meeting.MaxParticipantIDLen {
 		return false
 	}
 	digit := false
@@ -354,7 +350,7 @@ func isID(s string) bool {
 
 // ValidConference reports a conference ID as Parse returns it: 1–64 ASCII
 // letters and digits.
-func ValidConference(s string) bool { return len(s) <= maxConferenceLen && isAlnum(s) }
+func ValidConference(s string) bool { return len(s) <= meeting.MaxConferenceIDLen && isAlnum(s) }
 
 func isAlnum(s string) bool {
 	if s == "" {

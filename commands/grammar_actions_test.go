@@ -26,7 +26,7 @@ func TestParseActions(t *testing.T) {
 			Targets: []Target{{Kind: TargetName, Value: "hold"}, {Kind: TargetName, Value: "watch"}}}},
 	}
 	for _, tc := range cases {
-		got, err := Parse(tc.text, 0)
+		got, err := Parse(tc.text, testMaxTargets)
 		if err != nil {
 			t.Errorf("Parse(%q): %v", tc.text, err)
 			continue
@@ -56,7 +56,7 @@ func TestParseActionErrors(t *testing.T) {
 		{"914083136 hold -- spam", "name at least one participant to send to the waiting room"},
 	}
 	for _, tc := range cases {
-		_, err := Parse(tc.text, 0)
+		_, err := Parse(tc.text, testMaxTargets)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Parse(%q) error = %v, want one containing %q", tc.text, err, tc.want)
 		}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/kickbot/kickbot/meeting"
 )
 
 func id(v string) Target    { return Target{Kind: TargetID, Value: v} }
@@ -136,24 +138,33 @@ func TestParseRefuses(t *testing.T) {
 	}
 }
 
-func TestParseDefaultLimit(t *testing.T) {
+// testMaxTargets is the cap the tests parse with (configuration's default
+// in production comes from config.Defaults).
+const testMaxTargets = 50
+
+// TestParseLimit: the cap passed is the cap applied; a cap below 1 (a
+// caller that forgot the configuration) allows one target, not more.
+func TestParseLimit(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("914083136")
-	for i := range DefaultMaxTargets + 1 {
+	for i := range testMaxTargets + 1 {
 		b.WriteString(" +86138000" + string(rune('0'+i/10)) + string(rune('0'+i%10)) + "00")
 	}
-	_, err := Parse(b.String(), 0)
+	_, err := Parse(b.String(), testMaxTargets)
 	if err == nil || !strings.Contains(err.Error(), "at most 50") {
-		t.Fatalf("Parse(51 targets, 0) error = %v, want the default limit of 50", err)
+		t.Fatalf("Parse(51 targets, 50) error = %v, want the limit of 50", err)
 	}
 	b.Reset()
 	b.WriteString("914083136")
-	for i := range DefaultMaxTargets {
+	for i := range testMaxTargets {
 		b.WriteString(" +86138000" + string(rune('0'+i/10)) + string(rune('0'+i%10)) + "00")
 	}
-	got, err := Parse(b.String(), 0)
+	got, err := Parse(b.String(), testMaxTargets)
 	if err != nil || len(got.Targets) != 50 {
-		t.Fatalf("Parse(50 targets, 0) = %d targets, %v; want 50, nil", len(got.Targets), err)
+		t.Fatalf("Parse(50 targets, 50) = %d targets, %v; want 50, nil", len(got.Targets), err)
+	}
+	if _, err := Parse("914083136 +8613800000000 +8613800000001", 0); err == nil || !strings.Contains(err.Error(), "at most 1") {
+		t.Errorf("Parse(2 targets, 0) error = %v, want the limit of 1", err)
 	}
 }
 
@@ -191,7 +202,7 @@ func FuzzParse(f *testing.F) {
 		}
 		limit := max
 		if limit <= 0 {
-			limit = DefaultMaxTargets
+			limit = 1
 		}
 		switch req.Kind {
 		case KindHelp:
@@ -210,7 +221,7 @@ func FuzzParse(f *testing.F) {
 		default:
 			t.Fatalf("unknown kind %d", req.Kind)
 		}
-		if !isAlnum(req.Conference) || len(req.Conference) > maxConferenceLen {
+		if !isAlnum(req.Conference) || len(req.Conference) > meeting.MaxConferenceIDLen {
 			t.Fatalf("conference %q is not 1–64 letters and digits", req.Conference)
 		}
 		if req.Reason != strings.TrimSpace(req.Reason) || utf8.RuneCountInString(req.Reason) > maxReasonRunes {
@@ -251,7 +262,7 @@ func slackEscaped(s string) string {
 // escaped form of it: "&" arrives as "&amp;".
 func TestParseCapCountsTypedCharacters(t *testing.T) {
 	typed := `914083136 "` + strings.Repeat("&", 1900) + `"`
-	req, err := Parse(slackEscaped(typed), 0)
+	req, err := Parse(slackEscaped(typed), testMaxTargets)
 	if err != nil {
 		t.Fatalf("a %d-character command was refused after Slack escaped it: %v", len(typed), err)
 	}
@@ -259,7 +270,7 @@ func TestParseCapCountsTypedCharacters(t *testing.T) {
 		t.Errorf("name = %.20q…, want 1,900 ampersands", got)
 	}
 	over := `914083136 "` + strings.Repeat("&", 1989) + `"` // 2,001 typed, 9,957 escaped
-	_, err = Parse(slackEscaped(over), 0)
+	_, err = Parse(slackEscaped(over), testMaxTargets)
 	if err == nil || !strings.Contains(err.Error(), "(2001 characters; at most 2000)") {
 		t.Errorf("a 2,001-character command: err = %v, want too long counting typed characters", err)
 	}
@@ -268,7 +279,7 @@ func TestParseCapCountsTypedCharacters(t *testing.T) {
 // Names that read the same once invisible characters are dropped are one
 // target, as Resolve would match them.
 func TestParseCollapsesInvisiblyDifferentNames(t *testing.T) {
-	req, err := Parse("914083136 \"Jane\u200bDoe\" \"janedoe\"", 0)
+	req, err := Parse("914083136 \"Jane\u200bDoe\" \"janedoe\"", testMaxTargets)
 	if err != nil {
 		t.Fatal(err)
 	}

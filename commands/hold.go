@@ -3,7 +3,7 @@ package commands
 import (
 	"context"
 	"errors"
-	"strconv"
+	"maps"
 
 	"github.com/kickbot/kickbot/meeting"
 )
@@ -114,16 +114,13 @@ func (o Outcome) Waiting() []meeting.Participant {
 	return ps
 }
 
-var holdPhrase = map[Result]string{
-	ResultGone:         "moved to the waiting room",
-	ResultStillPresent: "still in the meeting",
-	ResultNotFound:     "not found",
-	ResultRefused:      "refused",
-	ResultFailed:       "failed",
-	ResultAmbiguous:    "ambiguous",
-	ResultUnconfirmed:  "not confirmed",
-	ResultPhoneHidden:  "phone number hidden",
-}
+// holdPhrase tells a hold's results as a kick's are told, but for the
+// people it moved.
+var holdPhrase = func() map[Result]string {
+	p := maps.Clone(resultPhrase)
+	p[ResultGone] = "moved to the waiting room"
+	return p
+}()
 
 // HoldOutcomeLine is "✅ *Jane Doe* · +8613800000000 — moved to the waiting room".
 func HoldOutcomeLine(t TargetOutcome, m Markup) string { return outcomeLineWith(t, m, holdPhrase) }
@@ -132,19 +129,10 @@ func HoldOutcomeLine(t TargetOutcome, m Markup) string { return outcomeLineWith(
 func HoldCounts(o Outcome) string { return countsWith(o, holdPhrase) }
 
 // HoldSummary is the one-sentence result of a hold.
-func HoldSummary(o Outcome, m Markup) string {
-	ref := MeetingRef(o, m)
-	switch o.Status {
-	case StatusDone:
-		return "Moved " + plural(o.Gone(), "participant", "participants") + " of " + ref + " to the waiting room."
-	case StatusPartial:
-		return "Moved " + strconv.Itoa(o.Gone()) + " of " + plural(len(o.Targets), "participant", "participants") +
-			" of " + ref + " to the waiting room (" + HoldCounts(o) + ")."
-	case StatusNothingToDo:
-		return "Nobody was moved to the waiting room of " + ref + " (" + HoldCounts(o) + ")."
-	}
-	return "Could not move anyone in " + ref + " to the waiting room." + FailureSuffix(o, m)
-}
+func HoldSummary(o Outcome, m Markup) string { return summaryWith(o, m, holdWords) }
+
+var holdWords = outcomeWords{phrase: holdPhrase, verb: "Moved", where: "of %s to the waiting room",
+	nobody: "Nobody was moved to the waiting room of %s", failed: "Could not move anyone in %s to the waiting room"}
 
 // AdmitResult is what became of an Admit.
 type AdmitResult int

@@ -122,14 +122,14 @@ func TestNameEqualAgreesOnHostileNames(t *testing.T) {
 
 func TestParseRefusesInvisibleOnlyNames(t *testing.T) {
 	for _, text := range []string{"914083136 \"\u200b\"", "914083136 “\u202e\u202c”", "914083136 \"\u3164\u2060\""} {
-		_, err := Parse(text, 0)
+		_, err := Parse(text, testMaxTargets)
 		var ie *InputError
 		if !errors.As(err, &ie) || !strings.Contains(ie.Msg, "invisible") {
 			t.Errorf("Parse(%+q) = %v; want an input error about invisible characters", text, err)
 		}
 	}
 	// A real name around invisible characters is still a name.
-	if req, err := Parse("914083136 \"Jane\u200bDoe\"", 0); err != nil || len(req.Targets) != 1 {
+	if req, err := Parse("914083136 \"Jane\u200bDoe\"", testMaxTargets); err != nil || len(req.Targets) != 1 {
 		t.Errorf("Parse of a name with a zero-width space: %+v, %v", req, err)
 	}
 }

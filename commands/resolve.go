@@ -170,50 +170,53 @@ func isNormalizedName(s string) bool {
 	return !prevSpace || s == ""
 }
 
-// phoneDigitsEqual is phoneDigits(s) == want for a non-empty want.
+// phoneDigitsEqual is phoneDigits(s) == want. It runs for every
+// participant when a phone number is resolved, so it reads the digits into
+// a buffer on the stack instead of allocating (numbers of up to 32 digits).
 func phoneDigitsEqual(s, want string) bool {
-	s = strings.TrimPrefix(strings.TrimSpace(s), "+")
-	j := 0
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c >= '0' && c <= '9':
-			if j >= len(want) || want[j] != c {
-				return false
-			}
-			j++
-		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')':
-		default:
-			return false
-		}
-	}
-	return j == len(want)
+	var buf [32]byte
+	d, ok := appendPhoneDigits(buf[:0], s)
+	return ok && string(d) == want
 }
 
 // phoneDigits returns the digits of a phone number, or "" if it holds
-// anything but digits, a leading "+", and spaces, dashes, dots or brackets
-// (a SIP URI, say), so that it never matches by accident.
+// anything but digits (see appendPhoneDigits).
 func phoneDigits(s string) string {
+	d, ok := appendPhoneDigits(nil, s)
+	if !ok {
+		return ""
+	}
+	return string(d)
+}
+
+// appendPhoneDigits appends the digits of a phone number to dst. ok is
+// false if it holds anything but digits, a leading "+", and spaces,
+// dashes, dots or brackets (a SIP URI, say), so that it never matches by
+// accident.
+func appendPhoneDigits(dst []byte, s string) (_ []byte, ok bool) {
 	s = strings.TrimPrefix(strings.TrimSpace(s), "+")
-	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
 		case c >= '0' && c <= '9':
-			b.WriteByte(c)
+			dst = append(dst, c)
 		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')':
 		default:
-			return ""
+			return dst, false
 		}
 	}
-	return b.String()
+	return dst, true
 }
 
 // NormalizeName is a name as compared: OneLine (white space trimmed and
 // collapsed, control and invisible characters gone) with the look-alikes
 // Slack messages show for "*" and "`" (see bot/slackui) turned back, so a
 // name copied from a message matches.
-func NormalizeName(s string) string { return lookalikeUnfolder.Replace(OneLine(s)) }
-
-var lookalikeUnfolder = strings.NewReplacer("\u2217", "*", "\u02cb", "`")
+func NormalizeName(s string) string {
+	if isNormalizedName(s) {
+		return s // the common case, without allocating
+	}
+	return string(appendLine(make([]byte, 0, len(s)), s, unfoldLookalikes))
+}
 
 // maskedPhone reports a phone number with hidden digits. Huawei's doc
 // example masks with "*"; the other marks are look-alikes a gateway or a

@@ -3,8 +3,6 @@ package commands
 import (
 	"slices"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/kickbot/kickbot/meeting"
 )
@@ -98,51 +96,9 @@ func (v *RosterView) Cut(size, page int) {
 	}
 }
 
-// appendFolded appends s lower-cased, with white space trimmed and
-// collapsed and invisible characters dropped (as NormalizeName does), for
-// sorting and searching.
-func appendFolded(dst []byte, s string) []byte {
-	space := false
-	start := len(dst)
-	for _, r := range s {
-		if r < utf8.RuneSelf {
-			// ASCII fast path (most names): this runs for every participant
-			// on every render of a list.
-			switch {
-			case r <= ' ' || r == 0x7f:
-				space = len(dst) > start
-				continue
-			case space:
-				dst = append(dst, ' ')
-				space = false
-			}
-			if 'A' <= r && r <= 'Z' {
-				r += 'a' - 'A'
-			}
-			dst = append(dst, byte(r))
-			continue
-		}
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			space = len(dst) > start
-			continue
-		}
-		if r >= 0xad && IsInvisible(r) {
-			continue
-		}
-		if space {
-			dst = append(dst, ' ')
-			space = false
-		}
-		switch r { // the look-alikes the list shows for * and `, as NormalizeName undoes them
-		case '\u2217':
-			r = '*'
-		case '\u02cb':
-			r = '`'
-		}
-		dst = utf8.AppendRune(dst, unicode.ToLower(r))
-	}
-	return dst
-}
+// appendFolded appends NormalizeName(s) lower-cased, for sorting and
+// searching.
+func appendFolded(dst []byte, s string) []byte { return appendLine(dst, s, unfoldLookalikes|lowerCase) }
 
 // queryMatcher matches a name containing the query (case- and
 // space-insensitive; folded is the participant's name through

@@ -147,12 +147,9 @@ func (s *Service) now() time.Time {
 // Plan reads the live roster and resolves the kick's targets against it.
 // Nothing is disconnected. UserMessage(err) explains a failure.
 func (s *Service) Plan(ctx context.Context, k Kick) (*meeting.Roster, Resolution, error) {
-	r, err := s.Meeting.Roster(ctx, k.Conference)
+	r, err := s.List(ctx, k.Conference)
 	if err != nil {
-		return nil, Resolution{}, &conferenceError{conference: k.Conference, err: err}
-	}
-	if r == nil {
-		r = &meeting.Roster{ConferenceID: k.Conference}
+		return nil, Resolution{}, err
 	}
 	r = s.freshIfUnmatched(ctx, k.Conference, r, k.Targets)
 	return r, Resolve(r, k.Targets), nil

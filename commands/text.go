@@ -2,7 +2,6 @@ package commands
 
 import (
 	"strconv"
-	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -61,21 +60,66 @@ func OneLine(s string) string {
 	if isNormalizedName(s) {
 		return s // already one clean line (the common case): no allocation
 	}
-	clean := strings.Map(func(r rune) rune {
-		switch {
-		case r < utf8.RuneSelf:
-			if r < 0x20 || r == 0x7f {
-				return ' '
+	return string(appendLine(make([]byte, 0, len(s)), s, 0))
+}
+
+// lineRule says what appendLine does beyond OneLine's rules.
+type lineRule uint8
+
+const (
+	unfoldLookalikes lineRule = 1 << iota // "∗" and "ˋ" (how Slack messages show * and `) back to * and `
+	lowerCase                             // for sorting and searching
+)
+
+// appendLine appends s to dst as OneLine shows it (white space and control
+// characters collapsed to single spaces, trimmed; invisible characters
+// dropped; invalid UTF-8 as U+FFFD), and as rules adds. It is the one
+// implementation of OneLine, NormalizeName and the roster's folded names,
+// in one pass: it runs for every participant on every render of a list.
+func appendLine(dst []byte, s string, rules lineRule) []byte {
+	space := false
+	start := len(dst)
+	for _, r := range s {
+		if r < utf8.RuneSelf { // ASCII fast path (most names)
+			switch {
+			case r <= ' ' || r == 0x7f:
+				space = len(dst) > start
+				continue
+			case space:
+				dst = append(dst, ' ')
+				space = false
 			}
-			return r
-		case unicode.IsControl(r):
-			return ' '
-		case IsInvisible(r):
-			return -1
+			if rules&lowerCase != 0 && 'A' <= r && r <= 'Z' {
+				r += 'a' - 'A'
+			}
+			dst = append(dst, byte(r))
+			continue
 		}
-		return r
-	}, s)
-	return strings.Join(strings.Fields(clean), " ")
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
+			space = len(dst) > start
+			continue
+		}
+		if IsInvisible(r) {
+			continue
+		}
+		if space {
+			dst = append(dst, ' ')
+			space = false
+		}
+		if rules&unfoldLookalikes != 0 {
+			switch r {
+			case '\u2217':
+				r = '*'
+			case '\u02cb':
+				r = '`'
+			}
+		}
+		if rules&lowerCase != 0 {
+			r = unicode.ToLower(r)
+		}
+		dst = utf8.AppendRune(dst, r)
+	}
+	return dst
 }
 
 // IsInvisible reports the characters OneLine removes (see there): format

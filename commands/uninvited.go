@@ -6,10 +6,6 @@ import (
 	"github.com/kickbot/kickbot/meeting"
 )
 
-// DefaultMaxSweep is how many people one "Disconnect all" may disconnect
-// when the configuration says nothing (KICK_MAX_SWEEP).
-const DefaultMaxSweep = 200
-
 // UninvitedView is who is online but not on the meeting's invite list.
 type UninvitedView struct {
 	Conference string
@@ -84,13 +80,8 @@ func fullPhone(s string) string {
 }
 
 // Sweepable is who one "Disconnect all" takes: the first max uninvited
-// people (max ≤ 0: DefaultMaxSweep), and how many are left out.
-func (v UninvitedView) Sweepable(max int) (take []meeting.Participant, left int) {
-	if max <= 0 {
-		max = DefaultMaxSweep
-	}
-	if len(v.Uninvited) <= max {
-		return v.Uninvited, 0
-	}
-	return v.Uninvited[:max], len(v.Uninvited) - max
+// limit people (KICK_MAX_SWEEP), and how many are left out.
+func (v UninvitedView) Sweepable(limit int) (take []meeting.Participant, left int) {
+	n := min(max(limit, 0), len(v.Uninvited))
+	return v.Uninvited[:n], len(v.Uninvited) - n
 }

@@ -89,6 +89,19 @@ func UserMessage(err error) string {
 	return "Something went wrong talking to the meeting service — try again, and ask an admin to check kickbot's log if it keeps happening."
 }
 
+// InMeeting marks err as concerning conference, so that UserMessage names
+// the meeting ("Meeting 914083136 was not found") as it does for the use
+// cases' own errors: renderers pass every failure through it, and a
+// failure reads the same whichever path met it. An err that names its
+// meeting already, or an empty conference, is returned as it is.
+func InMeeting(conference string, err error) error {
+	var ce *conferenceError
+	if err == nil || conference == "" || errors.As(err, &ce) {
+		return err
+	}
+	return &conferenceError{conference: conference, err: err}
+}
+
 // retryIn is how long Huawei asked us to wait, rounded up to whole seconds.
 func retryIn(err error) string {
 	var me *meeting.Error

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode"
@@ -167,21 +168,38 @@ func Role(p meeting.Participant) string {
 func ShownPhone(phone string) string { return Clip(OneLine(phone), maxPhoneRunes) }
 
 // ShownID is a participant ID as shown: one line, clipped. It is not escaped.
-func ShownID(id string) string { return Clip(OneLine(id), MaxIDLen) }
+func ShownID(id string) string { return Clip(OneLine(id), meeting.MaxParticipantIDLen) }
 
 // Summary is the one-sentence result of a kick.
-func Summary(o Outcome, m Markup) string {
+func Summary(o Outcome, m Markup) string { return summaryWith(o, m, kickWords) }
+
+// outcomeWords are the words an action's outcome is told in: the phrase
+// for each target's result, and the summary's sentences, where %s is the
+// meeting (MeetingRef).
+type outcomeWords struct {
+	phrase map[Result]string
+	verb   string // "Disconnected" 2 of 3 participants …
+	where  string // … "from %s"
+	nobody string
+	failed string
+}
+
+var kickWords = outcomeWords{phrase: resultPhrase, verb: "Disconnected", where: "from %s",
+	nobody: "Nobody was disconnected from %s", failed: "Could not disconnect anyone from %s"}
+
+// summaryWith is the one-sentence result of an action told in w.
+func summaryWith(o Outcome, m Markup, w outcomeWords) string {
 	ref := MeetingRef(o, m)
 	switch o.Status {
 	case StatusDone:
-		return "Disconnected " + plural(o.Gone(), "participant", "participants") + " from " + ref + "."
+		return w.verb + " " + plural(o.Gone(), "participant", "participants") + " " + fmt.Sprintf(w.where, ref) + "."
 	case StatusPartial:
-		return "Disconnected " + strconv.Itoa(o.Gone()) + " of " + plural(len(o.Targets), "participant", "participants") +
-			" from " + ref + " (" + Counts(o) + ")."
+		return w.verb + " " + strconv.Itoa(o.Gone()) + " of " + plural(len(o.Targets), "participant", "participants") +
+			" " + fmt.Sprintf(w.where, ref) + " (" + countsWith(o, w.phrase) + ")."
 	case StatusNothingToDo:
-		return "Nobody was disconnected from " + ref + " (" + Counts(o) + ")."
+		return fmt.Sprintf(w.nobody, ref) + " (" + countsWith(o, w.phrase) + ")."
 	}
-	return "Could not disconnect anyone from " + ref + "." + FailureSuffix(o, m)
+	return fmt.Sprintf(w.failed, ref) + "." + FailureSuffix(o, m)
 }
 
 // FailureSuffix is " " and the outcome's UserMessage, or "" if it has none.

@@ -29,7 +29,7 @@ type Config struct {
 
 	// Huawei Cloud Meeting: App ID auth (AppID+AppKey[+UserID]) or account
 	// auth (Account+Password), exactly one.
-	MeetingAPIURL       string        `envconfig:"MEETING_API_URL" default:"https://api.meeting.huaweicloud.com"` // no trailing "/"
+	MeetingAPIURL       string        `envconfig:"MEETING_API_URL" default:"https://api.meeting.huaweicloud.com"` // no trailing "/"; https://api-intl.meeting.huaweicloud.com outside China
 	MeetingAppID        string        `envconfig:"MEETING_APP_ID"`
 	MeetingAppKey       secret.String `envconfig:"MEETING_APP_KEY"`
 	MeetingUserID       string        `envconfig:"MEETING_USER_ID"`
@@ -75,27 +75,6 @@ type Config struct {
 	SlackPacing string `envconfig:"KICK_SLACK_PACING" default:"slack"`
 }
 
-// consoleVars is the subset `kickbot console --real` reads, so that a bad
-// Slack or worker setting in a shared .env cannot stop a local session. It
-// keeps the rules that mean something without Slack: the targets cap, the
-// conferences KICK_CONFERENCES allows, the audit file. The tags must match
-// Config's.
-type consoleVars struct {
-	MeetingAPIURL       string        `envconfig:"MEETING_API_URL" default:"https://api.meeting.huaweicloud.com"`
-	MeetingAppID        string        `envconfig:"MEETING_APP_ID"`
-	MeetingAppKey       secret.String `envconfig:"MEETING_APP_KEY"`
-	MeetingUserID       string        `envconfig:"MEETING_USER_ID"`
-	MeetingAccount      string        `envconfig:"MEETING_ACCOUNT"`
-	MeetingPassword     secret.String `envconfig:"MEETING_PASSWORD"`
-	MeetingTimeout      time.Duration `envconfig:"MEETING_TIMEOUT" default:"10s"`
-	MeetingMaxPerHangUp int           `envconfig:"MEETING_MAX_PER_HANGUP" default:"0"`
-	KickConferences     ConferenceMap `envconfig:"KICK_CONFERENCES"`
-	MaxTargets          int           `envconfig:"KICK_MAX_TARGETS" default:"50"`
-	AuditFile           string        `envconfig:"AUDIT_FILE"`
-	LogLevel            string        `envconfig:"LOG_LEVEL" default:"info"`
-	LogFormat           string        `envconfig:"LOG_FORMAT" default:"json"`
-}
-
 // FromEnvironment loads and validates the bot's configuration from the
 // process environment. All problems found are reported together.
 func FromEnvironment() (Config, error) {
@@ -113,29 +92,15 @@ func FromEnvironment() (Config, error) {
 }
 
 // ConsoleFromEnvironment loads only what `kickbot console --real` needs:
-// meeting, KICK_CONFERENCES, KICK_MAX_TARGETS, AUDIT_FILE and log settings.
+// meeting, KICK_CONFERENCES, KICK_MAX_TARGETS, KICK_MAX_SWEEP, AUDIT_FILE
+// and log settings (consoleFields).
 // No Slack token or KICK_CHANNELS is required. No meeting credentials at all
 // passes here (MeetingConfigured reports false; the console refuses --real
 // then); half-set credentials are an error.
 func ConsoleFromEnvironment() (Config, error) {
-	var v consoleVars
-	if err := envconfig.Process("", &v); err != nil {
+	var c Config
+	if err := processFields(&c, consoleFields); err != nil {
 		return Config{}, redactSecrets(parseError(err), nil)
-	}
-	c := Config{
-		MeetingAPIURL:       v.MeetingAPIURL,
-		MeetingAppID:        v.MeetingAppID,
-		MeetingAppKey:       v.MeetingAppKey,
-		MeetingUserID:       v.MeetingUserID,
-		MeetingAccount:      v.MeetingAccount,
-		MeetingPassword:     v.MeetingPassword,
-		MeetingTimeout:      v.MeetingTimeout,
-		MeetingMaxPerHangUp: v.MeetingMaxPerHangUp,
-		KickConferences:     v.KickConferences,
-		MaxTargets:          v.MaxTargets,
-		AuditFile:           v.AuditFile,
-		LogLevel:            v.LogLevel,
-		LogFormat:           v.LogFormat,
 	}
 	if err := resolveSecretFiles(&c, secretsOf(&c, true)); err != nil {
 		return Config{}, redactSecrets(err, &c)

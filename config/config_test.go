@@ -25,18 +25,22 @@ const (
 
 var secretValues = []string{appToken, botToken, appKey, password, "appsecretvalue", "botsecretvalue", "appkeysecretvalue", "passwordsecretvalue"}
 
-// allVars is every variable config reads, so each test starts from a clean
-// environment whatever the machine running it has set.
-var allVars = []string{
-	"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "SLACK_API_URL",
-	"MEETING_API_URL", "MEETING_APP_ID", "MEETING_APP_KEY", "MEETING_USER_ID", "MEETING_ACCOUNT", "MEETING_PASSWORD",
-	"MEETING_TIMEOUT", "MEETING_MAX_PER_HANGUP",
-	"KICK_CHANNELS", "KICK_USERS", "KICK_USERGROUPS", "KICK_CONFERENCES", "OPS_CHANNEL",
-	"KICK_MAX_TARGETS", "KICK_USER_RATE", "KICK_WORKERS", "KICK_QUEUE_SIZE", "KICK_LIST_MAX_AGE", "KICK_DRAIN_TIMEOUT",
-	"KICK_LOCK_DEFAULT",
-	"HTTP_ADDR", "AUDIT_FILE", "LOG_LEVEL", "LOG_FORMAT",
-	"SLACK_APP_TOKEN_FILE", "SLACK_BOT_TOKEN_FILE", "MEETING_APP_KEY_FILE", "MEETING_PASSWORD_FILE",
-}
+// allVars is every variable config reads (Config's tags, and NAME_FILE of
+// each secret), so each test starts from a clean environment whatever the
+// machine running it has set.
+var allVars = func() []string {
+	var vs []string
+	ct := reflect.TypeFor[Config]()
+	for i := range ct.NumField() {
+		if name := ct.Field(i).Tag.Get("envconfig"); name != "" {
+			vs = append(vs, name)
+		}
+	}
+	for _, v := range secretsOf(&Config{}, false) {
+		vs = append(vs, v.name+"_FILE")
+	}
+	return vs
+}()
 
 // setEnv clears every config variable, then sets vars. A value of "\x00"
 // means "leave unset" so tables can remove a base variable.
@@ -430,21 +434,47 @@ func TestConsoleReadsLocalRules(t *testing.T) {
 	}
 }
 
-// consoleVars must read the same variables, with the same defaults, as
-// Config; a drifted tag would make console and bot disagree.
-func TestConsoleVarsMatchConfig(t *testing.T) {
-	ct := reflect.TypeFor[Config]()
-	vt := reflect.TypeFor[consoleVars]()
-	for i := range vt.NumField() {
-		vf := vt.Field(i)
-		cf, ok := ct.FieldByName(vf.Name)
-		if !ok {
-			t.Errorf("consoleVars.%s has no Config field", vf.Name)
+// Defaults is what a deployment that sets nothing gets: every default tag
+// of Config, read as envconfig reads it.
+func TestDefaultsAreAnUnsetEnvironment(t *testing.T) {
+	setEnv(t, validEnv())
+	c, err := FromEnvironment()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Defaults()
+	cv, dv := reflect.ValueOf(c), reflect.ValueOf(d)
+	ct := cv.Type()
+	n := 0
+	for i := range ct.NumField() {
+		if _, ok := ct.Field(i).Tag.Lookup("default"); !ok {
 			continue
 		}
-		if cf.Type != vf.Type || cf.Tag.Get("envconfig") != vf.Tag.Get("envconfig") || cf.Tag.Get("default") != vf.Tag.Get("default") {
-			t.Errorf("consoleVars.%s = %s %q, Config.%s = %s %q; want the same", vf.Name, vf.Type, vf.Tag, cf.Name, cf.Type, cf.Tag)
+		n++
+		if got, want := dv.Field(i).Interface(), cv.Field(i).Interface(); got != want {
+			t.Errorf("Defaults().%s = %v, want %v (as an unset %s reads)", ct.Field(i).Name, got, want, ct.Field(i).Tag.Get("envconfig"))
 		}
+	}
+	if d.MaxTargets != 50 || d.MaxSweep != 200 || d.MeetingAPIURL != "https://api.meeting.huaweicloud.com" || n < 15 {
+		t.Errorf("Defaults() = %+v (%d defaults), want the documented 50 targets, 200 swept, the mainland API", d, n)
+	}
+}
+
+// The console reads its variables with Config's tags and defaults, and
+// ignores the Slack and worker settings it has no use for.
+func TestConsoleReadsConfigsVariables(t *testing.T) {
+	setEnv(t, map[string]string{"KICK_MAX_SWEEP": "7", "KICK_WORKERS": "many", "SLACK_API_URL": "not a url"})
+	c, err := ConsoleFromEnvironment()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Defaults()
+	if c.MaxSweep != 7 || c.MaxTargets != d.MaxTargets || c.MeetingAPIURL != d.MeetingAPIURL || c.MeetingTimeout != d.MeetingTimeout || c.LogLevel != d.LogLevel {
+		t.Errorf("console config = %+v, want KICK_MAX_SWEEP 7 and the defaults elsewhere", c)
+	}
+	setEnv(t, map[string]string{"KICK_MAX_SWEEP": "0"})
+	if _, err := ConsoleFromEnvironment(); err == nil || !strings.Contains(err.Error(), "KICK_MAX_SWEEP") {
+		t.Errorf("KICK_MAX_SWEEP=0: err = %v, want it named", err)
 	}
 }
 

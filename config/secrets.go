@@ -23,14 +23,12 @@ type secretVar struct {
 	dst  *secret.String
 }
 
-// secretNames are the variables whose values must never be shown.
-var secretNames = []string{"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "MEETING_APP_KEY", "MEETING_PASSWORD"}
-
 // isSecret reports whether a variable's value must never be shown.
 func isSecret(name string) bool {
-	switch name {
-	case "SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "MEETING_APP_KEY", "MEETING_PASSWORD":
-		return true
+	for _, v := range secretsOf(&Config{}, false) {
+		if v.name == name {
+			return true
+		}
 	}
 	return false
 }
@@ -56,8 +54,8 @@ func redactSecrets(err error, c *Config) error {
 	msg := err.Error()
 	out := slackTokenPattern.ReplaceAllString(msg, "${1}-[REDACTED]")
 	var values []string
-	for _, name := range secretNames {
-		values = append(values, os.Getenv(name))
+	for _, v := range secretsOf(&Config{}, false) {
+		values = append(values, os.Getenv(v.name))
 	}
 	if c != nil {
 		for _, v := range secretsOf(c, false) {
@@ -75,6 +73,8 @@ func redactSecrets(err error, c *Config) error {
 	return errors.New(out) // not wrapped: the wrapped errors still hold the raw values
 }
 
+// secretsOf is the one list of secret variables, with the fields of c they
+// fill; consoleOnly leaves out the Slack tokens the console never reads.
 func secretsOf(c *Config, consoleOnly bool) []secretVar {
 	vars := []secretVar{
 		{"MEETING_APP_KEY", &c.MeetingAppKey},

@@ -88,7 +88,8 @@ func (c *Config) validate() error {
 
 // validateConsole checks what `kickbot console` reads.
 func (c *Config) validateConsole() error {
-	return errors.Join(c.validateMeeting(false), atLeast("KICK_MAX_TARGETS", c.MaxTargets, 1), c.validateLog())
+	return errors.Join(c.validateMeeting(false), atLeast("KICK_MAX_TARGETS", c.MaxTargets, 1),
+		atLeast("KICK_MAX_SWEEP", c.MaxSweep, 1), c.validateLog())
 }
 
 // validateMeeting checks the meeting API settings. Exactly one auth method

@@ -15,10 +15,6 @@ import (
 	"github.com/kickbot/kickbot/secret"
 )
 
-// DefaultBaseURL is the Chinese-mainland endpoint; the international site is
-// https://api-intl.meeting.huaweicloud.com.
-const DefaultBaseURL = "https://api.meeting.huaweicloud.com"
-
 // Defaults applied by New to zero Config fields.
 const (
 	defaultHTTPTimeout             = 10 * time.Second
@@ -33,7 +29,7 @@ const (
 // Config configures a Client. Secrets are secret.String so that printing a
 // Config (%v, %+v, %#v, JSON) never shows them.
 type Config struct {
-	BaseURL string // default DefaultBaseURL
+	BaseURL string // required: MEETING_API_URL (configuration holds the default)
 
 	// App ID authentication (preferred). UserID is whom the token acts as: use
 	// the user who schedules the meetings, or the host password stays hidden.
@@ -108,9 +104,6 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	accountAuth := cfg.Account != "" && !cfg.Password.IsZero()
 	if !appAuth && !accountAuth {
 		return nil, errors.New("meeting: set AppID and AppKey, or Account and Password")
-	}
-	if cfg.BaseURL == "" {
-		cfg.BaseURL = DefaultBaseURL
 	}
 	base := strings.TrimRight(cfg.BaseURL, "/")
 	if !strings.HasPrefix(base, "https://") && !strings.HasPrefix(base, "http://") {

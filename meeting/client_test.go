@@ -33,8 +33,9 @@ func TestNewNeedsCredentials(t *testing.T) {
 		{"nothing", meeting.Config{}, false},
 		{"app id without key", meeting.Config{AppID: "a"}, false},
 		{"account without password", meeting.Config{Account: "a"}, false},
-		{"app id", meeting.Config{AppID: "a", AppKey: secret.New("k")}, true},
-		{"account", meeting.Config{Account: "a", Password: secret.New("p")}, true},
+		{"app id", meeting.Config{AppID: "a", AppKey: secret.New("k"), BaseURL: "https://x"}, true},
+		{"account", meeting.Config{Account: "a", Password: secret.New("p"), BaseURL: "https://x"}, true},
+		{"no url", meeting.Config{AppID: "a", AppKey: secret.New("k")}, false},
 		{"bad url", meeting.Config{AppID: "a", AppKey: secret.New("k"), BaseURL: "ftp://x"}, false},
 	}
 	for _, tt := range tests {

@@ -6,15 +6,17 @@ import (
 	"unicode/utf8"
 )
 
+// The longest IDs the client sends; the /kick grammar refuses longer ones
+// before anything is called.
 const (
-	maxConferenceIDLen  = 64
-	maxParticipantIDLen = 128
+	MaxConferenceIDLen  = 64
+	MaxParticipantIDLen = 128
 )
 
 // validateConference accepts 1–64 ASCII letters and digits: Huawei conference
 // IDs are numeric, and anything else would only reach the server as noise.
 func validateConference(op, id string) error {
-	if id == "" || len(id) > maxConferenceIDLen {
+	if id == "" || len(id) > MaxConferenceIDLen {
 		return badInput(op, "conference ID must be 1–64 letters or digits")
 	}
 	for i := 0; i < len(id); i++ {
@@ -29,7 +31,7 @@ func validateConference(op, id string) error {
 // validateParticipant accepts 1–128 bytes of valid UTF-8 without control
 // characters (pids are 32 hex characters in practice; we do not insist).
 func validateParticipant(op string, i int, id string) error {
-	if id == "" || len(id) > maxParticipantIDLen || !utf8.ValidString(id) {
+	if id == "" || len(id) > MaxParticipantIDLen || !utf8.ValidString(id) {
 		return badInput(op, fmt.Sprintf("participant ID #%d must be 1–128 characters", i+1))
 	}
 	for _, r := range id {

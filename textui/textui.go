@@ -29,7 +29,7 @@ func Failure(k commands.Kick, err error) string {
 	if k.Conference != "" {
 		line += " in meeting " + commands.OneLine(k.Conference)
 	}
-	return line + ". " + commands.UserMessage(err)
+	return line + ". " + commands.UserMessage(commands.InMeeting(k.Conference, err))
 }
 
 // Ambiguous shows the candidates for names that match several participants:

@@ -2,43 +2,23 @@ package slackfake
 
 import (
 	"math"
-	"sync"
 	"time"
+
+	"github.com/kickbot/kickbot/internal/fakeclock"
 )
 
 // Clock is the fake's sense of time: rate-limit buckets, Retry-After windows, response_url
 // lifetimes, the edit window and every recorded timestamp (Message.At, Ack.Sent/Received,
 // Call.At) use it. Socket deadlines, pings and scripted latency stay on real time, because the
 // network underneath is real.
-type Clock interface{ Now() time.Time }
+type Clock = fakeclock.Source
 
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
-
-// ManualClock is a Clock that moves only when told to, for deterministic tests of limits.
-// Safe for concurrent use.
-type ManualClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+// ManualClock is a Clock that moves only when told to, for deterministic
+// tests of limits. Safe for concurrent use.
+type ManualClock = fakeclock.Clock
 
 // NewManualClock returns a clock standing at start.
-func NewManualClock(start time.Time) *ManualClock { return &ManualClock{now: start} }
-
-// Now is the clock's current time.
-func (c *ManualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward by d.
-func (c *ManualClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+func NewManualClock(start time.Time) *ManualClock { return fakeclock.New(start) }
 
 // WithClock makes the server read time from c (default: the wall clock).
 func WithClock(c Clock) Option { return func(cfg *config) { cfg.clock = c } }

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/kickbot/kickbot/internal/fakeclock"
 )
 
 // Defaults used when no Option overrides them.
@@ -147,7 +148,7 @@ func New(opts ...Option) *Server {
 		redeliverUnacked:    true,
 		maxResponseURLUses:  5,
 		responseURLLifetime: 30 * time.Minute,
-		clock:               realClock{},
+		clock:               fakeclock.Wall{},
 		limits:              DefaultLimits(),
 		disconnectGap:       10 * time.Second,
 	}

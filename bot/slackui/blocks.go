@@ -14,7 +14,7 @@ import (
 // message that breaks one with invalid_blocks, or msg_blocks_too_long for
 // too much text, and the command's outcome would be lost).
 const (
-	maxBlocks          = 50   // blocks per message
+	MaxBlocks          = 50   // blocks per message (the outbox merges messages under it too)
 	maxSectionRunes    = 3000 // section text
 	maxContextElements = 10   // elements per context block
 	maxButtonTextRunes = 75

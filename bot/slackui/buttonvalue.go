@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kickbot/kickbot/commands"
+	"github.com/kickbot/kickbot/meeting"
 )
 
 // Limits of a ButtonValue. Slack caps a button value at 2,000 bytes and a
@@ -94,7 +95,7 @@ func DecodeButtonValue(s string) (ButtonValue, error) {
 func (v ButtonValue) validate() error {
 	switch {
 	case !commands.ValidConference(v.Conference),
-		len(v.ParticipantID) > commands.MaxIDLen || !cleanText(v.ParticipantID),
+		len(v.ParticipantID) > meeting.MaxParticipantIDLen || !cleanText(v.ParticipantID),
 		len(v.ListID) > maxListIDLen || !isListID(v.ListID),
 		utf8.RuneCountInString(v.Query) > commands.MaxQueryRunes || !cleanText(v.Query),
 		v.Page < 0 || v.Page > maxPage,

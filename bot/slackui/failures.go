@@ -14,7 +14,7 @@ func RenderFailure(k commands.Kick, err error) Message {
 	if k.Conference != "" {
 		line += " in meeting " + Escape(k.Conference)
 	}
-	line += ". " + Escape(commands.UserMessage(err))
+	line += ". " + Escape(commands.UserMessage(commands.InMeeting(k.Conference, err)))
 	return Message{Text: line, Blocks: []slack.Block{section(line)}}
 }
 
@@ -28,7 +28,7 @@ func RenderFailureNotice(k commands.Kick, err error) Message {
 	if n := len(k.Targets); n > 0 {
 		line += " (" + commands.Plural(n, "participant", "participants") + " named)"
 	}
-	line += ". " + Escape(commands.UserMessage(err))
+	line += ". " + Escape(commands.UserMessage(commands.InMeeting(k.Conference, err)))
 	return Message{Text: line, Blocks: appendBlocks([]slack.Block{section(line)},
 		contextBlock(reasonPart(k.Reason), requestIDPart(commands.ErrRequestIDs(err))))}
 }

@@ -131,7 +131,7 @@ func RenderHoldParent(o commands.Outcome, st HoldState) Message {
 		for i, p := range st.People {
 			lines[i] = "• " + NameMrkdwn(p.Name)
 		}
-		blocks = append(blocks, lineSections(lines, maxBlocks-len(blocks)-2)...)
+		blocks = append(blocks, lineSections(lines, MaxBlocks-len(blocks)-2)...)
 		if st.AllNote != "" {
 			blocks = append(blocks, section(clipMrkdwn(commands.OneLine(st.AllNote), maxNoteRunes)))
 		} else if !st.NoButton {
@@ -156,7 +156,7 @@ func RenderHoldOutcome(o commands.Outcome) Message {
 	}
 	footer := contextBlock(reasonPart(o.Kick.Reason), "Requested by "+userMention(o.Kick.Actor), requestIDPart(o.RequestIDs))
 	blocks := []slack.Block{section(head)}
-	blocks = append(blocks, lineSections(lines, maxBlocks-len(blocks)-1)...)
+	blocks = append(blocks, lineSections(lines, MaxBlocks-len(blocks)-1)...)
 	return Message{Text: head, Blocks: appendBlocks(blocks, footer)}
 }
 
@@ -181,10 +181,7 @@ func RenderHoldNotice(o commands.Outcome, permalink string) Message {
 // RenderHoldAmbiguous answers a hold whose name matched several people:
 // nothing was moved; the caller is shown the candidates with their IDs.
 func RenderHoldAmbiguous(k commands.Kick, amb []commands.Ambiguity) Message {
-	intro := commands.AmbiguousIntro(k, amb, mrkdwnMarkup{}, "Nobody was moved. Run the hold again with the participant ID of the one you mean.")
-	blocks := []slack.Block{section(intro)}
-	blocks = append(blocks, lineSections(commands.AmbiguousLines(amb, mrkdwnMarkup{}), maxBlocks-len(blocks))...)
-	return Message{Text: intro, Blocks: blocks}
+	return renderAmbiguous(k, amb, "Nobody was moved. Run the hold again with the participant ID of the one you mean.")
 }
 
 // RenderAdmit is the thread reply (and, with the link, the ops notice) for

@@ -35,8 +35,8 @@ func checkSlackLimits(t testing.TB, msg Message) int {
 		t.Errorf("message has no fallback text")
 	}
 	checkMarkup(t, "text", doc.Text)
-	if n := len(doc.Blocks); n == 0 || n > maxBlocks {
-		t.Errorf("message has %d blocks; want 1..%d", n, maxBlocks)
+	if n := len(doc.Blocks); n == 0 || n > MaxBlocks {
+		t.Errorf("message has %d blocks; want 1..%d", n, MaxBlocks)
 	}
 	blockIDs := map[string]bool{}
 	for i, b := range doc.Blocks {

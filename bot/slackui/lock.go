@@ -82,7 +82,7 @@ func LockButtons(conference string, d time.Duration, locked bool) slack.Block {
 // WithLockButtons adds LockButtons to m when Slack's block limit leaves
 // room for them.
 func WithLockButtons(m Message, conference string, d time.Duration, locked bool) Message {
-	if len(m.Blocks) >= maxBlocks {
+	if len(m.Blocks) >= MaxBlocks {
 		return m
 	}
 	bs := append(m.Blocks[:len(m.Blocks):len(m.Blocks)], LockButtons(conference, d, locked))
@@ -160,6 +160,6 @@ func RenderLockAlready(o commands.LockOutcome) Message {
 // whose auto-unlock will not happen.
 func RenderPendingLocks(ps []commands.PendingLock) Message {
 	lines := commands.PendingLocksNotice(ps, mrkdwnMarkup{}, slackTime)
-	blocks := append([]slack.Block{section(lines[0])}, lineSections(lines[1:], maxBlocks-1)...)
+	blocks := append([]slack.Block{section(lines[0])}, lineSections(lines[1:], MaxBlocks-1)...)
 	return Message{Text: lines[0], Blocks: blocks}
 }

@@ -48,9 +48,15 @@ func RenderDenied(d commands.Decision) Message {
 // bot follows it with the candidates' Disconnect buttons, so it points
 // there first; repeating the command with a participant ID also works.
 func RenderAmbiguous(k commands.Kick, amb []commands.Ambiguity) Message {
-	intro := commands.AmbiguousIntro(k, amb, mrkdwnMarkup{}, "Click Disconnect beside the one you mean below, or run /kick again with their participant ID.")
+	return renderAmbiguous(k, amb, "Click Disconnect beside the one you mean below, or run /kick again with their participant ID.")
+}
+
+// renderAmbiguous is the candidates for ambiguous names, after an intro
+// that ends with what to do next.
+func renderAmbiguous(k commands.Kick, amb []commands.Ambiguity, next string) Message {
+	intro := commands.AmbiguousIntro(k, amb, mrkdwnMarkup{}, next)
 	blocks := []slack.Block{section(intro)}
-	blocks = append(blocks, lineSections(commands.AmbiguousLines(amb, mrkdwnMarkup{}), maxBlocks-len(blocks))...)
+	blocks = append(blocks, lineSections(commands.AmbiguousLines(amb, mrkdwnMarkup{}), MaxBlocks-len(blocks))...)
 	return Message{Text: intro, Blocks: blocks}
 }
 
@@ -81,7 +87,7 @@ func RenderOutcome(o commands.Outcome) Message {
 		lines[i] = commands.OutcomeLine(t, mrkdwnMarkup{})
 	}
 	footer := contextBlock(reasonPart(o.Kick.Reason), "Requested by "+userMention(o.Kick.Actor), requestIDPart(o.RequestIDs))
-	room := maxBlocks - len(blocks)
+	room := MaxBlocks - len(blocks)
 	if footer != nil {
 		room--
 	}

@@ -1,12 +1,13 @@
 package slackui
 
 import (
+	"bytes"
 	"encoding/json"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -37,7 +38,7 @@ const (
 	// encoding/json writes it. Lists go out with chat.postMessage and
 	// chat.update, never in a Socket Mode ack, so Socket Mode's 20 KB frame
 	// limit does not apply to them. What applies is chat.postMessage's: at
-	// most 50 blocks (maxBlocks), 3,000 characters per section
+	// most 50 blocks (MaxBlocks), 3,000 characters per section
 	// (maxSectionRunes), 2,000 bytes per button value (maxButtonValueLen),
 	// and about 13,000 characters of text across the blocks, beyond which
 	// Slack answers msg_blocks_too_long. Text is never more characters than
@@ -143,18 +144,19 @@ func fittingPageSize(r *meeting.Roster, opts ListOptions, v commands.RosterView)
 	worst := meeting.Participant{ID: strings.Repeat("f", 32), State: meeting.StateCalling, Muted: true, Video: true, HandRaised: true}
 	nameCost, phoneCost, idCost, noteCost := -1, -1, len(worst.ID), -1
 	var note string
+	m := newJSONMeter()
 	for _, p := range v.Matched {
-		if c := nameJSONLen(p.Name); c > nameCost {
+		if c := m.len(escapeText(commands.DisplayName(p.Name))); c > nameCost {
 			nameCost, worst.Name = c, p.Name
 		}
-		if c := jsonLen(p.Phone); c > phoneCost {
+		if c := m.len(p.Phone); c > phoneCost {
 			phoneCost, worst.Phone = c, p.Phone
 		}
-		if c := queryEscapedLen(p.ID); c > idCost && (ButtonValue{Conference: r.ConferenceID, ParticipantID: p.ID}).validate() == nil {
+		if c := len(url.QueryEscape(p.ID)); c > idCost && (ButtonValue{Conference: r.ConferenceID, ParticipantID: p.ID}).validate() == nil {
 			idCost, worst.ID = c, p.ID
 		}
 		if n := opts.ChannelNotes[p.ID]; n != "" {
-			if c := jsonLen(n); c > noteCost {
+			if c := m.len(n); c > noteCost {
 				noteCost, note = c, n
 			}
 		}
@@ -168,54 +170,6 @@ func fittingPageSize(r *meeting.Roster, opts ListOptions, v commands.RosterView)
 	return min(v.Size, max(1, (maxPageBytes-frame)/row))
 }
 
-// queryEscapedLen is len(url.QueryEscape(s)) without building the string
-// (it runs for every participant on every render).
-func queryEscapedLen(s string) int {
-	n := 0
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
-			c == '-', c == '_', c == '.', c == '~', c == ' ':
-			n++ // unreserved, or ' ' → '+'
-		default:
-			n += 3
-		}
-	}
-	return n
-}
-
-// nameJSONLen bounds, without allocating (it runs for every participant
-// on every click), the JSON bytes of NameMrkdwn(name) without its stars.
-func nameJSONLen(name string) int {
-	n, runes := 0, 0
-	for _, r := range name {
-		if r >= 0xad && commands.IsInvisible(r) {
-			continue // removed, and not counted against commands.MaxNameRunes either
-		}
-		if runes == commands.MaxNameRunes {
-			return n + len("…")
-		}
-		runes++
-		switch {
-		case r == '*':
-			n += len("\u2217")
-		case r == '`':
-			n += len("\u02cb")
-		case r == '&':
-			n += len(`\u0026amp;`)
-		case r == '<' || r == '>':
-			n += len(`\u0026lt;`)
-		case r == '"' || r == '\\':
-			n += 2
-		case r == utf8.RuneError || r == '\u2028' || r == '\u2029':
-			n += 6
-		default:
-			n += utf8.RuneLen(r)
-		}
-	}
-	return max(n, len("(no name)"))
-}
-
 // jsonSize is the size of v as encoding/json (and so slack-go) writes it.
 func jsonSize(v any) int {
 	b, err := json.Marshal(v)
@@ -225,34 +179,43 @@ func jsonSize(v any) int {
 	return len(b)
 }
 
-// jsonLen bounds the bytes encoding/json writes for the string s, without
-// quotes: it escapes <, > and & (to \u003c…), control characters, quotes,
-// backslashes, U+2028, U+2029 and invalid UTF-8.
-func jsonLen(s string) int {
-	n := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				n += 2
-			case c < 0x20 || c == '<' || c == '>' || c == '&':
-				n += 6
-			default:
-				n++
-			}
-			i++
-			continue
+// jsonMeter measures strings as encoding/json writes them (and so
+// slack-go sends them), reusing one encoder and buffer: fittingPageSize
+// measures every listed participant's name, phone and note on every render.
+type jsonMeter struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+	s   string // what is measured, encoded through a pointer so no string is boxed
+}
+
+// writtenAsIs reports text encoding/json writes unchanged: printable ASCII
+// without the characters it escapes (" and \, and < > & as HTML-safe JSON).
+func writtenAsIs(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
-			n += 6
-		} else {
-			n += size
-		}
-		i += size
 	}
-	return n
+	return true
+}
+
+func newJSONMeter() *jsonMeter {
+	m := &jsonMeter{}
+	m.enc = json.NewEncoder(&m.buf)
+	return m
+}
+
+// len is the bytes encoding/json writes for s, without its quotes.
+func (m *jsonMeter) len(s string) int {
+	if writtenAsIs(s) {
+		return len(s) // most names and phones: no need to run the encoder
+	}
+	m.buf.Reset()
+	m.s = s
+	if m.enc.Encode(&m.s) != nil {
+		return maxPageBytes // cannot happen for a string; count it as too big
+	}
+	return m.buf.Len() - len(`""`+"\n")
 }
 
 // readAtMrkdwn shows the read time in each reader's own time zone, with a

@@ -77,6 +77,7 @@ type terminalSession struct {
 	audit      *audit.Logger // nil with the simulator: nothing real happens
 	actor      string        // "console:<local user name>"
 	maxTargets int
+	maxSweep   int      // KICK_MAX_SWEEP: most rows one sweep disconnects
 	allowed    []string // meeting IDs KICK_CONFERENCES lists; nil: any
 	last       *meeting.Roster
 	lastN      []meeting.Participant // the numbered rows of the last list
@@ -99,7 +100,8 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		}
 	}
 	stdout = &syncWriter{w: stdout} // auto-unlock timers print from their own goroutine
-	s := &terminalSession{out: stdout, actor: "console:" + localUserName(), maxTargets: commands.DefaultMaxTargets}
+	d := config.Defaults()
+	s := &terminalSession{out: stdout, actor: "console:" + localUserName(), maxTargets: d.MaxTargets, maxSweep: d.MaxSweep}
 	var mcfg meeting.Config
 	var sim *meetingtest.Server // nil with --real
 	var sample string
@@ -120,7 +122,7 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			return exitConfig
 		}
 		defer aud.Close()
-		s.audit, s.maxTargets = aud, cfg.MaxTargets
+		s.audit, s.maxTargets, s.maxSweep = aud, cfg.MaxTargets, cfg.MaxSweep
 		s.allowed = cfg.KickConferences.Conferences()
 		mcfg = meetingConfig(cfg, log)
 		// Said before the first action, so nobody acts on real meetings
@@ -296,16 +298,13 @@ func (s *terminalSession) slash(ctx context.Context, text string) {
 	case commands.KindList:
 		start := time.Now()
 		entry := audit.Entry{Action: "list", Conference: req.Conference}
-		roster, err := s.svc.Meeting.Roster(ctx, req.Conference)
+		roster, err := s.svc.List(ctx, req.Conference)
 		if err != nil {
-			fmt.Fprintln(s.out, textui.Failure(commands.Kick{Actor: s.actor, Conference: req.Conference}, err))
-			entry.Outcome, entry.ErrorKind, entry.Duration = "failed", meeting.KindOf(err).String(), time.Since(start)
-			s.record(entry)
+			s.fail(entry, start, err)
 			return
 		}
 		s.show(roster)
-		entry.Outcome, entry.Duration = "listed", time.Since(start)
-		s.record(entry)
+		s.finish(entry, start, "listed", nil, nil)
 	case commands.KindKick:
 		s.kick(ctx, commands.Kick{Actor: s.actor, Conference: req.Conference, Reason: req.Reason, Targets: req.Targets})
 	case commands.KindHold:
@@ -371,27 +370,19 @@ func (s *terminalSession) kick(ctx context.Context, k commands.Kick) { s.kickAs(
 func (s *terminalSession) kickAs(ctx context.Context, action string, k commands.Kick) {
 	start := time.Now()
 	entry := audit.Entry{Action: action, Conference: k.Conference, Targets: targetStrings(k.Targets), Reason: k.Reason}
-	roster, res, err := s.svc.Plan(ctx, k)
+	_, res, o, err := s.svc.Kick(ctx, k, nil) // the use case the bot's /kick and clicks call
 	if err != nil {
-		fmt.Fprintln(s.out, textui.Failure(k, err))
-		entry.Outcome, entry.ErrorKind, entry.Duration = "failed", meeting.KindOf(err).String(), time.Since(start)
-		s.record(entry)
+		s.fail(entry, start, err)
 		return
 	}
 	if len(res.Ambiguous) > 0 {
 		fmt.Fprintln(s.out, textui.Ambiguous(k, res.Ambiguous))
-		entry.Outcome, entry.Duration = "ambiguous", time.Since(start)
-		s.record(entry)
+		s.finish(entry, start, "ambiguous", nil, nil)
 		return
 	}
-	o := s.svc.Execute(ctx, k, roster, res)
 	s.nameLeavers(&o)
 	fmt.Fprintln(s.out, textui.Outcome(o))
-	entry.Outcome, entry.RequestIDs, entry.Duration = o.Status.String(), o.RequestIDs, time.Since(start)
-	if o.Err != nil {
-		entry.ErrorKind = meeting.KindOf(o.Err).String()
-	}
-	s.record(entry)
+	s.finish(entry, start, o.Status.String(), o.RequestIDs, o.Err)
 }
 
 // nameLeavers names, from the last list, a row that was no longer in the
@@ -408,6 +399,25 @@ func (s *terminalSession) nameLeavers(o *commands.Outcome) {
 			}
 		}
 	}
+}
+
+// finish audits e as outcome: with its duration since start, Huawei's
+// request IDs, and the kind of a meeting failure (err, nil for none).
+func (s *terminalSession) finish(e audit.Entry, start time.Time, outcome string, requestIDs []string, err error) {
+	e.Outcome, e.Duration = outcome, time.Since(start)
+	if len(requestIDs) > 0 {
+		e.RequestIDs = requestIDs
+	}
+	if err != nil {
+		e.ErrorKind = meeting.KindOf(err).String()
+	}
+	s.record(e)
+}
+
+// fail prints a failure before anything was done, and audits it.
+func (s *terminalSession) fail(e audit.Entry, start time.Time, err error) {
+	fmt.Fprintln(s.out, textui.Failure(commands.Kick{Actor: s.actor, Conference: e.Conference}, err))
+	s.finish(e, start, "failed", nil, err)
 }
 
 // record audits e with the session's actor, when the session acts on real

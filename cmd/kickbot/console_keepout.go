@@ -19,21 +19,15 @@ func (s *terminalSession) hold(ctx context.Context, k commands.Kick) {
 	_, res, o, err := s.svc.Hold(ctx, k)
 	switch {
 	case err != nil:
-		fmt.Fprintln(s.out, textui.Failure(k, err))
-		entry.Outcome, entry.ErrorKind = "failed", meeting.KindOf(err).String()
+		s.fail(entry, start, err)
 	case len(res.Ambiguous) > 0:
 		fmt.Fprintln(s.out, textui.Ambiguous(k, res.Ambiguous))
-		entry.Outcome = "ambiguous"
+		s.finish(entry, start, "ambiguous", nil, nil)
 	default:
 		s.lastHold = &o
 		fmt.Fprintln(s.out, textui.HoldOutcome(o, "admit"))
-		entry.Outcome, entry.RequestIDs = o.Status.String(), o.RequestIDs
-		if o.Err != nil {
-			entry.ErrorKind = meeting.KindOf(o.Err).String()
-		}
+		s.finish(entry, start, o.Status.String(), o.RequestIDs, o.Err)
 	}
-	entry.Duration = time.Since(start)
-	s.record(entry)
 }
 
 // admitRow lets the row-th person of the last hold back in.
@@ -55,14 +49,11 @@ func (s *terminalSession) admitRow(ctx context.Context, row string) {
 	p := waiting[n-1]
 	o := s.svc.Admit(ctx, s.actor, s.lastHold.Kick.Conference, p)
 	fmt.Fprintln(s.out, textui.Admit(o))
-	entry := audit.Entry{Action: "admit", Conference: o.Conference, Targets: []string{p.ID}, Outcome: o.Result.String(), Duration: time.Since(start)}
+	var ids []string
 	if o.RequestID != "" {
-		entry.RequestIDs = []string{o.RequestID}
+		ids = []string{o.RequestID}
 	}
-	if o.Err != nil {
-		entry.ErrorKind = meeting.KindOf(o.Err).String()
-	}
-	s.record(entry)
+	s.finish(audit.Entry{Action: "admit", Conference: o.Conference, Targets: []string{p.ID}}, start, o.Result.String(), ids, o.Err)
 }
 
 // uninvited shows who is online but not invited, numbered so that
@@ -70,28 +61,22 @@ func (s *terminalSession) admitRow(ctx context.Context, row string) {
 func (s *terminalSession) uninvited(ctx context.Context, conference string) {
 	start := time.Now()
 	entry := audit.Entry{Action: "uninvited", Conference: conference}
-	roster, err := s.svc.Meeting.Roster(ctx, conference)
+	roster, v, err := s.svc.ListUninvited(ctx, conference)
 	if err != nil {
-		fmt.Fprintln(s.out, textui.Failure(commands.Kick{Actor: s.actor, Conference: conference}, err))
-		entry.Outcome, entry.ErrorKind, entry.Duration = "failed", meeting.KindOf(err).String(), time.Since(start)
-		s.record(entry)
+		s.fail(entry, start, err)
 		return
 	}
-	v := commands.Uninvited(roster)
 	fmt.Fprintln(s.out, textui.Uninvited(v))
 	if v.Known && len(v.Uninvited) > 0 {
 		s.last, s.lastN, s.sweepable = roster, v.Uninvited, true
 		fmt.Fprintf(s.out, "Type kick <row> [<row> …] to disconnect rows of this list, or sweep to disconnect all %d.\n", len(v.Uninvited))
 	}
-	entry.Outcome, entry.Duration = "listed", time.Since(start)
+	outcome := "listed"
 	if !v.Known {
-		entry.Outcome = "invite_list_unknown"
+		outcome = "invite_list_unknown"
 	}
-	s.record(entry)
+	s.finish(entry, start, outcome, nil, nil)
 }
-
-// maxConsoleSweep caps one sweep, as KICK_MAX_SWEEP's default does in Slack.
-const maxConsoleSweep = 200
 
 // sweep disconnects every row of the last uninvited list, in one call: the
 // console's "Disconnect all N". The rows are the snapshot shown, never who
@@ -102,9 +87,9 @@ func (s *terminalSession) sweep(ctx context.Context) {
 		return
 	}
 	rows := s.lastN
-	if len(rows) > maxConsoleSweep {
-		fmt.Fprintf(s.out, "Only the first %d of %d are disconnected; sweep again for the rest.\n", maxConsoleSweep, len(rows))
-		rows = rows[:maxConsoleSweep]
+	if len(rows) > s.maxSweep {
+		fmt.Fprintf(s.out, "Only the first %d of %d are disconnected; sweep again for the rest.\n", s.maxSweep, len(rows))
+		rows = rows[:s.maxSweep]
 	}
 	targets := make([]commands.Target, len(rows))
 	for i, p := range rows {

@@ -157,7 +157,10 @@ func TestConsoleBadInputGetsClearMessages(t *testing.T) {
 		{`/kick ` + conf + ` ` + meetingtest.SampleHostPID, "Alice Chen · +8613800000001 — refused: the host is never disconnected"},
 		// No host password exists here: the message must not blame one.
 		{`/kick 99999999 ` + meetingtest.SampleCarlosPID, "Meeting 99999999 was not found — check the meeting ID."},
-		{`/kick 99999999`, "Nothing was done in meeting 99999999. The meeting was not found — check the meeting ID."},
+		// A list's failure names the meeting as a kick's does (issue 12).
+		{`/kick 99999999`, "Nothing was done in meeting 99999999. Meeting 99999999 was not found — check the meeting ID."},
+		{`/kick 99999999 uninvited`, "Nothing was done in meeting 99999999. Meeting 99999999 was not found — check the meeting ID."},
+		{`/kick 99999999 watch`, "Nothing was done in meeting 99999999. Meeting 99999999 was not found — check the meeting ID."},
 		{`/kick ` + strings.Repeat("9", 5000), "⚠️"},
 		{`/kick ` + conf + ` -- just a reason`, `⚠️ Name at least one participant before "--"`},
 	}

@@ -104,13 +104,11 @@ func (s *terminalSession) watch(ctx context.Context, conf string) {
 	w, err := ws.client.Watch(wctx, conf)
 	if err != nil {
 		cancel()
-		fmt.Fprintln(s.out, textui.Failure(commands.Kick{Actor: s.actor, Conference: conf}, err))
-		entry.Outcome, entry.ErrorKind, entry.Duration = "failed", meeting.KindOf(err).String(), time.Since(start)
-		s.record(entry)
+		s.fail(entry, start, err)
 		return
 	}
 	sub := w.Subscribe(256) // before waiting, so no change slips between
-	live := waitLive(ctx, w, sub, consoleLiveWait)
+	live := commands.AwaitLive(ctx, w, sub, consoleLiveWait)
 	r, _ := w.Snapshot()
 	cw := &consoleWatch{cancel: cancel}
 	ws.mu.Lock()
@@ -126,8 +124,7 @@ func (s *terminalSession) watch(ctx context.Context, conf string) {
 	if !live {
 		fmt.Fprintln(s.out, "⚠️ Live updates are not available right now (the meeting's event socket could not be opened); kickbot keeps trying.")
 	}
-	entry.Outcome, entry.Duration = "watching", time.Since(start)
-	s.record(entry)
+	s.finish(entry, start, "watching", nil, nil)
 
 	ws.goOwned(func() {
 		defer w.Stop()
@@ -139,26 +136,6 @@ func (s *terminalSession) watch(ctx context.Context, conf string) {
 		ws.scripted = true
 		ws.goOwned(func() { ws.scriptJoiner(wctx) })
 	}
-}
-
-// waitLive waits until w is live, at most d, consuming sub's events until
-// then (the first live roster is what the "watching" line counts).
-func waitLive(ctx context.Context, w *meeting.Watcher, sub *meeting.Subscription, d time.Duration) bool {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	for !w.Live() {
-		select {
-		case _, ok := <-sub.C:
-			if !ok {
-				return false
-			}
-		case <-timer.C:
-			return false
-		case <-ctx.Done():
-			return false
-		}
-	}
-	return true
 }
 
 // follow prints the watch's events until it stops or ctx ends. "Live"

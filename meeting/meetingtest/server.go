@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/kickbot/kickbot/internal/fakeclock"
 )
 
 // Endpoint names one simulated API; used for fault injection, rate limits and
@@ -106,7 +108,7 @@ type Server struct {
 func NewServer(opts ...Option) *Server {
 	s := &Server{
 		done:         make(chan struct{}),
-		clock:        systemClock{},
+		clock:        fakeclock.Wall{},
 		accessTTL:    12 * time.Hour,
 		controlTTL:   30 * time.Minute,
 		hostHangUp:   true,

@@ -69,6 +69,13 @@ type Config struct {
 	LogLevel  string `envconfig:"LOG_LEVEL" default:"info"`  // trace|debug|info|warn|error
 	LogFormat string `envconfig:"LOG_FORMAT" default:"json"` // json|console
 
+	// Shared state. Unset: one replica, everything in memory. Set: lists,
+	// claims, dedupe keys, rate limits, lock timers, control tokens, watch
+	// leases and Slack's Retry-After holds live in Redis, so several
+	// replicas act as one (README, "Running more than one replica").
+	RedisURL    secret.String `envconfig:"REDIS_URL"`                            // redis:// or rediss:// (TLS), may hold a password
+	RedisPrefix string        `envconfig:"KICK_REDIS_PREFIX" default:"kickbot:"` // namespaces keys: two apps can share a server
+
 	// SlackPacing paces posts and updates below Slack's documented limits
 	// ("slack"); "off" is only for a Slack that enforces none (kickload's
 	// throughput scenarios against a lenient fake).

@@ -81,7 +81,8 @@ func secretsOf(c *Config, consoleOnly bool) []secretVar {
 		{"MEETING_PASSWORD", &c.MeetingPassword},
 	}
 	if !consoleOnly {
-		vars = append(vars, secretVar{"SLACK_APP_TOKEN", &c.SlackAppToken}, secretVar{"SLACK_BOT_TOKEN", &c.SlackBotToken})
+		vars = append(vars, secretVar{"SLACK_APP_TOKEN", &c.SlackAppToken}, secretVar{"SLACK_BOT_TOKEN", &c.SlackBotToken},
+			secretVar{"REDIS_URL", &c.RedisURL}) // its password
 	}
 	return vars
 }

@@ -82,7 +82,30 @@ func (c *Config) validate() error {
 			add(fmt.Errorf("HTTP_ADDR: %q is not host:port (e.g. :8080); leave it empty to disable", c.HTTPAddr))
 		}
 	}
+	add(c.validateRedis())
 	add(c.validateLog())
+	return errors.Join(errs...)
+}
+
+// validateRedis checks REDIS_URL's shape without connecting (the bot
+// connects at start and /readyz reports it). The URL is a secret: errors
+// name the variable, never the value.
+func (c *Config) validateRedis() error {
+	var errs []error
+	if u := strings.TrimSpace(c.RedisURL.Reveal()); u != "" {
+		parsed, err := url.Parse(u)
+		switch {
+		case err != nil:
+			errs = append(errs, errors.New("REDIS_URL: not a URL; use redis://[:password@]host:6379/0 or rediss:// for TLS"))
+		case parsed.Scheme != "redis" && parsed.Scheme != "rediss":
+			errs = append(errs, errors.New("REDIS_URL: the scheme must be redis:// or rediss:// (TLS)"))
+		case parsed.Host == "":
+			errs = append(errs, errors.New("REDIS_URL: no host; use redis://[:password@]host:6379/0"))
+		}
+	}
+	if c.RedisPrefix == "" || strings.ContainsAny(c.RedisPrefix, " \t\r\n") {
+		errs = append(errs, fmt.Errorf("KICK_REDIS_PREFIX: %q must be non-empty with no spaces (e.g. kickbot:)", c.RedisPrefix))
+	}
 	return errors.Join(errs...)
 }
 

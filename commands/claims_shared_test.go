@@ -3,6 +3,7 @@ package commands_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -243,4 +244,51 @@ func TestSharedClaimResultEncoding(t *testing.T) {
 			t.Errorf("stored %q: %d hang-up calls, want none", tc.stored, n)
 		}
 	}
+}
+
+// TestSharedClaimSameReplicaWaitsInProcess: two kicks of one replica that
+// name the same person make one call, as without a store.
+func TestSharedClaimSameReplicaWaitsInProcess(t *testing.T) {
+	e, ps := batchEnv(t, 2)
+	svc, claims := replica(e, sharedBackends[0].open(t, 1)[0])
+	e.svc = svc
+	results := queueBehindHeldKick(t, e, kickOf("UALICE", byID(ps[0].ID)),
+		[]commands.Kick{kickOf("UBOB", byID(ps[1].ID)), kickOf("UCAROL", byID(ps[1].ID))})()
+	if calls := hangUpCalls(e); len(calls) != 2 || !slices.Equal(calls[1], []string{ps[1].ID}) {
+		t.Fatalf("hang-up calls = %v, want %s once in the batch's call", calls, ps[1].Name)
+	}
+	if b, c := results[1].out.Targets[0], results[2].out.Targets[0]; b.Result != commands.ResultGone || b.By != "" ||
+		c.Result != commands.ResultGone || c.By != "UBOB" {
+		t.Errorf("UBOB's %+v, UCAROL's %+v; want both gone, UCAROL told UBOB did it", b, c)
+	}
+	if n := claims.Waiting(); n != 0 {
+		t.Errorf("%d still waiting", n)
+	}
+}
+
+// TestSharedClaimExtendedWhileDisconnectRuns: a disconnect that outlives
+// the claim's TTL keeps its claim; another replica's kick still finds it.
+func TestSharedClaimExtendedWhileDisconnectRuns(t *testing.T) {
+	const ttl = 300 * time.Millisecond
+	e, ps := batchEnv(t, 1)
+	stores := redisReplicas(t, redistest.URL(t), 2)
+	a := &commands.Service{Meeting: e.svc.Meeting, BatchStall: time.Hour,
+		Claims: commands.NewClaims(commands.WithClaimStore(stores[0].Claims(ttl), ttl))}
+	release := e.sim.Hold(meetingtest.EndpointHangUp)
+	t.Cleanup(release)
+	done := make(chan struct{})
+	go func() { defer close(done); _, _, _, _ = a.Kick(testCtx(t), kickOf("UALICE", byID(ps[0].ID)), nil) }()
+	waitFor(t, "A's hang-up held", func() bool { return e.sim.Held(meetingtest.EndpointHangUp) == 1 })
+	other := stores[1].Claims(ttl)
+	// Several TTLs pass while A's call is held: its claim must stay.
+	for end := time.Now().Add(4 * ttl); time.Now().Before(end); time.Sleep(ttl / 10) {
+		cl, err := other.Take(testCtx(t), batchConf, ps[0].ID, "UBOB")
+		if err != nil || cl.Mine || cl.Actor != "UALICE" {
+			release()
+			<-done
+			t.Fatalf("another replica's take during A's call: %+v %v; want A's claim", cl, err)
+		}
+	}
+	release()
+	<-done
 }

@@ -248,3 +248,42 @@ func TestDurableLockDataMustBeBytes(t *testing.T) {
 		t.Fatalf("lock with a pointer as data: %s, %d lock calls; want failed, none", o.Status, lockCalls(e))
 	}
 }
+
+// TestDurablePollSurvivesRedisOutage: while Redis is down the poll reports
+// the outage and fires nothing; once Redis is back (empty: the test server
+// keeps no data) it fires again. Rounds are 20 s apart here, so the client
+// sees few failed dials and never trips its dial breaker.
+func TestDurablePollSurvivesRedisOutage(t *testing.T) {
+	e := newRealEnv(t)
+	srv := redistest.Start(t) // after newRealEnv: stopped before its leak check
+	clock := commandstest.NewClock(commandstest.SampleTime)
+	st := redisReplicas(t, srv.URL(), 1, redisstate.WithOpTimeout(300*time.Millisecond))[0]
+	var errs []error
+	var mu sync.Mutex
+	x := &expiries{}
+	a := commands.NewLocks(e.svc.Meeting.(commands.Locker), clock, x.expired,
+		commands.WithTimerStore(st.Timers("unlock", redisstate.DefaultFireLease)), commands.WithTimerPoll(20*time.Second),
+		commands.WithTimerErrors(func(err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			errs = append(errs, err)
+		}))
+	t.Cleanup(func() { a.Stop(context.Background()) })
+	a.Start(testCtx(t))
+	srv.Stop()
+	clock.Advance(time.Minute)
+	mu.Lock()
+	n := len(errs)
+	mu.Unlock()
+	if n == 0 || !errors.Is(errs[0], state.ErrUnavailable) {
+		t.Fatalf("poll errors with Redis down: %v; want the outage reported", errs)
+	}
+	srv.Restart(t)
+	if o := a.Do(testCtx(t), lockReq(e, "UALICE", true, time.Minute), nil); o.Status != commands.LockDone {
+		t.Fatalf("lock once Redis is back: %s (%s)", o.Status, o.UserMessage)
+	}
+	clock.Advance(time.Minute)
+	if lockCalls(e) != 2 || x.len() != 1 || x.outs[0].Status != commands.LockDone {
+		t.Fatalf("%d lock calls, %d expiries; want the lock and its auto-unlock", lockCalls(e), x.len())
+	}
+}

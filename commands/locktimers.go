@@ -280,8 +280,14 @@ func (l *Locks) doShared(ctx context.Context, r LockRequest, data any) LockOutco
 		l.mu.Lock()
 		locked, by, until := e.locked, e.by, e.until
 		l.mu.Unlock()
-		if prev != nil {
+		switch {
+		case prev != nil:
 			locked, by, until = true, prevP.By, prev.Due
+		case !until.IsZero():
+			// This replica's timed lock has no timer left in the store:
+			// another replica unlocked the meeting (by its timer or an
+			// unlock) since.
+			locked = false
 		}
 		if locked {
 			o.Status, o.LockedBy, o.Until, o.Finished = LockAlready, by, until, l.clock.Now()

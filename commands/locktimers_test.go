@@ -287,3 +287,25 @@ func TestDurablePollSurvivesRedisOutage(t *testing.T) {
 		t.Fatalf("%d lock calls, %d expiries; want the lock and its auto-unlock", lockCalls(e), x.len())
 	}
 }
+
+// TestDurableLockClickAfterAnotherReplicaUnlocked: A locked for a minute and
+// B's poll unlocked it; a Lock click through A locks again rather than
+// answering "already locked" from A's own memory.
+func TestDurableLockClickAfterAnotherReplicaUnlocked(t *testing.T) {
+	e := newRealEnv(t)
+	clock := commandstest.NewClock(commandstest.SampleTime)
+	stores := timerBackends[0].open(t, 2)
+	a := newLockReplica(t, e, clock, stores[0], nil) // not polling
+	b := newLockReplica(t, e, clock, stores[1], nil)
+	b.locks.Start(testCtx(t))
+	a.locks.Do(testCtx(t), lockReq(e, "UALICE", true, time.Minute), nil)
+	clock.Advance(time.Minute)
+	if b.got.len() != 1 || e.sim.Locked(e.facts.ConferenceID) {
+		t.Fatalf("B's poll fired %d times, locked %v; want the auto-unlock", b.got.len(), e.sim.Locked(e.facts.ConferenceID))
+	}
+	click := lockReq(e, "UBOB", true, time.Minute)
+	click.IfUnlocked = true
+	if o := a.locks.Do(testCtx(t), click, nil); o.Status != commands.LockDone || !e.sim.Locked(e.facts.ConferenceID) {
+		t.Fatalf("Lock click through A: %s (%s by %s), want locked again", o.Status, o.UserMessage, o.LockedBy)
+	}
+}

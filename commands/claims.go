@@ -124,6 +124,23 @@ func (c *Claims) partition(ctx context.Context, conference, actor string, ms []M
 
 	// Outside the lock: the store is a network round trip away. Kicks of
 	// this process that name the same people meanwhile wait on taken.
+	settledAll := false
+	defer func() {
+		if settledAll {
+			return
+		}
+		// A store that panicked: nobody may wait on these for ever. The
+		// panic goes on to the batch's recover.
+		c.mu.Lock()
+		for i, cl := range fresh {
+			if key := conference + "/" + freshMs[i].Participant.ID; c.inflight[key] == cl {
+				delete(c.inflight, key)
+			}
+			cl.st.err = errClaimPanic
+			close(cl.st.taken)
+		}
+		c.mu.Unlock()
+	}()
 	var mine []*claim
 	var down error // once the store failed to answer, the rest fail closed at once
 	for i, cl := range fresh {
@@ -161,11 +178,16 @@ func (c *Claims) partition(ctx context.Context, conference, actor string, ms []M
 		}
 	}
 	c.mu.Unlock()
+	settledAll = true
 	for _, cl := range fresh {
 		close(cl.st.taken)
 	}
 	return own, theirs, waits
 }
+
+// errClaimPanic: the claim store panicked while this process was taking a
+// claim; kicks waiting on it fail closed.
+var errClaimPanic = errors.New("kickbot's claim store failed")
 
 // release publishes this kick's results to whoever waits (in this process
 // through the claim's channel, on other replicas through the store) and

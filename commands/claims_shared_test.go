@@ -295,3 +295,34 @@ func TestSharedClaimExtendedWhileDisconnectRuns(t *testing.T) {
 	release()
 	<-done
 }
+
+// panickyStore panics on its first Take, then is memstate's.
+type panickyStore struct {
+	commands.ClaimStore
+	once sync.Once
+}
+
+func (p *panickyStore) Take(ctx context.Context, conference, participant, actor string) (state.Claim, error) {
+	p.once.Do(func() { panic("store bug") })
+	return p.ClaimStore.Take(ctx, conference, participant, actor)
+}
+
+// TestSharedClaimStorePanicLeavesNoStaleClaim: a store that panics fails
+// that kick visibly, and the next kick for the same person is not left
+// waiting on a claim nobody will settle.
+func TestSharedClaimStorePanicLeavesNoStaleClaim(t *testing.T) {
+	e, ps := batchEnv(t, 1)
+	svc, _ := replica(e, &panickyStore{ClaimStore: sharedBackends[0].open(t, 1)[0]})
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("the store's panic did not reach the kick's caller")
+			}
+		}()
+		_, _, _, _ = svc.Kick(testCtx(t), kickOf("UALICE", byID(ps[0].ID)), nil)
+	}()
+	_, _, o, err := svc.Kick(testCtx(t), kickOf("UBOB", byID(ps[0].ID)), nil)
+	if err != nil || o.Status != commands.StatusDone || o.Targets[0].By != "" {
+		t.Fatalf("next kick: %v, %s %+v; want done by its own call", err, o.Status, o.Targets)
+	}
+}

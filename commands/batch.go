@@ -104,9 +104,7 @@ func (s *Service) Kick(ctx context.Context, k Kick, started func()) (*meeting.Ro
 		panic(m.panic)
 	}
 	if m.kicked {
-		for i, t := range m.theirs {
-			m.out.Targets = append(m.out.Targets, m.claims.sharedOutcome(ctx, t, m.waits[i]))
-		}
+		m.claims.addShared(ctx, &m.out, m.theirs, m.waits)
 		m.out = s.finishOutcome(m.out, true)
 	}
 	return m.roster, m.res, m.out, m.err
@@ -237,7 +235,7 @@ func (s *Service) runBatch(conference string, ms []*member) {
 				if !g.released {
 					// Whoever waits on these claims learns that nobody can
 					// say how they ended.
-					claims.release(conference, g.own, nil)
+					claims.release(ctx, conference, g.own, nil)
 				}
 			}
 			for _, m := range ms {
@@ -284,7 +282,7 @@ func (s *Service) runBatch(conference string, ms []*member) {
 		}
 		// In arrival order: of two kicks that name the same person, the
 		// first disconnects them and the second is told who did.
-		own, theirs, waits := claims.partition(conference, m.kick.Actor, m.res.Kick)
+		own, theirs, waits := claims.partition(ctx, conference, m.kick.Actor, m.res.Kick)
 		m.kicked, m.theirs, m.waits, m.claims = true, theirs, waits, claims
 		all = append(all, &going{m: m, own: own})
 		ids = append(ids, matchIDs(own)...)
@@ -308,7 +306,7 @@ func (s *Service) runBatch(conference string, ms []*member) {
 		m.out.Started = startedAt
 		if len(g.own) > 0 {
 			recordDisconnect(&m.out, g.own, dr, derr)
-			claims.release(conference, g.own, m.out.Targets[len(m.out.Targets)-len(g.own):])
+			claims.release(ctx, conference, g.own, m.out.Targets[len(m.out.Targets)-len(g.own):])
 		}
 		g.released = true
 	}

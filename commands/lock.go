@@ -122,6 +122,14 @@ type Locks struct {
 	state   map[string]*lockEntry
 	stopped bool
 	firing  sync.WaitGroup
+
+	// With a shared timer store (WithTimerStore), the timers live there
+	// and a poll owned by Locks fires the due ones; see locktimers.go.
+	timers    TimerStore
+	pollEvery time.Duration
+	onErr     func(error)
+	polling   bool
+	pollStop  func() bool // the armed poll; nil when none
 }
 
 // lockEntry is kickbot's knowledge of one meeting. op serialises the
@@ -143,14 +151,20 @@ const defaultAutoUnlockTimeout = 30 * time.Second
 
 // NewLocks builds the lock use case. expired is told of each timer's
 // unlock (done or failed), with the data the lock that armed it was
-// given, from the timer's goroutine. clock nil means real time.
-func NewLocks(m Locker, clock Clock, expired func(o LockOutcome, data any)) *Locks {
+// given, from the timer's goroutine. clock nil means real time. Without
+// options the timers are this process's own and die with it; with
+// WithTimerStore they are shared and durable (then data must be []byte).
+func NewLocks(m Locker, clock Clock, expired func(o LockOutcome, data any), opts ...LocksOption) *Locks {
 	if clock == nil {
 		clock = realClock{}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Locks{meeting: m, clock: clock, expired: expired, timeout: defaultAutoUnlockTimeout,
-		ctx: ctx, cancel: cancel, state: map[string]*lockEntry{}}
+	l := &Locks{meeting: m, clock: clock, expired: expired, timeout: defaultAutoUnlockTimeout,
+		ctx: ctx, cancel: cancel, state: map[string]*lockEntry{}, pollEvery: defaultTimerPoll}
+	for _, o := range opts {
+		o(l)
+	}
+	return l
 }
 
 // Locked reports whether kickbot's own last call left conference locked.
@@ -176,6 +190,9 @@ func (l *Locks) entry(conference string) *lockEntry {
 // arms the meeting's timer (replacing an older one); expired will hear of
 // it with data. An unlock, or a lock without a duration, cancels it.
 func (l *Locks) Do(ctx context.Context, r LockRequest, data any) LockOutcome {
+	if l.timers != nil {
+		return l.doShared(ctx, r, data)
+	}
 	o := LockOutcome{Request: r, Started: l.clock.Now()}
 	e := l.entry(r.Conference)
 	e.op.Lock()
@@ -293,10 +310,13 @@ func (l *Locks) report(o LockOutcome, data any) {
 // Stop cancels every timer and returns the meetings that stay locked with
 // a timer that will now not run, soonest first. It waits for timers already
 // unlocking until ctx ends, then cuts their calls short. After Stop, locks
-// arm no timers.
+// arm no timers. With a timer store, Stop ends the poll instead and
+// returns none: the timers stay in the store, for the other replicas (or
+// this one's successor) to fire.
 func (l *Locks) Stop(ctx context.Context) []PendingLock {
 	l.mu.Lock()
 	l.stopped = true
+	l.stopPollLocked()
 	var pending []PendingLock
 	for conf, e := range l.state {
 		if e.stop != nil && !e.firing {

@@ -51,6 +51,11 @@ func LockSummary(o LockOutcome, m Markup, at func(time.Time) string) string {
 		if !o.Cancelled.IsZero() {
 			b.WriteString(" The earlier lock's timer (due " + at(o.Cancelled) + ") is replaced.")
 		}
+		if o.Err != nil && o.UserMessage != "" {
+			// Locked, but its timer could not be recorded (the shared
+			// state store failed after the lock).
+			b.WriteString(" ⚠️ " + o.UserMessage)
+		}
 		return b.String()
 	default:
 		s := "🔓 " + mtg + " is unlocked: people can join with the meeting link again."

@@ -192,18 +192,16 @@ func (s *Service) Execute(ctx context.Context, k Kick, roster *meeting.Roster, r
 	}
 	own, theirs, waits := res.Kick, []Match(nil), []*claim(nil)
 	if s.Claims != nil {
-		own, theirs, waits = s.Claims.partition(k.Conference, k.Actor, res.Kick)
+		own, theirs, waits = s.Claims.partition(ctx, k.Conference, k.Actor, res.Kick)
 	}
 	if len(own) > 0 {
 		dr, err := s.Meeting.Disconnect(ctx, k.Conference, matchIDs(own))
 		recordDisconnect(&o, own, dr, err)
 		if s.Claims != nil {
-			s.Claims.release(k.Conference, own, o.Targets[len(o.Targets)-len(own):])
+			s.Claims.release(ctx, k.Conference, own, o.Targets[len(o.Targets)-len(own):])
 		}
 	}
-	for i, m := range theirs {
-		o.Targets = append(o.Targets, s.Claims.sharedOutcome(ctx, m, waits[i]))
-	}
+	s.Claims.addShared(ctx, &o, theirs, waits)
 	return s.finishOutcome(o, true)
 }
 

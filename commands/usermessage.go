@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/kickbot/kickbot/meeting"
+	"github.com/kickbot/kickbot/state"
 )
 
 // detailAnswerLost is a kicked participant's detail when the disconnect
@@ -17,6 +18,10 @@ const detailAnswerLost = "the meeting service's answer to the disconnect was los
 // detailPhoneHidden answers a phone target the roster cannot match because
 // the meeting masks phone numbers.
 const detailPhoneHidden = "this meeting hides phone numbers; use the name or the Disconnect button"
+
+// msgStoreUnavailable is said when the shared state store (Redis, with
+// several replicas) did not answer: nothing that needs it was done.
+const msgStoreUnavailable = "kickbot's state store is unavailable, so nothing that depends on it was done — try again in a moment, and ask an admin to check Redis (REDIS_URL) if it keeps happening."
 
 // UserMessage turns a failure into one plain-text sentence a moderator can
 // act on. It is built from the error's kind alone, so it never carries a
@@ -33,6 +38,10 @@ func UserMessage(err error) string {
 		mtg, atStart = "meeting "+ce.conference, "Meeting "+ce.conference
 	}
 
+	if errors.Is(err, state.ErrUnavailable) {
+		// The shared store (Redis) did not answer: kickbot fails closed.
+		return msgStoreUnavailable
+	}
 	kind := meeting.KindOf(err)
 	if kind == meeting.KindUnknown && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 		kind = meeting.KindCanceled

@@ -203,10 +203,12 @@ type fakes struct {
 	sim   *meetingtest.Server
 }
 
-func newFakes(t *testing.T) fakes {
+// newFakes starts the fake Slack (strict unless opts say otherwise) and the
+// simulator with the sample meeting.
+func newFakes(t *testing.T, opts ...slackfake.Option) fakes {
 	t.Helper()
 	f := fakes{
-		slack: slackfake.NewT(t, slackfake.WithBotToken(testBotToken), slackfake.WithAppToken(testAppToken)),
+		slack: slackfake.NewT(t, append([]slackfake.Option{slackfake.WithBotToken(testBotToken), slackfake.WithAppToken(testAppToken)}, opts...)...),
 		sim:   meetingtest.NewServer(),
 	}
 	t.Cleanup(f.sim.Close)

@@ -72,6 +72,7 @@ type options struct {
 	logLevel     string
 	keep         bool
 	botEnv       envList
+	replicas     int
 }
 
 // envList is a repeatable KEY=VALUE flag.
@@ -115,6 +116,11 @@ type proc struct {
 	connect time.Duration // process start → first socket
 	idleRSS int64         // just connected, nothing done yet
 	warmRSS int64         // idle after the warm-up
+
+	// group: the replicas this proc stands for (-replicas 2), which share
+	// fake; measurements add theirs up. baseline: their goroutines, idle.
+	group    []*proc
+	baseline int
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -132,12 +138,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.logLevel, "log-level", "info", "kickbot's LOG_LEVEL (its log goes to a file)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (binary and logs)")
 	fs.Var(&o.botEnv, "env", "extra KEY=VALUE for kickbot's environment only, e.g. -env GOMAXPROCS=1 -env KICK_WORKERS=4 (repeatable)")
+	fs.IntVar(&o.replicas, "replicas", 1, "2: also run the burst scenario against two kickbot processes sharing one Redis (redis-server from PATH on a free loopback port, or REDIS_URL), reported beside the single in-memory replica")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	scenarios, err := pickScenarios(o.mode)
 	if err != nil || o.n < 1 || o.rate <= 0 || o.perUser < 1 || o.perUser > 30 {
 		fmt.Fprintln(stderr, "kickload: bad flags:", err, "(need -n ≥ 1, -rate > 0, 1 ≤ -per-user ≤ 30)")
+		return 2
+	}
+	if o.replicas != 1 && o.replicas != 2 {
+		fmt.Fprintln(stderr, "kickload: bad flags: -replicas must be 1 or 2")
+		return 2
+	}
+	if o.replicas == 2 && !slices.ContainsFunc(scenarios, func(sc scenario) bool { return sc.name == "burst" }) {
+		fmt.Fprintln(stderr, "kickload: bad flags: -replicas 2 runs the burst scenario: add burst to -mode")
 		return 2
 	}
 	if o.participants == 0 {
@@ -375,7 +390,17 @@ func (l *load) throughput(ctx context.Context, bin string, scenarios []scenario)
 		l.stop(fl)
 	}
 
+	var pair *pairRun
+	if l.opt.replicas == 2 && ctx.Err() == nil {
+		r, p, err := l.replicated(ctx, bin)
+		if err != nil {
+			return 2, fmt.Errorf("two replicas: %w", err)
+		}
+		results, pair = append(results, r), p
+	}
+
 	l.report(results, kb, fl)
+	l.reportPair(pair)
 	l.watchedTargets(func(scen, proc string) *result {
 		for _, r := range results {
 			if r.scenario == scen && r.proc == proc {
@@ -391,6 +416,14 @@ func (l *load) throughput(ctx context.Context, bin string, scenarios []scenario)
 	if kb.exitErr != nil {
 		fmt.Fprintf(l.out, "\nkickbot did not exit 0 on SIGTERM: %v (log: %s)\n", kb.exitErr, kb.logPath)
 		broken = true
+	}
+	if pair != nil {
+		for _, m := range pair.group.group {
+			if m.exitErr != nil {
+				fmt.Fprintf(l.out, "\n%s did not exit 0 on SIGTERM: %v (log: %s)\n", m.name, m.exitErr, m.logPath)
+				broken = true
+			}
+		}
 	}
 	if p := botFake.Problems(); len(p) > 0 {
 		fmt.Fprintf(l.out, "\nfake Slack saw problems: %q\n", p)
@@ -414,7 +447,8 @@ func (l *load) start(ctx context.Context, p *proc, cmd *exec.Cmd, env []string) 
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		if strings.HasPrefix(k, "SLACK_") || strings.HasPrefix(k, "MEETING_") || strings.HasPrefix(k, "KICK_") ||
-			strings.HasPrefix(k, "OPS_") || strings.HasPrefix(k, "AUDIT_") || strings.HasPrefix(k, "LOG_") || k == "HTTP_ADDR" {
+			strings.HasPrefix(k, "OPS_") || strings.HasPrefix(k, "AUDIT_") || strings.HasPrefix(k, "LOG_") || k == "HTTP_ADDR" ||
+			strings.HasPrefix(k, "REDIS_") { // the single replica is the in-memory one; replicas get REDIS_URL explicitly
 			continue
 		}
 		cmd.Env = append(cmd.Env, kv)
@@ -427,6 +461,7 @@ func (l *load) start(ctx context.Context, p *proc, cmd *exec.Cmd, env []string) 
 	cmd.Stdout, cmd.Stderr = logf, logf
 	p.cmd = cmd
 	p.done = make(chan struct{})
+	sockets := p.fake.Sockets() + 1 // replicas share a fake: this one's socket is the next
 
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -448,7 +483,7 @@ func (l *load) start(ctx context.Context, p *proc, cmd *exec.Cmd, env []string) 
 		case <-wctx.Done():
 		}
 	}()
-	if err := p.fake.WaitSockets(wctx, 1); err != nil {
+	if err := p.fake.WaitSockets(wctx, sockets); err != nil {
 		_ = cmd.Process.Kill()
 		<-p.done
 		var b strings.Builder

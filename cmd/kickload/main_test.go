@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
@@ -13,6 +15,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/kickbot/kickbot/internal/redistest"
 	"github.com/kickbot/kickbot/meeting/meetingtest"
 )
 
@@ -172,5 +175,59 @@ func TestHeaderDescribesOnlyTheScenariosRun(t *testing.T) {
 		if !strings.Contains(all, want) {
 			t.Errorf("header %q lacks %q", all, want)
 		}
+	}
+}
+
+// TestLoadSmokeTwoReplicas runs the burst against one kickbot and against
+// two sharing Redis (-replicas 2): kickload starts redis-server itself when
+// it is on PATH; otherwise the test gives it REDIS_URL from redistest,
+// which skips without a Redis, or fails under CI.
+func TestLoadSmokeTwoReplicas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs kickbot")
+	}
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Setenv("REDIS_URL", redistest.URL(t))
+	} else {
+		t.Setenv("REDIS_URL", "") // kickload's own redis-server
+		os.Unsetenv("REDIS_URL")
+	}
+	defer goleak.VerifyNone(t)
+	bin := kickbotBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	code := run(ctx, []string{"-bin", bin, "-n", "30", "-mode", "burst", "-replicas", "2", "-floor=false", "-timeout", "60s"}, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("kickload exited %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
+	}
+	text := out.String()
+	for _, want := range []string{"RESULT: every promise kept", "kickbot×2 (Redis)", "30 / 30 / 0",
+		"kickbot×2 A  start→connected", "kickbot×2 B  start→connected"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Count(text, "exit 0 on SIGTERM") < 3 {
+		t.Errorf("not every kickbot exited 0 on SIGTERM:\n%s", text)
+	}
+	// Both replicas took part of the burst.
+	var a, b int
+	if i := strings.Index(text, "the burst's commands went "); i < 0 {
+		t.Errorf("no split of the burst over the replicas:\n%s", text)
+	} else if _, err := fmt.Sscanf(text[i:], "the burst's commands went %d to A and %d to B", &a, &b); err != nil || a == 0 || b == 0 || a+b != 30 {
+		t.Errorf("the burst went %d to A and %d to B (%v), want both a share of 30", a, b, err)
+	}
+}
+
+func TestReplicasFlagNeedsTheBurst(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run(t.Context(), []string{"-mode", "sequential", "-replicas", "2"}, &out, &errOut); code != 2 ||
+		!strings.Contains(errOut.String(), "-replicas 2 runs the burst scenario") {
+		t.Errorf("-mode sequential -replicas 2: exit %d, stderr %q; want 2 and a reason", code, errOut.String())
+	}
+	errOut.Reset()
+	if code := run(t.Context(), []string{"-replicas", "3"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "-replicas must be 1 or 2") {
+		t.Errorf("-replicas 3: exit %d, stderr %q; want 2 and a reason", code, errOut.String())
 	}
 }

@@ -96,7 +96,7 @@ func (l *load) report(results []*result, kb, fl *proc) {
 	}
 	bot := func(f func(r *result) string) func(r *result) string {
 		return func(r *result) string {
-			if r.proc != "kickbot" {
+			if r.proc == "floor" {
 				return ""
 			}
 			return f(r)

@@ -135,16 +135,16 @@ func (l *load) run(ctx context.Context, p *proc, sc scenario, cmds []command) *r
 	callsBase := l.callCounts()
 
 	if p.bot {
-		if g, err := goroutines(ctx, p.httpAddr); err == nil {
+		if g, err := p.goroutines(ctx); err == nil {
 			r.gorBefore = g
 		} else {
 			r.problem("goroutines before: %v", err)
 		}
 	}
-	if err := resetPeakRSS(p.pid); err != nil {
+	if err := p.resetPeak(); err != nil {
 		r.problem("reset peak RSS: %v", err)
 	}
-	user0, sys0, _ := procCPU(p.pid)
+	user0, sys0, _ := p.cpu()
 
 	send := func(i int) {
 		cmds[i].envelope = f.SlashCommand(slackfake.Slash{Text: cmds[i].text, UserID: cmds[i].user,
@@ -161,7 +161,7 @@ func (l *load) run(ctx context.Context, p *proc, sc scenario, cmds []command) *r
 		// previous one has finished (ops notice posted) and the bot is idle.
 		expect := 0
 		seen := kicksShown(f, msgBase)
-		prev, _ := procRunTime(p.pid)
+		prev, _ := p.runTime()
 		for i := range cmds {
 			if sc.small && p.bot {
 				l.sim.Join(sc.conf, l.joiners[sc.conf][i])
@@ -183,7 +183,7 @@ func (l *load) run(ctx context.Context, p *proc, sc scenario, cmds []command) *r
 				break
 			}
 			time.Sleep(300 * time.Microsecond) // let the bot finish its bookkeeping
-			now, err := procRunTime(p.pid)
+			now, err := p.runTime()
 			if err == nil {
 				r.ownWork = append(r.ownWork, now-prev)
 				prev = now
@@ -250,10 +250,10 @@ func (l *load) run(ctx context.Context, p *proc, sc scenario, cmds []command) *r
 		r.wall = time.Since(start)
 	}
 
-	user1, sys1, _ := procCPU(p.pid)
+	user1, sys1, _ := p.cpu()
 	r.cpuUser, r.cpuSys = user1-user0, sys1-sys0
 	r.cpu = r.cpuUser + r.cpuSys
-	if _, hwm, err := procMemory(p.pid); err == nil {
+	if hwm, err := p.peakRSS(); err == nil {
 		r.peakRSS = hwm
 	}
 	if p.bot {
@@ -270,10 +270,11 @@ func (l *load) run(ctx context.Context, p *proc, sc scenario, cmds []command) *r
 				r.confCalls[c.Endpoint]++
 			}
 		}
-		r.gorAfter = l.settleGoroutines(ctx, p, l.baselineGoroutines)
-		if r.gorAfter < 0 || r.gorAfter > l.baselineGoroutines {
+		base := l.baselineOf(p)
+		r.gorAfter = l.settleGoroutines(ctx, p, base)
+		if r.gorAfter < 0 || r.gorAfter > base {
 			r.problem("goroutines did not return to the baseline within %v (idle connections closed): %d after, baseline %d",
-				goroutineWait, r.gorAfter, l.baselineGoroutines)
+				goroutineWait, r.gorAfter, base)
 		}
 	}
 	return r
@@ -450,7 +451,7 @@ func (l *load) baseline(ctx context.Context, p *proc) (int, error) {
 	last, same := -1, 0
 	for {
 		l.closeIdle(p)
-		g, err := goroutines(ctx, p.httpAddr)
+		g, err := p.goroutines(ctx)
 		if err != nil {
 			return 0, fmt.Errorf("goroutine baseline: %w", err)
 		}
@@ -473,7 +474,7 @@ func (l *load) settleGoroutines(ctx context.Context, p *proc, baseline int) int 
 	deadline := time.Now().Add(goroutineWait)
 	for {
 		l.closeIdle(p)
-		g, err := goroutines(ctx, p.httpAddr)
+		g, err := p.goroutines(ctx)
 		if err == nil && (g <= baseline || time.Now().After(deadline)) {
 			return g
 		}

@@ -76,6 +76,7 @@ run) slows every figure: runs in this file's history measured the same benchmark
 | Hot-path benchmarks (grammar, policy, resolution of 3,000, Block Kit page of 3,000, kick use case warm against the simulator, roster decoding, one /kick end to end in process) | \`go test -bench . -benchmem -run '^\$' $bench_pkgs\` |
 | End-to-end load against the real binary, with the floor, every scenario and the issue 7 targets | \`go run ./cmd/kickload\` |
 | One scenario only (\`sequential\`, \`burst\`, \`steady\`, \`small\`, \`watched\`) | \`go run ./cmd/kickload -mode burst\` (also \`-n 2000\`, \`-rate 300\`, \`-bin ./kickbot\`) |
+| The burst against two replicas sharing Redis, beside one in-memory replica | \`go run ./cmd/kickload -mode burst -replicas 2\` (needs \`redis-server\` on PATH, or \`REDIS_URL\`) |
 | A CPU profile of a kick | \`go test -bench 'SlashKick/roster_1000' -run '^\$' -cpuprofile cpu.out ./bot && go tool pprof -top -cum bot.test cpu.out\` |
 | This whole document | \`scripts/benchmarks.sh\` |
 
@@ -166,6 +167,24 @@ $(run uptime)
 \`\`\`
 $(run uptime)
 $(run "go run ./cmd/kickload $kickload_args")
+$(run uptime)
+\`\`\`
+
+### Two replicas with Redis
+
+\`-replicas 2\` (issue 15) runs the burst a second time against two kickbot processes on one app
+token, sharing one Redis: a \`redis-server\` kickload starts on a free loopback port (no
+persistence), or the server \`REDIS_URL\` names. The fake Slack hands each envelope to one of the
+two sockets in turn, as Slack spreads envelopes over an app's connections, so each replica takes
+half of the burst; the two kick in a meeting of their own (the same size as the single replica's)
+after a warm-up of their own. The column \`kickbot×2 (Redis)\` stands beside the single in-memory \`kickbot\` of the same
+run: ack latency, command → outcome and the promises (nothing lost, nothing doubled, each
+participant disconnected once). Its CPU and peak RSS are the two replicas' sums, its goroutines
+their sum, back to their own idle baseline.
+
+\`\`\`
+$(run uptime)
+$(run "go run ./cmd/kickload -mode burst -replicas 2 $kickload_args")
 $(run uptime)
 \`\`\`
 

@@ -202,9 +202,23 @@ func (c *cluster) waitMessage(what string, pred func(slackfake.Message) bool) sl
 	defer cancel()
 	m, err := c.f.slack.WaitMessage(ctx, pred)
 	if err != nil {
-		c.t.Fatalf("no %s: %v%s", what, err, c.logTails())
+		c.t.Fatalf("no %s: %v\n--- messages so far:\n%s%s", what, err, c.messageDump(), c.logTails())
 	}
 	return m
+}
+
+// messageDump lists every message posted so far, one line each, for a
+// failure message.
+func (c *cluster) messageDump() string {
+	var b strings.Builder
+	for _, m := range c.f.slack.Messages() {
+		txt := strings.ReplaceAll(strings.Join(m.Texts(), " | "), "\n", " ")
+		if len(txt) > 160 {
+			txt = txt[:160] + "…"
+		}
+		fmt.Fprintf(&b, "%s %s ts=%s thread=%s: %s\n", m.Method, m.Channel, m.TS, m.ThreadTS, txt)
+	}
+	return b.String()
 }
 
 // stop sends SIGTERM to r and waits for it to exit 0 after its drain.
@@ -678,8 +692,9 @@ func lockCalls(sim *meetingtest.Server) []lockCall {
 }
 
 // An auto-unlock timer set through one replica fires once, through the
-// other, after the first is gone; the unlock is reported in the lock's
-// thread, and nobody is told the meeting stays locked.
+// other, after the first is gone; the unlock is reported where a single
+// replica reports it (in the lock's thread, and its parent updated), and
+// nobody is told the meeting stays locked.
 func TestReplicasAutoUnlockFiresOnceAfterLockerIsGone(t *testing.T) {
 	c := newCluster(t, 2, nil)
 	conf := meetingtest.SampleConferenceID
@@ -710,6 +725,10 @@ func TestReplicasAutoUnlockFiresOnceAfterLockerIsGone(t *testing.T) {
 	c.waitMessage("the auto-unlock reported in the lock's thread", func(m slackfake.Message) bool {
 		return m.Method == "chat.postMessage" && m.ThreadTS == parent.TS &&
 			strings.Contains(strings.Join(m.Texts(), "\n"), "unlocked automatically")
+	})
+	c.waitMessage("the lock's parent updated to say it unlocked itself", func(m slackfake.Message) bool {
+		return m.Method == "chat.update" && m.TS == parent.TS &&
+			strings.Contains(strings.Join(m.Texts(), "\n"), "unlocked itself")
 	})
 	c.stopAll()
 

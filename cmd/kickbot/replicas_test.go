@@ -306,22 +306,20 @@ func addCrowd(sim *meetingtest.Server, conf string, n int) []meetingtest.P {
 // default limit is 30 commands per user a minute.
 var moderators = []string{moderator, "UMODB", "UMODC", "UMODD"}
 
-// A list posted by one replica and clicked on the other works: the click
-// disconnects the participant, the outcome goes in the list's thread and the
-// list shows who was disconnected; nobody is told "no longer active". A
-// second moderator's click on the same button, on the replica that posted
-// the list, makes no second disconnect call and is told who did it.
-func TestReplicasListPostedOnOneClickedOnTheOther(t *testing.T) {
-	c := newCluster(t, 2, map[string]string{"KICK_USERS": strings.Join(moderators, ",")})
-	conf := meetingtest.SampleConferenceID
+// listClickedAcross posts the sample meeting's list through replica A and
+// presses Wang Wei's Disconnect button on replica B, as the moderator. It
+// returns the list and the click, once the click's outcome is in the list's
+// thread and the list shows who was disconnected; it fails the test if the
+// click is refused as "no longer active".
+func listClickedAcross(c *cluster) (slackfake.Message, slackfake.Action) {
+	c.t.Helper()
 	a, b := c.reps[0], c.reps[1]
-
-	listID := c.slashOn(a, moderator, conf)
+	listID := c.slashOn(a, moderator, meetingtest.SampleConferenceID)
 	list := c.waitMessage("the participant list", func(m slackfake.Message) bool {
 		return m.Method == "chat.postMessage" && m.Channel == modChannel && m.ThreadTS == "" &&
 			strings.Contains(strings.Join(m.Texts(), "\n"), "Wang Wei")
 	})
-	blockID, value := disconnectButton(t, list, meetingtest.SamplePhonePID)
+	blockID, value := disconnectButton(c.t, list, meetingtest.SamplePhonePID)
 	click := slackfake.Action{UserID: moderator, ChannelID: modChannel, ChannelName: "moderation",
 		MessageTS: list.TS, ActionID: slackui.ActionDisconnect, BlockID: blockID, Value: value, Style: "danger", Text: "Disconnect"}
 	clickID := c.clickOn(b, click)
@@ -333,32 +331,55 @@ func TestReplicasListPostedOnOneClickedOnTheOther(t *testing.T) {
 		return stale(m) || (m.Method == "chat.postMessage" && m.Channel == modChannel && m.ThreadTS == list.TS)
 	})
 	if stale(got) {
-		t.Fatalf("list %s posted by replica %s (envelope %s), clicked on replica %s (envelope %s): the click was refused:\n%s",
+		c.t.Fatalf("list %s posted by replica %s (envelope %s), clicked on replica %s (envelope %s): the click was refused:\n%s",
 			list.TS, a.name, listID, b.name, clickID, strings.Join(got.Texts(), "\n"))
 	}
 	if txt := strings.Join(got.Texts(), "\n"); !strings.Contains(txt, "Wang Wei") {
-		t.Errorf("the click's outcome does not name Wang Wei:\n%s", txt)
+		c.t.Errorf("the click's outcome does not name Wang Wei:\n%s", txt)
 	}
 	c.waitMessage("the list updated to show who was disconnected", func(m slackfake.Message) bool {
 		return m.Method == "chat.update" && m.TS == list.TS &&
 			strings.Contains(strings.Join(m.Texts(), "\n"), "Disconnected from this list")
 	})
+	return list, click
+}
 
-	// Another moderator presses the same button, on the replica that posted
-	// the list: the person is gone already, and they are told by whom.
-	second := click
-	second.UserID = moderators[1]
-	c.clickOn(a, second)
-	c.waitMessage("the second click's answer naming who disconnected Wang Wei", func(m slackfake.Message) bool {
-		txt := strings.Join(m.Texts(), "\n")
-		return strings.Contains(txt, "already") && strings.Contains(txt, "<@"+moderator+">")
-	})
-
+// A list posted by one replica and clicked on the other works: the click
+// disconnects the participant, the outcome goes in the list's thread and the
+// list shows who was disconnected; nobody is told "no longer active".
+func TestReplicasListPostedOnOneClickedOnTheOther(t *testing.T) {
+	c := newCluster(t, 2, nil)
+	listClickedAcross(c)
 	c.stopAll()
-	if ids := c.f.sim.HangUpIDs(conf); !slices.Equal(ids, []string{meetingtest.SamplePhonePID}) {
+	if ids := c.f.sim.HangUpIDs(meetingtest.SampleConferenceID); !slices.Equal(ids, []string{meetingtest.SamplePhonePID}) {
 		t.Errorf("the meeting received hang-ups %v, want Wang Wei once", ids)
 	}
 	c.noneSay("no longer active")
+}
+
+// After a list's click on one replica has disconnected someone, another
+// moderator's click on the same button, on the replica that posted the
+// list, makes no second disconnect call and is told who did it (design:
+// "each request gets its own outcome saying who disconnected the person —
+// across replicas too").
+func TestReplicasLateSecondClickIsToldWhoDisconnected(t *testing.T) {
+	c := newCluster(t, 2, map[string]string{"KICK_USERS": strings.Join(moderators, ",")})
+	_, click := listClickedAcross(c)
+
+	click.UserID = moderators[1]
+	id := c.clickOn(c.reps[0], click)
+	answer := c.waitMessage("an answer to the second click", func(m slackfake.Message) bool {
+		return (m.Method == "response_url" && m.EnvelopeID == id) ||
+			(m.Method == "chat.postMessage" && m.ThreadTS != "" && strings.Contains(strings.Join(m.Texts(), "\n"), "<@"+moderators[1]+">"))
+	})
+	if txt := strings.Join(answer.Texts(), "\n"); !strings.Contains(txt, "Wang Wei") || !strings.Contains(txt, "already disconnected by <@"+moderator+">") {
+		t.Errorf("the second click (by %s, on replica %s) was answered %q; want it told Wang Wei was already disconnected by <@%s>",
+			moderators[1], c.reps[0].name, txt, moderator)
+	}
+	c.stopAll()
+	if ids := c.f.sim.HangUpIDs(meetingtest.SampleConferenceID); !slices.Equal(ids, []string{meetingtest.SamplePhonePID}) {
+		t.Errorf("the meeting received hang-ups %v, want Wang Wei once", ids)
+	}
 }
 
 // A command redelivered to the other replica runs once: under a new

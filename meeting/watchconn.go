@@ -284,7 +284,7 @@ func (w *Watcher) applyParticipants(f *frame, items []listItem, full bool) []Eve
 	now := w.c.now()
 	w.st.mu.Lock()
 	wasLive := w.st.live
-	ch := w.st.participants.apply(items, full)
+	ch := w.st.participants.apply(items, full, w.st.fill)
 	w.touch(f)
 	if full {
 		w.st.live = true
@@ -293,11 +293,12 @@ func (w *Watcher) applyParticipants(f *frame, items []listItem, full bool) []Eve
 	resync := full && !wasLive
 	add := func(k EventKind, ps []Participant) {
 		for _, p := range ps {
-			e := entry{p: p}
 			if cur, ok := w.st.participants.get(p.ID); ok {
-				e = cur
+				p = cur
+			} else {
+				w.st.fill(&p, false) // gone: as confInfo says, without the frames' mark
 			}
-			evs = append(evs, Event{Kind: k, ConferenceID: w.conf, Participant: w.st.roles(e), Resync: resync, At: now})
+			evs = append(evs, Event{Kind: k, ConferenceID: w.conf, Participant: p, Resync: resync, At: now})
 		}
 	}
 	add(EventLeft, ch.left)
@@ -318,7 +319,7 @@ func (w *Watcher) applyParticipants(f *frame, items []listItem, full bool) []Eve
 func (w *Watcher) applyWaiting(f *frame, items []listItem, full bool) []Event {
 	now := w.c.now()
 	w.st.mu.Lock()
-	ch := w.st.waiting.apply(items, full)
+	ch := w.st.waiting.apply(items, full, nil)
 	w.touch(f)
 	w.st.mu.Unlock()
 	evs := make([]Event, 0, len(ch.joined)+len(ch.left))

@@ -3,6 +3,7 @@ package meeting
 import (
 	"encoding/base64"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -142,5 +143,33 @@ func TestDecodeOtherShapes(t *testing.T) {
 	}
 	if _, err := decodeList(json.RawMessage(`"nope"`)); err == nil {
 		t.Error("a string list decoded")
+	}
+}
+
+// flexInt reads numbers and numeric strings as strconv.ParseInt does (its
+// allocation-free path must not change what a frame says).
+func TestFlexIntAgreesWithParseInt(t *testing.T) {
+	for _, in := range []string{`0`, `1`, `-1`, `"007"`, `1764061200000`, `999999999999999999`,
+		`9223372036854775807`, `-9223372036854775808`, `"0"`, `" 12 "`, `"-3"`, `"+4"`, `""`, `"-"`, `"1e3"`,
+		`1.5`, `"12a"`, `"\u0031"`, `true`, `false`, `null`, `"9223372036854775807"`} {
+		var got flexInt
+		if err := json.Unmarshal([]byte(in), &got); err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		want := flexInt(0)
+		s := in
+		if u, err := strconv.Unquote(in); err == nil {
+			s = strings.TrimSpace(u)
+		}
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			want = flexInt(n)
+		} else if x, err := strconv.ParseFloat(s, 64); err == nil {
+			want = flexInt(x)
+		} else if in == `true` {
+			want = 1
+		}
+		if got != want {
+			t.Errorf("%s read as %d, want %d", in, got, want)
+		}
 	}
 }

@@ -179,20 +179,20 @@ func merge(prev Participant, prevHost, known bool, id string, it *listItem) (Par
 		e = entry{p: Participant{ID: id}}
 	}
 	if it.Name.set {
-		e.p.Name = it.Name.v
+		e.p.Name = same(e.p.Name, it.Name.v)
 	}
 	if it.Phone.set {
-		e.p.Phone = it.Phone.v
+		e.p.Phone = same(e.p.Phone, it.Phone.v)
 	}
 	pi := it.Pinfo
 	if pi == nil {
 		return e.p, e.roleHost
 	}
 	if pi.Name.set {
-		e.p.Name = pi.Name.v
+		e.p.Name = same(e.p.Name, pi.Name.v)
 	}
 	if pi.Tel.set {
-		e.p.Phone = pi.Tel.v
+		e.p.Phone = same(e.p.Phone, pi.Tel.v)
 	}
 	if pi.State.set {
 		e.p.State = State(pi.State.v)
@@ -221,6 +221,16 @@ func merge(prev Participant, prevHost, known bool, id string, it *listItem) (Par
 		e.p.Anonymous = pi.Anonymous.v != 0
 	}
 	return e.p, e.roleHost
+}
+
+// same returns old if it equals s: a frame repeating a name keeps the one
+// string already held (the invite list shares it too, see applyAttendees)
+// and lets the frame's copy go.
+func same(old, s string) string {
+	if old == s {
+		return old
+	}
+	return s
 }
 
 // entry is a participant being merged, with its host mark.
@@ -300,6 +310,18 @@ func (st *liveState) applyAttendees(items []attendeeItem, full bool) {
 	for i, a := range st.attendees {
 		idx[attendeeKey(a)] = i
 	}
+	// Invitees who are in the meeting share the participants' name and
+	// phone strings instead of holding copies of their own.
+	held := make(map[string]string, 2*len(st.participants.ps))
+	for _, p := range st.participants.ps {
+		held[p.Name], held[p.Phone] = p.Name, p.Phone
+	}
+	intern := func(s string) string {
+		if h, ok := held[s]; ok {
+			return h
+		}
+		return s
+	}
 	owned := !st.attShared.Load()
 	own := func() {
 		if !owned {
@@ -322,7 +344,7 @@ func (st *liveState) applyAttendees(items []attendeeItem, full bool) {
 			continue
 		}
 		a := Attendee{UserUUID: string(it.UserUUID), ParticipantID: string(it.ParticipantID),
-			Name: string(it.Name), Phone: string(it.Phone), AccountID: string(it.AccountID)}
+			Name: intern(string(it.Name)), Phone: intern(string(it.Phone)), AccountID: string(it.AccountID)}
 		if known {
 			own()
 			st.attendees[i] = a

@@ -161,7 +161,9 @@ func (l *plist) apply(items []listItem, full bool, fill func(*Participant, bool)
 		hosts := l.host[:0]
 		for i, p := range l.ps {
 			if p.ID != "" {
-				l.idx[p.ID] = len(kept)
+				if i != len(kept) {
+					l.idx[p.ID] = len(kept) // moved up
+				}
 				kept = append(kept, p)
 				hosts = append(hosts, l.host[i])
 			}

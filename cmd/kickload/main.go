@@ -26,6 +26,13 @@
 // running Retry-After. The other scenarios run against a lenient Slack with
 // KICK_SLACK_PACING=off, since they measure kickbot's own work.
 //
+// With -replicas 2, the burst also runs against two kickbot processes on
+// one app token sharing one Redis (redis-server from PATH on a free
+// loopback port, or REDIS_URL), reported as a column beside the single
+// in-memory replica's (replicas.go):
+//
+//	go run ./cmd/kickload -mode burst -replicas 2
+//
 // It exits 1 if a promise is broken, 2 on bad usage or if it could not set
 // up, and 0 otherwise; missed performance targets are reported, not fatal.
 // Linux only (it reads /proc).

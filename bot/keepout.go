@@ -272,15 +272,20 @@ func (b *Bot) clickAdmit(ctx context.Context, j job, t *reporter, rec *keepRecor
 	user := j.click.User.ID
 	p := rec.people[row]
 	key := "admit/" + rec.id + "/" + strconv.Itoa(row)
-	if c, ok := b.clicks.claim(key, user, rec.created, b.now()); !ok {
+	c, ok, err := b.claimClick(ctx, key, user, rec.created)
+	if err != nil {
+		t.refuse("store_unavailable", commands.UserMessage(err))
+		return
+	}
+	if !ok {
 		t.refuse("duplicate", fmt.Sprintf("%s %s by <@%s>.", slackui.NameMrkdwn(p.Name), claimState(c, "is already being admitted", "was already admitted"), c.user))
 		return
 	}
 	// Refusals above are audited as clicks; what is tried, as an admit.
 	t.entry.Action, t.entry.Targets, t.action = "admit", []string{p.ID}, "admit"
 	o := b.svc.Admit(ctx, user, rec.conference, p)
-	ok := o.Result == commands.AdmitDone || o.Result == commands.AdmitAlreadyIn
-	b.clicks.finish(key, ok, b.now())
+	ok = o.Result == commands.AdmitDone || o.Result == commands.AdmitAlreadyIn
+	b.finishClick(key, user, ok)
 	if ok {
 		rec.mu.Lock()
 		rec.notes[row] = "↩️ admitted by <@" + user + ">"
@@ -292,14 +297,19 @@ func (b *Bot) clickAdmit(ctx context.Context, j job, t *reporter, rec *keepRecor
 func (b *Bot) clickAdmitAll(ctx context.Context, j job, t *reporter, rec *keepRecord) {
 	user := j.click.User.ID
 	key := "admitall/" + rec.id
-	if c, ok := b.clicks.claim(key, user, rec.created, b.now()); !ok {
+	c, ok, err := b.claimClick(ctx, key, user, rec.created)
+	if err != nil {
+		t.refuse("store_unavailable", commands.UserMessage(err))
+		return
+	}
+	if !ok {
 		t.refuse("duplicate", fmt.Sprintf("The waiting room %s by <@%s>.", claimState(c, "is already being opened", "was already opened"), c.user))
 		return
 	}
 	t.entry.Action, t.entry.Reason, t.action = "admit", "admit all", "admit"
 	o := b.svc.AdmitAll(ctx, user, rec.conference)
-	ok := o.Result == commands.AdmitDone
-	b.clicks.finish(key, ok, b.now())
+	ok = o.Result == commands.AdmitDone
+	b.finishClick(key, user, ok)
 	if ok {
 		rec.mu.Lock()
 		rec.allNote = "↩️ everyone waiting was admitted by <@" + user + ">"
@@ -367,7 +377,12 @@ func (b *Bot) clickSweepAll(ctx context.Context, j job, t *reporter, rec *keepRe
 		return
 	}
 	key := "sweep/" + rec.id
-	if c, ok := b.clicks.claim(key, user, rec.created, b.now()); !ok {
+	c, ok, err := b.claimClick(ctx, key, user, rec.created)
+	if err != nil {
+		t.refuse("store_unavailable", commands.UserMessage(err))
+		return
+	}
+	if !ok {
 		t.refuse("duplicate", fmt.Sprintf("This list %s by <@%s>.", claimState(c, "is already being swept", "was already swept"), c.user))
 		return
 	}
@@ -383,7 +398,7 @@ func (b *Bot) clickSweepAll(ctx context.Context, j job, t *reporter, rec *keepRe
 	rec.mu.Unlock()
 	t.action = "sweep"
 	o := b.kick(ctx, k, ts, t)
-	b.clicks.finish(key, o != nil && o.Status != commands.StatusFailed, b.now())
+	b.finishClick(key, user, o != nil && o.Status != commands.StatusFailed)
 	rec.mu.Lock()
 	if o == nil || o.Status == commands.StatusFailed {
 		rec.sweptBy = "" // nothing happened: the button comes back for a retry
@@ -414,7 +429,12 @@ func (b *Bot) clickHoldOne(ctx context.Context, j job, t *reporter, rec *keepRec
 		return
 	}
 	key := "hold/" + rec.conference + "/" + p.ID
-	if c, ok := b.clicks.claim(key, user, rec.created, b.now()); !ok {
+	c, ok, err := b.claimClick(ctx, key, user, rec.created)
+	if err != nil {
+		t.refuse("store_unavailable", commands.UserMessage(err))
+		return
+	}
+	if !ok {
 		t.refuse("duplicate", fmt.Sprintf("%s %s by <@%s>.", slackui.NameMrkdwn(p.Name), claimState(c, "is already being moved to the waiting room", "was already moved to the waiting room"), c.user))
 		return
 	}
@@ -428,7 +448,7 @@ func (b *Bot) clickHoldOne(ctx context.Context, j job, t *reporter, rec *keepRec
 	_, _, o, err := b.svc.Hold(ctx, k)
 	th := b.out.threadAt(rec.channel, ts, j.click.ResponseURL)
 	if err != nil {
-		b.clicks.finish(key, false, b.now())
+		b.finishClick(key, user, false)
 		t.finish(th, slackui.RenderFailure(k, err), slackui.Message{},
 			func(string) slackui.Message { return slackui.RenderFailureNotice(k, err) })
 		t.recordResult("failed", nil, err)
@@ -436,7 +456,7 @@ func (b *Bot) clickHoldOne(ctx context.Context, j job, t *reporter, rec *keepRec
 	}
 	// Done once someone is (or may be) in the waiting room; a click that
 	// moved nobody can be tried again.
-	b.clicks.finish(key, len(o.Waiting()) > 0, b.now())
+	b.finishClick(key, user, len(o.Waiting()) > 0)
 	hold := &keepRecord{id: newListID(), hold: true, inThread: true, channel: rec.channel, conference: rec.conference,
 		created: b.now(), th: b.out.threadAt(rec.channel, ts, ""), outcome: o, people: o.Waiting(), notes: map[int]string{}}
 	shown := slackui.RenderHoldOutcome(o) // nobody moved: why, per person

@@ -180,12 +180,14 @@ func (b *Bot) runUninvited(ctx context.Context, j job, t *reporter) {
 	// Registered before the post: Slack can deliver a click before
 	// chat.postMessage returns; the click waits for rec.posted.
 	b.keeps.add(rec)
+	b.shareKeep(rec, "") // a click on another replica waits for its ts
 	t.post(k, b.renderUninvited(rec), func(ts string, err error) string {
 		rec.mu.Lock()
 		if err == nil {
 			rec.th = b.out.threadAt(k.Channel, ts, "")
 		}
 		rec.mu.Unlock()
+		b.sharePostedKeep(rec.id, ts, err)
 		close(rec.posted)
 		if err != nil {
 			b.keeps.remove(rec.id)
@@ -240,6 +242,21 @@ func (b *Bot) runKeepOutClick(ctx context.Context, j job, t *reporter, user, cha
 			ts = b.out.tsOf(th)
 		}
 	}
+	if b.shared != nil {
+		// The store's record, whichever replica made it; one it does not
+		// hold (a /kick … hold's) is this replica's alone.
+		shared, sts, err := b.loadKeep(ctx, v.Record, rec)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			t.refuse("unknown_list", "kickbot is stopping; nothing was done. Try again in a minute.")
+			return
+		case err != nil:
+			t.refuse("store_unavailable", commands.UserMessage(err))
+			return
+		case shared != nil:
+			rec, ts = shared, sts
+		}
+	}
 	if rec == nil || rec.channel != channel || rec.hold != holdAction || ts == "" ||
 		(cb.Container.MessageTs != "" && cb.Container.MessageTs != ts && !(rec.inThread && cb.Container.ThreadTs == ts)) {
 		t.refuse("unknown_list", "This message is no longer active (it expired or kickbot restarted); nothing was done.")
@@ -287,9 +304,7 @@ func (b *Bot) clickAdmit(ctx context.Context, j job, t *reporter, rec *keepRecor
 	ok = o.Result == commands.AdmitDone || o.Result == commands.AdmitAlreadyIn
 	b.finishClick(key, user, ok)
 	if ok {
-		rec.mu.Lock()
-		rec.notes[row] = "↩️ admitted by <@" + user + ">"
-		rec.mu.Unlock()
+		_ = b.changeKeep(ctx, rec, func(r *keepRecord) { r.notes[row] = "↩️ admitted by <@" + user + ">" })
 	}
 	b.reportAdmit(rec, o, t)
 }
@@ -311,9 +326,7 @@ func (b *Bot) clickAdmitAll(ctx context.Context, j job, t *reporter, rec *keepRe
 	ok = o.Result == commands.AdmitDone
 	b.finishClick(key, user, ok)
 	if ok {
-		rec.mu.Lock()
-		rec.allNote = "↩️ everyone waiting was admitted by <@" + user + ">"
-		rec.mu.Unlock()
+		_ = b.changeKeep(ctx, rec, func(r *keepRecord) { r.allNote = "↩️ everyone waiting was admitted by <@" + user + ">" })
 	}
 	b.reportAdmit(rec, o, t)
 }
@@ -354,8 +367,9 @@ func (b *Bot) clickSweepOne(ctx context.Context, j job, t *reporter, rec *keepRe
 	if o == nil {
 		return
 	}
+	note := slackui.RowNote(*o, p.ID)
+	_ = b.changeKeep(ctx, rec, func(r *keepRecord) { r.notes[row] = note })
 	rec.mu.Lock()
-	rec.notes[row] = slackui.RowNote(*o, p.ID)
 	th := rec.th
 	rec.mu.Unlock()
 	b.out.updateMessage(th, b.renderUninvited(rec))
@@ -393,21 +407,21 @@ func (b *Bot) clickSweepAll(ctx context.Context, j job, t *reporter, rec *keepRe
 	t.entry.Action, t.entry.Targets = "sweep", targetStrings(targets)
 	k := commands.Kick{Actor: user, Channel: rec.channel, Conference: rec.conference, Targets: targets,
 		Reason: "not on the invite list (Disconnect all)"}
-	rec.mu.Lock()
-	rec.sweptBy = user
-	rec.mu.Unlock()
+	_ = b.changeKeep(ctx, rec, func(r *keepRecord) { r.sweptBy = user })
 	t.action = "sweep"
 	o := b.kick(ctx, k, ts, t)
 	b.finishClick(key, user, o != nil && o.Status != commands.StatusFailed)
-	rec.mu.Lock()
-	if o == nil || o.Status == commands.StatusFailed {
-		rec.sweptBy = "" // nothing happened: the button comes back for a retry
-	}
-	if o != nil {
-		for i, p := range rec.people {
-			rec.notes[i] = slackui.RowNote(*o, p.ID)
+	_ = b.changeKeep(ctx, rec, func(r *keepRecord) {
+		if o == nil || o.Status == commands.StatusFailed {
+			r.sweptBy = "" // nothing happened: the button comes back for a retry
 		}
-	}
+		if o != nil {
+			for i, p := range r.people {
+				r.notes[i] = slackui.RowNote(*o, p.ID)
+			}
+		}
+	})
+	rec.mu.Lock()
 	th := rec.th
 	rec.mu.Unlock()
 	b.out.updateMessage(th, b.renderUninvited(rec))
@@ -462,13 +476,14 @@ func (b *Bot) clickHoldOne(ctx context.Context, j job, t *reporter, rec *keepRec
 	shown := slackui.RenderHoldOutcome(o) // nobody moved: why, per person
 	if len(hold.people) > 0 {
 		b.keeps.add(hold)
+		b.shareKeep(hold, ts)
 		shown = b.renderHold(hold)
 	}
 	t.finish(th, shown, slackui.Message{},
 		func(link string) slackui.Message { return slackui.RenderHoldNotice(o, link) })
 	if !rec.alert && o.Gone() > 0 {
+		_ = b.changeKeep(ctx, rec, func(r *keepRecord) { r.notes[row] = "⏸️ moved to the waiting room by <@" + user + ">" })
 		rec.mu.Lock()
-		rec.notes[row] = "⏸️ moved to the waiting room by <@" + user + ">"
 		list := rec.th
 		rec.mu.Unlock()
 		b.out.updateMessage(list, b.renderUninvited(rec))

@@ -178,8 +178,16 @@ func encodeList(rec *listRecord) ([]byte, error) {
 		return nil, fmt.Errorf("encode list outro: %w", err)
 	}
 	data, err := json.Marshal(w)
-	if err != nil || len(data) <= gzipOver {
-		return data, err
+	if err != nil {
+		return nil, err
+	}
+	return pack(data)
+}
+
+// pack gzips a record past gzipOver.
+func pack(data []byte) ([]byte, error) {
+	if len(data) <= gzipOver {
+		return data, nil
 	}
 	var z bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&z, gzip.BestSpeed) // a valid level: no error
@@ -199,18 +207,13 @@ const gzipOver = 16 << 10
 // list is about 300 KB).
 const maxListPlain = 8 << 20
 
-// decodeList is a record read from the shared store. It is posted (the
-// store holds a channel list only once it is) and has no outbox thread:
-// loadList gives it one from its channel and ts.
+// decodeList is a record read from the shared store. It counts as posted
+// (a click waits in loadPosted for a channel list's ts) and has no outbox
+// thread: loadList gives it one.
 func decodeList(data []byte) (*listRecord, error) {
-	if len(data) > 1 && data[0] == 0x1f && data[1] == 0x8b { // gzip's magic; JSON starts with '{'
-		zr, err := gzip.NewReader(bytes.NewReader(data))
-		if err != nil {
-			return nil, fmt.Errorf("decode list: %w", err)
-		}
-		if data, err = io.ReadAll(io.LimitReader(zr, maxListPlain)); err != nil {
-			return nil, fmt.Errorf("decode list: %w", err)
-		}
+	data, err := unpack(data)
+	if err != nil {
+		return nil, err
 	}
 	var w listWire
 	if err := json.Unmarshal(data, &w); err != nil {
@@ -239,7 +242,6 @@ func decodeList(data []byte) (*listRecord, error) {
 			rec.only[id] = true
 		}
 	}
-	var err error
 	if rec.intro, err = decodeMessage(w.Intro); err != nil {
 		return nil, fmt.Errorf("decode list intro: %w", err)
 	}
@@ -300,20 +302,28 @@ func (b *Bot) sharePosted(id, ts string, postErr error) {
 // chat.postMessage returns) is read again until it has its ts, for up to
 // postWait.
 func (b *Bot) loadPosted(ctx context.Context, id string, local *listRecord) (*listRecord, error) {
-	deadline := time.Now().Add(postWait)
-	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
-		rec, err := b.loadList(ctx, id, local)
-		if err != nil || rec == nil || rec.ephemeral || rec.ts != "" || time.Now().After(deadline) {
-			return rec, err
-		}
-		tm := time.NewTimer(wait)
-		select {
-		case <-tm.C:
-		case <-ctx.Done():
-			tm.Stop()
-			return nil, ctx.Err()
-		}
+	var rec *listRecord
+	err := untilPosted(ctx, func() (bool, error) {
+		var err error
+		rec, err = b.loadList(ctx, id, local)
+		return err == nil && rec != nil && !rec.ephemeral && rec.ts == "", err
+	})
+	return rec, err
+}
+
+// unpack undoes pack.
+func unpack(data []byte) ([]byte, error) {
+	if len(data) < 2 || data[0] != 0x1f || data[1] != 0x8b { // gzip's magic; JSON starts with '{'
+		return data, nil
 	}
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("unpack record: %w", err)
+	}
+	if data, err = io.ReadAll(io.LimitReader(zr, maxListPlain)); err != nil {
+		return nil, fmt.Errorf("unpack record: %w", err)
+	}
+	return data, nil
 }
 
 // loadList reads a list from the shared store, with an outbox thread for

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -11,6 +12,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/kickbot/kickbot/bot/slackui"
+	"github.com/kickbot/kickbot/commands"
 	"github.com/kickbot/kickbot/meeting"
 )
 
@@ -117,5 +119,49 @@ func TestListWireSize(t *testing.T) {
 		if len(data) > c.max {
 			t.Errorf("%d people encode to %d B; want at most %d", c.people, len(data), c.max)
 		}
+	}
+}
+
+// TestKeepWireRoundTrip: a hold's record read back from the store renders
+// the same parent (who was moved, the Admit rows, notes), and an uninvited
+// list's the same list.
+func TestKeepWireRoundTrip(t *testing.T) {
+	roster := realisticRoster(4)
+	p1, p2 := roster.Participants[2], roster.Participants[3]
+	o := commands.Outcome{Kick: commands.Kick{Actor: "U1", Channel: "CMOD", Conference: "914083136", Reason: "spam",
+		Targets: []commands.Target{{Kind: commands.TargetID, Value: p1.ID}, {Kind: commands.TargetID, Value: p2.ID}}},
+		Status: commands.StatusDone, Err: errors.New("not kept"), RequestIDs: []string{"r1"},
+		Targets: []commands.TargetOutcome{{Target: commands.Target{Kind: commands.TargetID, Value: p1.ID}, Participant: &p1, Result: commands.ResultGone},
+			{Target: commands.Target{Kind: commands.TargetID, Value: p2.ID}, Participant: &p2, Result: commands.ResultGone}}}
+	hold := &keepRecord{id: "h1", hold: true, channel: "CMOD", conference: "914083136", created: time.Unix(1_700_000_000, 7),
+		outcome: o, people: o.Waiting(), notes: map[int]string{1: "↩️ admitted by <@U2>"}, inThread: true}
+	b := &Bot{cfg: Config{MaxSweep: 200}}
+	data, err := encodeKeep(hold, "1700000000.000200")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ts, err := decodeKeep(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ts != "1700000000.000200" || !got.created.Equal(hold.created) || got.hold != hold.hold || got.inThread != hold.inThread {
+		t.Errorf("got ts %q created %v hold %v inThread %v", ts, got.created, got.hold, got.inThread)
+	}
+	if g, w := blocksJSON(t, b.renderHold(got)), blocksJSON(t, b.renderHold(hold)); g != w {
+		t.Errorf("hold renders differently after the store:\ngot  %s\nwant %s", g, w)
+	}
+
+	v := commands.UninvitedView{Conference: "914083136", Subject: "All hands", ReadAt: time.Unix(1_700_000_000, 0), Known: true,
+		Uninvited: roster.Participants[1:], CannotTell: roster.Participants[:1], Invited: 3}
+	list := &keepRecord{id: "u1", channel: "CMOD", conference: "914083136", created: time.Unix(1_700_000_000, 0), view: v,
+		people: v.Uninvited[:2], left: 1, notes: map[int]string{0: "disconnected by <@U1>"}, sweptBy: "U3"}
+	if data, err = encodeKeep(list, "1700000000.000300"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err = decodeKeep(data); err != nil {
+		t.Fatal(err)
+	}
+	if g, w := blocksJSON(t, b.renderUninvited(got)), blocksJSON(t, b.renderUninvited(list)); g != w {
+		t.Errorf("uninvited list renders differently after the store:\ngot  %s\nwant %s", g, w)
 	}
 }

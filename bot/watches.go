@@ -508,6 +508,7 @@ func (b *Bot) onWatchEvent(wt *watch, w *meeting.Watcher, ev meeting.Event) {
 			created: b.now(), posted: posted, th: b.out.threadAt(channel, ts, ""), people: []meeting.Participant{p},
 			notes: map[int]string{}}
 		b.keeps.add(keep)
+		b.shareKeep(keep, ts)
 		rec := &listRecord{id: newListID(), channel: channel, conference: wt.conf, ephemeral: true, posted: posted,
 			intro: slackui.RenderJoinAlert(wt.conf, p, why), only: map[string]bool{p.ID: true},
 			outro: slackui.Message{Blocks: []slack.Block{slackui.JoinAlertWaitingRoom(keep.id)}},

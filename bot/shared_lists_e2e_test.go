@@ -267,3 +267,46 @@ func TestSharedListRedisDownRefusesClick(t *testing.T) {
 		t.Errorf("a click acted with Redis down: %d hang-ups, %d replies, %d updates", a.hangUpCalls(), len(a.listThread(v)), a.updates(v)-n)
 	}
 }
+
+// TestSharedUninvitedListOnOtherReplica: an uninvited list posted by A
+// acts from B too: a row's Disconnect on B, Disconnect all on A, and a
+// second Disconnect all on B is told who swept it, with no other call.
+func TestSharedUninvitedListOnOtherReplica(t *testing.T) {
+	r := newReplicas(t, harnessOpts{simOpts: []meetingtest.Option{meetingtest.WithRosterUserIDs(true)}})
+	a := r.a
+	conf := uninvitedMeeting(a)
+	v := a.uninvited(conf)
+	all := button(t, v, "", slackui.ActionSweepAll)
+	r.startB(harnessOpts{})
+
+	id := a.press(moderator, v, button(t, v, "Raider One", slackui.ActionSweepOne))
+	onSocket(t, a.slack, id, 2)
+	a.waitMsg("row outcome in the list's thread", func(m slackfake.Message) bool {
+		return m.Method == "chat.postMessage" && m.ThreadTS == v.msg.TS && strings.Contains(m.Text, "Disconnected 1 participant")
+	})
+	if got := a.sim.HangUpIDs(conf); !slices.Equal(got, []string{"cccc0000unv1"}) {
+		t.Fatalf("hang-ups %v; want Raider One", got)
+	}
+	a.eventually("the list showing Raider One's disconnect", func() bool {
+		return strings.Contains(allText(mustCurrent(a, v.msg.TS)), "disconnected by <@"+moderator+">")
+	})
+
+	id = a.press(moderator2, v, all)
+	onSocket(t, a.slack, id, 1)
+	a.eventually("the list showing the sweep", func() bool {
+		return strings.Contains(allText(mustCurrent(a, v.msg.TS)), "pressed *Disconnect all 3*")
+	})
+	calls := a.hangUpCalls()
+	if calls != 2 {
+		t.Errorf("%d hang-up calls after the sweep; want 2", calls)
+	}
+
+	id = a.press(moderator, v, all)
+	onSocket(t, a.slack, id, 2)
+	if p := allText(a.private(id)); !strings.Contains(p, "already swept by <@"+moderator2+">") {
+		t.Errorf("second sweep on B answered %q", p)
+	}
+	if a.hangUpCalls() != calls {
+		t.Errorf("a second sweep made another hang-up call")
+	}
+}

@@ -133,9 +133,18 @@ func (b *Bot) runHold(ctx context.Context, j job, t *reporter) {
 		t.record("ambiguous")
 		return
 	}
-	t.th = b.out.startThread(k.Channel, slackui.RenderHoldStarted(k), t.responseURL)
 	rec := &keepRecord{id: newListID(), hold: true, channel: k.Channel, conference: k.Conference, created: b.now(),
-		th: t.th, outcome: o, people: o.Waiting(), notes: map[int]string{}}
+		outcome: o, people: o.Waiting(), notes: map[int]string{}}
+	if len(rec.people) > 0 && b.shared != nil {
+		// Shared before the parent is queued, and given its ts once it is
+		// posted: an Admit click on another replica waits for that.
+		b.shareKeep(rec, "")
+		t.th = b.out.startThreadThen(k.Channel, slackui.RenderHoldStarted(k), t.responseURL,
+			func(ts string, err error) { b.sharePostedKeep(rec.id, ts, err) })
+	} else {
+		t.th = b.out.startThread(k.Channel, slackui.RenderHoldStarted(k), t.responseURL)
+	}
+	rec.th = t.th
 	if len(rec.people) > 0 {
 		b.keeps.add(rec)
 	}

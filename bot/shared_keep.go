@@ -7,16 +7,23 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/kickbot/kickbot/bot/slackui"
 	"github.com/kickbot/kickbot/commands"
 	"github.com/kickbot/kickbot/meeting"
 	"github.com/kickbot/kickbot/state"
 )
 
-// Keep-out records (uninvited lists, holds made from a Waiting room
-// button, join alerts) in the shared list store, beside the lists, under
-// keepKey. A hold's own parent message (`/kick … hold`) is not shared: its
-// ts is known only inside the outbox, so its Admit buttons answer on the
-// replica that made it, as before.
+// Keep-out records (hold outcomes, uninvited lists, join alerts) in the
+// shared list store, beside the lists, under keepKey.
+
+// startThreadThen is startThread, and done learns the parent's ts (or why
+// it was not posted) once the outbox is done with it: a shared hold's
+// record gets its ts from there.
+func (o *outbox) startThreadThen(channel string, started slackui.Message, responseURL string, done func(ts string, err error)) *thread {
+	th := &thread{channel: channel, responseURL: responseURL, settledCh: make(chan struct{})}
+	o.enqueue(channel, &item{kind: itemParent, msg: started, th: th, private: responseURL, done: done})
+	return th
+}
 
 // keepKey is a keep-out record's id in the list store.
 func keepKey(id string) string { return "k-" + id }
@@ -189,7 +196,7 @@ func (b *Bot) changeKeep(ctx context.Context, rec *keepRecord, fn func(*keepReco
 	defer rec.mu.Unlock()
 	if err != nil {
 		fn(rec)
-		if !errors.Is(err, state.ErrNotFound) { // not shared (a /kick … hold): this replica's alone
+		if !errors.Is(err, state.ErrNotFound) { // not in the store (not shared when made): this replica's alone
 			b.log.Error().Err(err).Str("record", rec.id).Msg("keep-out record change not shared")
 			return err
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/kickbot/kickbot/internal/testlog"
 	"github.com/kickbot/kickbot/meeting"
 	"github.com/kickbot/kickbot/meeting/meetingtest"
+	"github.com/kickbot/kickbot/memstate"
 	"github.com/kickbot/kickbot/redisstate"
 	"github.com/kickbot/kickbot/secret"
 	"github.com/kickbot/kickbot/state"
@@ -310,3 +311,42 @@ func TestSharedUninvitedListOnOtherReplica(t *testing.T) {
 		t.Errorf("a second sweep made another hang-up call")
 	}
 }
+
+// TestSharedHoldAdmitOnOtherReplica: the Admit buttons of a hold made on
+// A work on B (the person is back, A's parent says who admitted them),
+// and the same button on A afterwards is told who did it.
+func TestSharedHoldAdmitOnOtherReplica(t *testing.T) {
+	r := newReplicas(t, harnessOpts{})
+	a := r.a
+	parent, _ := a.hold(a.facts.ConferenceID + " hold " + meetingtest.SampleCarlosPID + " -- heckling")
+	pv := parseList(t, a.finalParent(modChannel, parent.msg.TS))
+	btn := button(t, pv, "*Carlos Mendes*", slackui.ActionAdmit)
+	r.startB(harnessOpts{})
+
+	id := a.press(moderator2, pv, btn)
+	onSocket(t, a.slack, id, 2)
+	a.waitMsg("admit reply in the hold's thread", func(m slackfake.Message) bool {
+		return m.Method == "chat.postMessage" && m.ThreadTS == pv.msg.TS && strings.Contains(m.Text, "back in from the waiting room")
+	})
+	a.eventually("Carlos back online", func() bool { return online(a, meetingtest.SampleCarlosPID) })
+	a.eventually("A's parent showing who admitted Carlos", func() bool {
+		return strings.Contains(allText(mustCurrent(a, pv.msg.TS)), "admitted by <@"+moderator2+">")
+	})
+
+	id = a.press(moderator, pv, btn)
+	onSocket(t, a.slack, id, 1)
+	if p := allText(a.private(id)); !strings.Contains(p, "already admitted by <@"+moderator2+">") {
+		t.Errorf("second Admit on A answered %q", p)
+	}
+	if n := a.sim.CallCount(meetingtest.EndpointAllowWaiting); n != 1 {
+		t.Errorf("%d admit calls; want 1", n)
+	}
+}
+
+// Both backends satisfy the interfaces bot owns.
+var (
+	_ bot.ListStore  = (*redisstate.Lists)(nil)
+	_ bot.ClickStore = (*redisstate.Clicks)(nil)
+	_ bot.ListStore  = (*memstate.Lists)(nil)
+	_ bot.ClickStore = (*memstate.Clicks)(nil)
+)

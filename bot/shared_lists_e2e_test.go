@@ -343,6 +343,37 @@ func TestSharedHoldAdmitOnOtherReplica(t *testing.T) {
 	}
 }
 
+// TestSharedLiveListClickedOnOtherReplica: a list that A's watch keeps
+// current is written back to the store, so a joiner the watch added can
+// be disconnected from B, which does not watch the meeting.
+func TestSharedLiveListClickedOnOtherReplica(t *testing.T) {
+	cfg := fastWatch()
+	cfg.ListEvery = 50 * time.Millisecond
+	r := newReplicas(t, harnessOpts{watch: cfg})
+	a := r.a
+	conf := a.facts.ConferenceID
+	v := a.openList(moderator, conf) // starts A's watch
+	v = a.waitList(v, "the list marked live", func(v *listView) bool { return strings.Contains(v.header(), "🟢 Live") })
+	raider := meetingtest.P{ID: "aaaabbbbccccddddeeeeffff00003333", Name: "Raider", Phone: "+15550003", Anonymous: true}
+	a.sim.Join(conf, raider)
+	v = a.waitList(v, "the joiner in the list", func(v *listView) bool { return v.hasRow("Raider") })
+	r.startB(harnessOpts{})
+
+	id := a.press(moderator2, v, v.disconnect("Raider"))
+	onSocket(t, a.slack, id, 2)
+	a.waitList(v, "the raider disconnected", func(v *listView) bool {
+		return !v.hasRow("Raider") || strings.Contains(v.row("Raider").text(), "disconnected by <@"+moderator2+">")
+	})
+	if got := a.hangUps(); !slices.Equal(got, []string{raider.ID}) {
+		t.Errorf("hang-ups %v, want the raider", got)
+	}
+	for _, m := range a.slack.Messages() {
+		if m.Method == "response_url" && m.EnvelopeID == id {
+			t.Errorf("B answered the click privately: %s", allText(m))
+		}
+	}
+}
+
 // Both backends satisfy the interfaces bot owns.
 var (
 	_ bot.ListStore  = (*redisstate.Lists)(nil)

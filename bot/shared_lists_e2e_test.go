@@ -374,6 +374,40 @@ func TestSharedLiveListClickedOnOtherReplica(t *testing.T) {
 	}
 }
 
+// TestSharedCandidatesClickedOnOtherReplica: the private candidates of an
+// ambiguous name, offered by A, take a click on B: exactly that one is
+// disconnected, and the private list is replaced with who did it.
+func TestSharedCandidatesClickedOnOtherReplica(t *testing.T) {
+	r := newReplicas(t, harnessOpts{})
+	a := r.a
+	id, _ := a.slash(moderator, modChannel, a.facts.ConferenceID+` "Jane Doe"`)
+	offer := parseList(t, a.private(id))
+	var pick lvButton
+	for _, b := range offer.blocks {
+		if b.Accessory != nil && strings.Contains(b.Accessory.Value, meetingtest.SampleJaneDoe2PID) {
+			pick = lvButton{blockID: b.BlockID, el: *b.Accessory}
+		}
+	}
+	if pick.el.ActionID == "" {
+		t.Fatalf("no Disconnect button for the second Jane Doe:\n%s", offer.msg.BlocksJSON())
+	}
+	r.startB(harnessOpts{})
+
+	click := a.slack.BlockAction(slackfake.Action{UserID: moderator, ChannelID: modChannel, IsEphemeral: true,
+		ActionID: pick.el.ActionID, BlockID: pick.blockID, Value: pick.el.Value})
+	onSocket(t, a.slack, click, 2)
+	a.outcome(modChannel)
+	if got := a.hangUps(); !slices.Equal(got, []string{meetingtest.SampleJaneDoe2PID}) {
+		t.Fatalf("meeting received hang-ups %v; want only the chosen Jane Doe", got)
+	}
+	updated := a.waitMsg("private list replaced after the click", func(m slackfake.Message) bool {
+		return m.Method == "response_url" && m.EnvelopeID == click && m.ReplaceOriginal
+	})
+	if !strings.Contains(allText(updated), "<@"+moderator+">") || !strings.Contains(allText(updated), "Jane Doe") {
+		t.Errorf("the private list does not say who disconnected Jane Doe:\n%s", allText(updated))
+	}
+}
+
 // Both backends satisfy the interfaces bot owns.
 var (
 	_ bot.ListStore  = (*redisstate.Lists)(nil)

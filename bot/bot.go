@@ -109,6 +109,8 @@ type Bot struct {
 	watchCfg WatchConfig
 	watches  *watches // nil without WithWatching
 
+	shared *sharedLists // WithSharedLists; nil: lists and click claims live in this process only
+
 	// hardStop ends every Slack call the workers still make (private
 	// answers) at the drain deadline plus outboxGrace, so the exit never
 	// waits on a Slack that hangs.

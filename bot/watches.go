@@ -434,15 +434,17 @@ func (b *Bot) showLive(rec *listRecord, r *meeting.Roster, note string) {
 	cp := *r
 	cp.ReadAt = b.now()
 	b.lists.resized(rec, &cp)
-	rec.mu.Lock()
-	rec.setRoster(&cp)
-	rec.live = note
-	for pid := range rec.notes {
-		if _, back := cp.ByID(pid); back {
-			delete(rec.notes, pid) // rejoined: "disconnected by" would now be wrong
+	// Written back to a shared store too, where a click on any replica
+	// reads it; only this replica (the one watching) writes it.
+	_ = b.changeList(context.Background(), rec, func(rec *listRecord) {
+		rec.setRoster(&cp)
+		rec.live = note
+		for pid := range rec.notes {
+			if _, back := cp.ByID(pid); back {
+				delete(rec.notes, pid) // rejoined: "disconnected by" would now be wrong
+			}
 		}
-	}
-	rec.mu.Unlock()
+	})
 	b.showList(rec, "")
 }
 
@@ -466,12 +468,11 @@ func (b *Bot) listsNotLive(wt *watch, w *meeting.Watcher) {
 		}
 		rec.mu.Lock()
 		had := rec.live != ""
-		rec.live = ""
-		if had {
-			rec.live = "⏸ No longer live (" + why + "); *Refresh* reads the meeting again"
-		}
 		rec.mu.Unlock()
 		if had {
+			_ = b.changeList(context.Background(), rec, func(rec *listRecord) {
+				rec.live = "⏸ No longer live (" + why + "); *Refresh* reads the meeting again"
+			})
 			b.showList(rec, "")
 		}
 	}
@@ -512,12 +513,14 @@ func (b *Bot) onWatchEvent(wt *watch, w *meeting.Watcher, ev meeting.Event) {
 			created: b.now(), posted: posted, th: b.out.threadAt(channel, ts, ""), people: []meeting.Participant{p},
 			notes: map[int]string{}}
 		b.keeps.add(keep)
+		b.shareKeep(keep, ts)
 		rec := &listRecord{id: newListID(), channel: channel, conference: wt.conf, ephemeral: true, posted: posted,
 			intro: slackui.RenderJoinAlert(wt.conf, p, why), only: map[string]bool{p.ID: true},
 			outro: slackui.Message{Blocks: []slack.Block{slackui.JoinAlertWaitingRoom(keep.id)}},
 			notes: map[string]string{}, created: b.now()}
 		rec.setRoster(roster)
 		b.lists.add(rec)
+		b.shareList(rec)
 		m := b.renderList(rec)
 		b.out.finish(b.out.threadAt(channel, ts, ""), m, m, nil)
 	}

@@ -37,7 +37,7 @@ type Config struct {
 	UsergroupCacheTTL time.Duration // default 1m
 	DrainTimeout      time.Duration // KICK_DRAIN_TIMEOUT: inside Kubernetes' 30s grace period
 	ListMaxAge        time.Duration // KICK_LIST_MAX_AGE: older lists refuse to act
-	DedupeTTL         time.Duration // default 1h
+	DedupeTTL         time.Duration // default DefaultDedupeTTL
 	UserNavRateLimit  int           // page/search/refresh clicks per user per minute, default 120: a 3,000-person list stays browsable
 	MaxLists          int           // participant lists remembered, default 2000; past it the oldest are forgotten
 	MaxListBytes      int           // and at most about this many bytes of them, default 64 MiB
@@ -60,9 +60,13 @@ func (c *Config) setDefaults() {
 	defDur(&c.UsergroupCacheTTL, time.Minute)
 	defDur(&c.DrainTimeout, d.DrainTimeout)
 	defDur(&c.ListMaxAge, d.ListMaxAge)
-	defDur(&c.DedupeTTL, time.Hour)
+	defDur(&c.DedupeTTL, DefaultDedupeTTL)
 	defDur(&c.LockDefault, d.LockDefault)
 }
+
+// DefaultDedupeTTL is how long an envelope or request is remembered: far
+// longer than Slack's retry window (three retries within about a minute).
+const DefaultDedupeTTL = time.Hour
 
 // SlackAPI is the part of the Slack Web API the bot calls. *socketmode.Client
 // (and *slack.Client) satisfy it.
@@ -104,6 +108,9 @@ type Bot struct {
 	queue      chan job
 	locks      *commands.Locks // nil when the meeting client cannot lock
 	lockClock  commands.Clock  // nil: real time
+	lockTimers commands.TimerStore
+	lockOpts   []commands.LocksOption
+	places     *lockPlaces // with lockTimers: this replica's own lock reports
 
 	watchSrc *meeting.Client // WithWatching; nil: meetings are never watched
 	watchCfg WatchConfig
@@ -203,6 +210,12 @@ func (b *Bot) Run(ctx context.Context) error {
 	// deadline is set when the drain starts.
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
+
+	if b.locks != nil {
+		// With shared timers, this replica fires due ones while it runs;
+		// from shutdown on they are left to the others (stopLocks).
+		b.locks.Start(ctx)
+	}
 
 	var workers sync.WaitGroup
 	for i := 0; i < b.cfg.Workers; i++ {

@@ -97,20 +97,23 @@ type Bot struct {
 	audit   Auditor
 	now     func() time.Time
 
-	out        *outbox
-	dedupe     Deduper
-	limiter    *userLimiter // commands and clicks that act
-	navLimiter *userLimiter // page, search and refresh clicks
-	groups     *groupCache
-	lists      *listStore
-	clicks     *clickGuard
-	keeps      *keepStore // hold outcomes and uninvited lists, for their buttons
-	queue      chan job
-	locks      *commands.Locks // nil when the meeting client cannot lock
-	lockClock  commands.Clock  // nil: real time
-	lockTimers commands.TimerStore
-	lockOpts   []commands.LocksOption
-	places     *lockPlaces // with lockTimers: this replica's own lock reports
+	out         *outbox
+	dedupe      Deduper
+	limiter     RateLimiter // commands and clicks that act
+	navLimiter  RateLimiter // page, search and refresh clicks
+	memLimiter  *userLimiter
+	newLimiter  func(name string, perMinute int) RateLimiter // WithRateLimits; nil: in memory
+	slackLimits SlackLimits                                  // WithSlackLimits; nil: this replica's own
+	groups      *groupCache
+	lists       *listStore
+	clicks      *clickGuard
+	keeps       *keepStore // hold outcomes and uninvited lists, for their buttons
+	queue       chan job
+	locks       *commands.Locks // nil when the meeting client cannot lock
+	lockClock   commands.Clock  // nil: real time
+	lockTimers  commands.TimerStore
+	lockOpts    []commands.LocksOption
+	places      *lockPlaces // with lockTimers: this replica's own lock reports
 
 	watchSrc *meeting.Client // WithWatching; nil: meetings are never watched
 	watchCfg WatchConfig
@@ -174,12 +177,22 @@ func New(cfg Config, sm *socketmode.Client, svc *commands.Service, log zerolog.L
 	if b.dedupe == nil {
 		b.dedupe = newMemoryDeduper(cfg.DedupeTTL, b.now)
 	}
-	b.limiter = newUserLimiter(cfg.UserRateLimit, b.now)
+	if b.newLimiter != nil {
+		b.limiter = b.newLimiter("commands", cfg.UserRateLimit)
+		b.navLimiter = b.newLimiter("nav", cfg.UserNavRateLimit)
+	} else {
+		b.memLimiter = newUserLimiter(cfg.UserRateLimit, b.now)
+		b.limiter = b.memLimiter
+		b.navLimiter = newUserLimiter(cfg.UserNavRateLimit, b.now)
+	}
 	b.hardStop, b.stopHardStop = context.WithCancel(context.Background())
 	b.out = newOutbox(b.api, log, b.metrics, cfg.OpsChannel, cfg.Outbox)
+	b.out.share(b.slackLimits, b.stateError)
 	b.groups = newGroupCache(b.api, cfg.UsergroupCacheTTL, b.now, func() { b.metrics.SlackRateLimited("usergroups.users.list") })
+	if b.slackLimits != nil {
+		b.groups.tier.share(b.slackLimits, "usergroups.users.list", b.stateError)
+	}
 	b.lists = newListStore(b.now, cfg.MaxLists, cfg.MaxListBytes)
-	b.navLimiter = newUserLimiter(cfg.UserNavRateLimit, b.now)
 	b.clicks = newClickGuard()
 	b.newLocks()
 	b.keeps = newKeepStore(b.now, cfg.MaxLists)

@@ -67,6 +67,8 @@ func openState(ctx context.Context, cfg config.Config, log zerolog.Logger, m *me
 			// before the ack): the claim that follows fails closed.
 			bot.WithDeduper(rs.Deduper(bot.DefaultDedupeTTL, onErr("dedupe"))),
 			bot.WithLockTimers(rs.Timers("unlock", redisstate.DefaultFireLease)),
+			bot.WithRateLimits(func(name string, perMinute int) bot.RateLimiter { return rs.Limiter(name, perMinute) }),
+			bot.WithSlackLimits(rs.Slack()),
 		},
 	}, nil
 }

@@ -104,6 +104,7 @@ type Bot struct {
 	memLimiter  *userLimiter
 	newLimiter  func(name string, perMinute int) RateLimiter // WithRateLimits; nil: in memory
 	slackLimits SlackLimits                                  // WithSlackLimits; nil: this replica's own
+	watchLeases Leases                                       // WithWatchLeases; nil: every watch is this replica's
 	groups      *groupCache
 	lists       *listStore
 	clicks      *clickGuard

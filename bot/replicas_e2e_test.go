@@ -41,25 +41,32 @@ type cluster struct {
 
 // newCluster starts a, then b (so a takes the first envelope), both
 // connected.
-func newCluster(t *testing.T, cfg bot.Config, slackOpts ...slackfake.Option) *cluster {
+func newCluster(t *testing.T, cfg bot.Config) *cluster {
+	t.Helper()
+	return newClusterWatching(t, cfg, nil)
+}
+
+// newClusterWatching is newCluster with both replicas watching meetings
+// (watch not nil), under the shared watch leases.
+func newClusterWatching(t *testing.T, cfg bot.Config, watch *bot.WatchConfig) *cluster {
 	t.Helper()
 	c := &cluster{t: t, redis: redistest.Start(t), m: map[*harness]*metrics.Metrics{}}
-	c.slack = slackfake.NewT(t, slackOpts...)
+	c.slack = slackfake.NewT(t)
 	c.sim = meetingtest.NewServer()
 	t.Cleanup(c.sim.Close)
 	c.clock = commandstest.NewClock(time.Date(2025, 3, 1, 14, 0, 0, 0, time.UTC))
 	facts := c.sim.Sample()
 	prefix := redistest.Prefix(t)
-	c.a = c.replica(cfg, facts, prefix)
+	c.a = c.replica(cfg, facts, prefix, watch)
 	c.a.start()
-	c.b = c.replica(cfg, facts, prefix)
+	c.b = c.replica(cfg, facts, prefix, watch)
 	c.b.start()
 	return c
 }
 
 // replica is one kickbot process: its own Redis connection, meeting
 // client, claims and bot, with every shared option serve passes.
-func (c *cluster) replica(cfg bot.Config, facts meetingtest.SampleFacts, prefix string) *harness {
+func (c *cluster) replica(cfg bot.Config, facts meetingtest.SampleFacts, prefix string, watch *bot.WatchConfig) *harness {
 	t := c.t
 	rs, err := redisstate.Open(c.redis.URL(), redisstate.WithPrefix(prefix))
 	if err != nil {
@@ -86,14 +93,20 @@ func (c *cluster) replica(cfg bot.Config, facts meetingtest.SampleFacts, prefix 
 	h.svc = &commands.Service{Meeting: mc, Claims: h.claims}
 	m := metrics.New(prometheus.NewRegistry())
 	c.m[h] = m
-	h.bot = bot.New(cfg, socketmode.New(api), h.svc, log,
+	opts := []bot.Option{
 		bot.WithMetrics(m),
 		bot.WithDeduper(rs.Deduper(bot.DefaultDedupeTTL, nil)),
 		bot.WithRateLimits(func(name string, perMinute int) bot.RateLimiter { return rs.Limiter(name, perMinute) }),
 		bot.WithSlackLimits(rs.Slack()),
 		bot.WithLockClock(c.clock),
 		// One poll a minute of the fake clock: Advance runs each round.
-		bot.WithLockTimers(rs.Timers("unlock", redisstate.DefaultFireLease), commands.WithTimerPoll(time.Minute)))
+		bot.WithLockTimers(rs.Timers("unlock", redisstate.DefaultFireLease), commands.WithTimerPoll(time.Minute)),
+		bot.WithWatchLeases(rs.Leases("watch")),
+	}
+	if watch != nil {
+		opts = append(opts, bot.WithWatching(mc, *watch))
+	}
+	h.bot = bot.New(cfg, socketmode.New(api), h.svc, log, opts...)
 	// Cleanups run last-in first-out: the bot stops (start's cleanup)
 	// before its connections close.
 	t.Cleanup(func() { _ = rs.Close() })
@@ -264,4 +277,34 @@ func TestReplicasAutoUnlockFiresOnTheOtherReplica(t *testing.T) {
 	if a := c.b.auditLines("unlock"); len(a) != 1 || !strings.Contains(a[0].Reason, "auto-unlock") {
 		t.Errorf("b's unlock audit lines = %+v, want one auto-unlock", a)
 	}
+}
+
+// One replica watches a meeting: the other, asked to watch it too, says
+// another replica does; once the first stopped (its lease released), the
+// other watches it.
+func TestReplicasWatchAMeetingOnceAndTakeOver(t *testing.T) {
+	c := newClusterWatching(t, bot.Config{}, fastWatch())
+	conf := c.a.facts.ConferenceID
+	c.a.watchMeeting(conf) // envelope 1: a
+
+	id, ack := c.b.slash(moderator2, modChannel, conf+" watch") // envelope 2: b
+	if ackText(ack) != "" {
+		t.Fatalf("`watch` acked with %s, want a bare ack", ackText(ack))
+	}
+	if answer := c.b.private(id); !strings.Contains(answer.Text, "already watched by another kickbot replica") {
+		t.Errorf("b's answer to watch = %q, want 'already watched by another kickbot replica'", answer.Text)
+	}
+	if s := c.b.bot.WatchStats(); s.Live != 0 {
+		t.Errorf("b has %d live watches while a holds the lease, want 0", s.Live)
+	}
+
+	c.a.drain() // releases a's lease
+	id, _ = c.b.slash(moderator2, modChannel, conf+" watch")
+	c.b.waitMsg("b's watch answer", func(m slackfake.Message) bool {
+		return m.Method == "response_url" && m.EnvelopeID == id && strings.Contains(m.Text, "Watching meeting "+conf)
+	})
+	if s := c.b.bot.WatchStats(); s.Watched != 1 {
+		t.Errorf("b watches %d meetings after a stopped, want 1", s.Watched)
+	}
+	c.b.drain()
 }

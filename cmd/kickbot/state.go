@@ -69,6 +69,7 @@ func openState(ctx context.Context, cfg config.Config, log zerolog.Logger, m *me
 			bot.WithLockTimers(rs.Timers("unlock", redisstate.DefaultFireLease)),
 			bot.WithRateLimits(func(name string, perMinute int) bot.RateLimiter { return rs.Limiter(name, perMinute) }),
 			bot.WithSlackLimits(rs.Slack()),
+			bot.WithWatchLeases(rs.Leases("watch")),
 		},
 	}, nil
 }

@@ -113,9 +113,18 @@ func (l redisLogger) Printf(_ context.Context, format string, v ...any) {
 // URL itself and its password.
 func urlSecrets(raw string) []string {
 	out := []string{raw}
+	// The password as written in the URL (still escaped)…
+	if _, rest, ok := strings.Cut(raw, "://"); ok {
+		if i := strings.LastIndex(rest, "@"); i >= 0 {
+			if _, p, ok := strings.Cut(rest[:i], ":"); ok && p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	// …and as Redis receives it, in the forms a logger may print.
 	if u, err := url.Parse(raw); err == nil && u.User != nil {
 		if p, ok := u.User.Password(); ok && p != "" {
-			out = append(out, p, url.QueryEscape(p))
+			out = append(out, p, url.QueryEscape(p), url.PathEscape(p))
 		}
 	}
 	return out

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/rs/zerolog"
+
 	"github.com/kickbot/kickbot/bot/slackfake"
 	"github.com/kickbot/kickbot/internal/redistest"
+	"github.com/kickbot/kickbot/internal/testlog"
 	"github.com/kickbot/kickbot/meeting/meetingtest"
 )
 
@@ -82,5 +86,27 @@ func TestServeWithRedisNamesItAndFailsClosedWhenItStops(t *testing.T) {
 	}
 	if logs := s.logs.String(); strings.Contains(logs, password) {
 		t.Errorf("the log holds the Redis password")
+	}
+}
+
+// go-redis's own log lines go through zerolog without the URL or its
+// password, even when go-redis quotes them.
+func TestRedisLoggerScrubsTheURLAndPassword(t *testing.T) {
+	const raw = "rediss://kick:p%40ss+w0rd@redis.internal:6380/2"
+	var buf testlog.Buffer
+	l := redisLogger{log: zerolog.New(&buf), secrets: urlSecrets(raw)}
+	l.Printf(context.Background(), "redis: dial %s failed (password %s, raw %s)", "redis.internal:6380", "p@ss+w0rd", raw)
+	l.Printf(context.Background(), "auth with %q", "p%40ss+w0rd")
+	out := buf.String()
+	for _, secret := range []string{"p@ss+w0rd", "p%40ss+w0rd", raw} {
+		if strings.Contains(out, secret) {
+			t.Errorf("the log holds %q:\n%s", secret, out)
+		}
+	}
+	if !strings.Contains(out, "redis.internal:6380") || !strings.Contains(out, `"level":"warn"`) {
+		t.Errorf("the log lost what go-redis said:\n%s", out)
+	}
+	if got := redisHost(raw); got != "rediss://redis.internal:6380" {
+		t.Errorf("redisHost = %q, want rediss://redis.internal:6380", got)
 	}
 }

@@ -491,8 +491,7 @@ func (ws *watches) liveNote() string {
 // blocks: the outbox sends the updates.
 func (b *Bot) updateLists(wt *watch, w *meeting.Watcher, flush *time.Timer) {
 	ws := b.watches
-	r, live := w.Snapshot()
-	if !live {
+	if !w.Live() {
 		return // EventLive marks the lists dirty again
 	}
 	now := time.Now()
@@ -529,6 +528,12 @@ func (b *Bot) updateLists(wt *watch, w *meeting.Watcher, flush *time.Timer) {
 	if next > 0 {
 		flush.Reset(next)
 	}
+	if len(send) == 0 {
+		return
+	}
+	// The roster only for lists that are sent: taking it marks it shared,
+	// and the watch then copies it at its next change.
+	r, _ := w.Snapshot()
 	for _, rec := range send {
 		b.showLive(rec, r, ws.liveNote())
 	}

@@ -264,11 +264,15 @@ func (s *Service) runBatch(conference string, ms []*member) {
 	for i, m := range ms {
 		targets[i] = m.kick.Targets
 	}
-	r = s.freshIfUnmatched(ctx, conference, r, targets...)
+	r, resolved := s.freshIfUnmatched(ctx, conference, r, targets...)
 
 	var ids []string
-	for _, m := range ms {
-		m.roster, m.res = r, Resolve(r, m.kick.Targets)
+	for i, m := range ms {
+		if resolved != nil {
+			m.roster, m.res = r, resolved[i]
+		} else {
+			m.roster, m.res = r, Resolve(r, m.kick.Targets)
+		}
 		switch {
 		case len(m.res.Ambiguous) > 0:
 			// Nothing of this kick is disconnected: its caller shows the

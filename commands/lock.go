@@ -199,24 +199,13 @@ func (l *Locks) Do(ctx context.Context, r LockRequest, data any) LockOutcome {
 	defer e.op.Unlock()
 
 	if r.Lock && r.IfUnlocked {
-		l.mu.Lock()
-		locked, by, until := e.locked, e.by, e.until
-		l.mu.Unlock()
-		if locked {
-			o.Status, o.LockedBy, o.Until, o.Finished = LockAlready, by, until, l.clock.Now()
-			return o
+		if locked, by, until := l.known(e); locked {
+			return l.already(o, by, until)
 		}
 	}
-	res, err := l.meeting.Lock(ctx, r.Conference, r.Lock)
-	o.Finished = l.clock.Now()
-	if err != nil {
-		o.Status = LockFailed
-		o.Err = &conferenceError{conference: r.Conference, err: err}
-		o.UserMessage = UserMessage(o.Err)
-		o.RequestID = idList(requestIDs(nil, err)).first()
+	if !l.call(ctx, r, &o) {
 		return o
 	}
-	o.Status, o.Unchanged, o.RequestID = LockDone, res.Unchanged, res.RequestID
 
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -237,6 +226,35 @@ func (l *Locks) Do(ctx context.Context, r LockRequest, data any) LockOutcome {
 		}
 	}
 	return o
+}
+
+// known is what this replica's own last call left the meeting as.
+func (l *Locks) known(e *lockEntry) (locked bool, by string, until time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return e.locked, e.by, e.until
+}
+
+// already answers a button press on a meeting known to be locked: no call.
+func (l *Locks) already(o LockOutcome, by string, until time.Time) LockOutcome {
+	o.Status, o.LockedBy, o.Until, o.Finished = LockAlready, by, until, l.clock.Now()
+	return o
+}
+
+// call makes the one meeting call of a lock or unlock, filling o; false
+// when it failed (o then says why).
+func (l *Locks) call(ctx context.Context, r LockRequest, o *LockOutcome) bool {
+	res, err := l.meeting.Lock(ctx, r.Conference, r.Lock)
+	o.Finished = l.clock.Now()
+	if err != nil {
+		o.Status = LockFailed
+		o.Err = &conferenceError{conference: r.Conference, err: err}
+		o.UserMessage = UserMessage(o.Err)
+		o.RequestID = idList(requestIDs(nil, err)).first()
+		return false
+	}
+	o.Status, o.Unchanged, o.RequestID = LockDone, res.Unchanged, res.RequestID
+	return true
 }
 
 // fire is a timer's: it unlocks the meeting if its lock is still the

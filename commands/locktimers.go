@@ -277,9 +277,7 @@ func (l *Locks) doShared(ctx context.Context, r LockRequest, data any) LockOutco
 		return o
 	}
 	if r.Lock && r.IfUnlocked {
-		l.mu.Lock()
-		locked, by, until := e.locked, e.by, e.until
-		l.mu.Unlock()
+		locked, by, until := l.known(e)
 		switch {
 		case prev != nil:
 			locked, by, until = true, prevP.By, prev.Due
@@ -290,20 +288,12 @@ func (l *Locks) doShared(ctx context.Context, r LockRequest, data any) LockOutco
 			locked = false
 		}
 		if locked {
-			o.Status, o.LockedBy, o.Until, o.Finished = LockAlready, by, until, l.clock.Now()
-			return o
+			return l.already(o, by, until)
 		}
 	}
-	res, err := l.meeting.Lock(ctx, r.Conference, r.Lock)
-	o.Finished = l.clock.Now()
-	if err != nil {
-		o.Status = LockFailed
-		o.Err = &conferenceError{conference: r.Conference, err: err}
-		o.UserMessage = UserMessage(o.Err)
-		o.RequestID = idList(requestIDs(nil, err)).first()
+	if !l.call(ctx, r, &o) {
 		return o
 	}
-	o.Status, o.Unchanged, o.RequestID = LockDone, res.Unchanged, res.RequestID
 	if prev != nil {
 		o.Cancelled, o.LockedBy = prev.Due, prevP.By
 	}

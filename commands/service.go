@@ -151,8 +151,11 @@ func (s *Service) Plan(ctx context.Context, k Kick) (*meeting.Roster, Resolution
 	if err != nil {
 		return nil, Resolution{}, err
 	}
-	r = s.freshIfUnmatched(ctx, k.Conference, r, k.Targets)
-	return r, Resolve(r, k.Targets), nil
+	r, res := s.freshIfUnmatched(ctx, k.Conference, r, k.Targets)
+	if res == nil {
+		return r, Resolve(r, k.Targets), nil
+	}
+	return r, res[0], nil
 }
 
 // FreshRosters is implemented by a Meeting whose Roster may answer from a
@@ -165,22 +168,28 @@ type FreshRosters interface {
 // freshIfUnmatched returns r, or a roster read from the meeting itself when
 // r may be a cache and leaves some target unmatched: someone who joined a
 // moment ago is not yet in a live roster, and its lag must never turn into
-// "not found".
-func (s *Service) freshIfUnmatched(ctx context.Context, conference string, r *meeting.Roster, targets ...[]Target) *meeting.Roster {
+// "not found". When it resolved every list of targets against the roster
+// it returns, it returns those resolutions too (one per list, in order), so
+// a batch of a thousand kicks does not resolve them all twice; otherwise
+// nil.
+func (s *Service) freshIfUnmatched(ctx context.Context, conference string, r *meeting.Roster, targets ...[]Target) (*meeting.Roster, []Resolution) {
 	fr, ok := s.Meeting.(FreshRosters)
 	if !ok {
-		return r
+		return r, nil
 	}
+	out := make([]Resolution, 0, len(targets))
 	for _, ts := range targets {
-		if res := Resolve(r, ts); len(res.NotFound)+len(res.PhoneHidden) == 0 {
+		res := Resolve(r, ts)
+		if len(res.NotFound)+len(res.PhoneHidden) == 0 {
+			out = append(out, res)
 			continue
 		}
 		if f, err := fr.FreshRoster(ctx, conference); err == nil && f != nil {
-			return f
+			return f, nil
 		}
-		return r // the cached one is still the best there is
+		return r, nil // the cached one is still the best there is
 	}
-	return r
+	return r, out
 }
 
 // Execute disconnects res.Kick with one bulk call and reports every target.

@@ -28,11 +28,23 @@ func (f *flexInt) UnmarshalJSON(b []byte) error {
 	if len(b) == 0 {
 		return nil
 	}
+	if n, ok := smallInt(b); ok {
+		*f = flexInt(n)
+		return nil
+	}
 	switch b[0] {
 	case 't':
 		*f = 1
 		return nil
 	case '"':
+		// A roster frame carries thousands of numbers as strings ("0",
+		// "1764061200000"): read the plain ones without allocating.
+		if len(b) >= 2 && b[len(b)-1] == '"' {
+			if n, ok := smallInt(bytes.TrimSpace(b[1 : len(b)-1])); ok {
+				*f = flexInt(n)
+				return nil
+			}
+		}
 		var s string
 		if json.Unmarshal(b, &s) != nil {
 			return nil
@@ -48,6 +60,29 @@ func (f *flexInt) UnmarshalJSON(b []byte) error {
 		*f = flexInt(x)
 	}
 	return nil
+}
+
+// smallInt reads an optional sign and 1 to 18 decimal digits, the common
+// case of strconv.ParseInt (same result) without its allocations.
+func smallInt(b []byte) (int64, bool) {
+	neg := false
+	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
+		neg, b = b[0] == '-', b[1:]
+	}
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
 }
 
 // flexString reads a JSON string, or a number as its literal text. Anything

@@ -1,21 +1,27 @@
 package meeting
 
 import (
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // liveState is a watched meeting as the frames describe it. The socket's
 // reader is its only writer and applies each frame under mu in one go, so a
-// reader (who copies under the read lock) never sees half a frame.
+// reader never sees half a frame.
+//
+// Readers share the lists instead of copying them (a copy of a 1,100-person
+// roster per kick was most of a watched kick's allocations): a list handed
+// out is never written again, the writer copies it first (copy on write).
 type liveState struct {
 	mu sync.RWMutex
 
-	participants plist
-	waiting      plist
+	participants plist // Host and CoHost filled in (fill)
+	waiting      plist // Host and CoHost always false
 	attendees    []Attendee
-	attIdx       map[string]int // attendeeItem.key → index
+	attShared    atomic.Bool // attendees handed out: copy before changing an entry
 
 	chair   string              // confInfo.chairID at the last realTimeInfo read
 	coHosts map[string]struct{} // confInfo.coHosts at the last realTimeInfo read
@@ -28,26 +34,48 @@ type liveState struct {
 	frameAt             time.Time // createTime of the last frame (server clock), zero if none given
 }
 
-// entry is one participant and what only the frames say about it.
-type entry struct {
-	p        Participant // Host and CoHost are filled in on copy, from confInfo and roleHost
-	roleHost bool        // pinfoMap ROLE "1": the frames mark the host, never co-hosts
-}
-
 // plist is an ordered list of participants keyed by pid.
 type plist struct {
-	es  []entry
-	idx map[string]int
+	ps   []Participant
+	host []bool // per ps entry: pinfoMap ROLE "1" (the frames mark the host, never co-hosts)
+	idx  map[string]int
+	// shared: ps was handed out by view, so its first len(ps) entries are
+	// read by others and must be copied before any of them changes.
+	// Appending is safe: a view's capacity ends at its length.
+	shared atomic.Bool
 }
 
-func newPList(n int) plist { return plist{es: make([]entry, 0, n), idx: make(map[string]int, n)} }
+func newPList(n int) plist {
+	return plist{ps: make([]Participant, 0, n), host: make([]bool, 0, n), idx: make(map[string]int, n)}
+}
 
-func (l *plist) get(id string) (entry, bool) {
+func (l *plist) get(id string) (Participant, bool) {
 	i, ok := l.idx[id]
 	if !ok {
-		return entry{}, false
+		return Participant{}, false
 	}
-	return l.es[i], true
+	return l.ps[i], true
+}
+
+// view hands out the list; nobody may change its entries. Callers hold the
+// state's lock, for reading at least.
+func (l *plist) view() []Participant {
+	l.shared.Store(true)
+	return l.ps[:len(l.ps):len(l.ps)]
+}
+
+// own makes ps the writer's own before an entry changes; mu held.
+func (l *plist) own() {
+	if l.shared.Load() {
+		l.ps = slices.Clone(l.ps)
+		l.shared.Store(false)
+	}
+}
+
+func (l *plist) add(p Participant, host bool) {
+	l.idx[p.ID] = len(l.ps)
+	l.ps = append(l.ps, p)
+	l.host = append(l.host, host)
 }
 
 // change is what one frame did to a plist.
@@ -58,31 +86,42 @@ type change struct {
 // apply applies list items: as the whole list (full) or as changes. In a
 // full list, pids absent from the items are gone; either way an item's
 // pinfoMap is merged onto what is known of that pid, so a pinfoMap holding
-// only the changed fields loses nothing.
-func (l *plist) apply(items []listItem, full bool) change {
+// only the changed fields loses nothing. fill, if not nil, sets the roles
+// (Host, CoHost) of a changed entry.
+func (l *plist) apply(items []listItem, full bool, fill func(*Participant, bool)) change {
 	var ch change
+	set := func(p *Participant, host bool) {
+		if fill != nil {
+			fill(p, host)
+		}
+	}
 	if full {
-		old := *l
-		*l = newPList(len(items))
+		old := plist{ps: l.ps, host: l.host, idx: l.idx}
+		*l = newPList(len(items)) // a new list: views of the old one stay as they were
 		for _, it := range items {
 			id := it.id()
 			if _, dup := l.idx[id]; dup || it.Mode == 1 {
 				continue
 			}
-			prev, known := old.get(id)
-			e := merge(prev, known, id, &it)
-			l.idx[id] = len(l.es)
-			l.es = append(l.es, e)
+			i, known := old.idx[id]
+			var prev Participant
+			var prevHost bool
+			if known {
+				prev, prevHost = old.ps[i], old.host[i]
+			}
+			p, host := merge(prev, prevHost, known, id, &it)
+			set(&p, host)
+			l.add(p, host)
 			switch {
 			case !known:
-				ch.joined = append(ch.joined, e.p)
-			case e != prev:
-				ch.updated = append(ch.updated, e.p)
+				ch.joined = append(ch.joined, p)
+			case p != prev || host != prevHost:
+				ch.updated = append(ch.updated, p)
 			}
 		}
-		for _, e := range old.es {
-			if _, ok := l.idx[e.p.ID]; !ok {
-				ch.left = append(ch.left, e.p)
+		for _, p := range old.ps {
+			if _, ok := l.idx[p.ID]; !ok {
+				ch.left = append(ch.left, p)
 			}
 		}
 		return ch
@@ -93,62 +132,69 @@ func (l *plist) apply(items []listItem, full bool) change {
 		i, known := l.idx[id]
 		if it.Mode == 1 {
 			if known {
-				ch.left = append(ch.left, l.es[i].p)
-				l.es[i].p.ID = "" // compacted below
+				l.own()
+				ch.left = append(ch.left, l.ps[i])
+				l.ps[i].ID = "" // compacted below
 				delete(l.idx, id)
 				removed = true
 			}
 			continue
 		}
 		if known {
-			prev := l.es[i]
-			e := merge(prev, true, id, &it)
-			if e != prev {
-				l.es[i] = e
-				ch.updated = append(ch.updated, e.p)
+			prev, prevHost := l.ps[i], l.host[i]
+			p, host := merge(prev, prevHost, true, id, &it)
+			set(&p, host)
+			if p != prev || host != prevHost {
+				l.own()
+				l.ps[i], l.host[i] = p, host
+				ch.updated = append(ch.updated, p)
 			}
 			continue
 		}
-		e := merge(entry{}, false, id, &it)
-		l.idx[id] = len(l.es)
-		l.es = append(l.es, e)
-		ch.joined = append(ch.joined, e.p)
+		p, host := merge(Participant{}, false, false, id, &it)
+		set(&p, host)
+		l.add(p, host)
+		ch.joined = append(ch.joined, p)
 	}
 	if removed {
-		kept := l.es[:0]
-		for _, e := range l.es {
-			if e.p.ID != "" {
-				l.idx[e.p.ID] = len(kept)
-				kept = append(kept, e)
+		kept := l.ps[:0]
+		hosts := l.host[:0]
+		for i, p := range l.ps {
+			if p.ID != "" {
+				if i != len(kept) {
+					l.idx[p.ID] = len(kept) // moved up
+				}
+				kept = append(kept, p)
+				hosts = append(hosts, l.host[i])
 			}
 		}
-		clear(l.es[len(kept):])
-		l.es = kept
+		clear(l.ps[len(kept):])
+		l.ps, l.host = kept, hosts
 	}
 	return ch
 }
 
-// merge applies one item's fields onto prev.
-func merge(prev entry, known bool, id string, it *listItem) entry {
-	e := prev
+// merge applies one item's fields onto prev and its host mark.
+func merge(prev Participant, prevHost, known bool, id string, it *listItem) (Participant, bool) {
+	e := entry{p: prev, roleHost: prevHost}
 	if !known {
 		e = entry{p: Participant{ID: id}}
 	}
 	if it.Name.set {
-		e.p.Name = it.Name.v
+		e.p.Name = same(e.p.Name, it.Name.v)
 	}
 	if it.Phone.set {
-		e.p.Phone = it.Phone.v
+		e.p.Phone = same(e.p.Phone, it.Phone.v)
 	}
 	pi := it.Pinfo
 	if pi == nil {
-		return e
+		return e.p, e.roleHost
 	}
 	if pi.Name.set {
-		e.p.Name = pi.Name.v
+		e.p.Name = same(e.p.Name, pi.Name.v)
 	}
 	if pi.Tel.set {
-		e.p.Phone = pi.Tel.v
+		e.p.Phone = same(e.p.Phone, pi.Tel.v)
 	}
 	if pi.State.set {
 		e.p.State = State(pi.State.v)
@@ -176,7 +222,23 @@ func merge(prev entry, known bool, id string, it *listItem) entry {
 	if pi.Anonymous.set {
 		e.p.Anonymous = pi.Anonymous.v != 0
 	}
-	return e
+	return e.p, e.roleHost
+}
+
+// same returns old if it equals s: a frame repeating a name keeps the one
+// string already held (the invite list shares it too, see applyAttendees)
+// and lets the frame's copy go.
+func same(old, s string) string {
+	if old == s {
+		return old
+	}
+	return s
+}
+
+// entry is a participant being merged, with its host mark.
+type entry struct {
+	p        Participant
+	roleHost bool
 }
 
 // device interns the documented device types, so 3,000 participants do not
@@ -192,20 +254,18 @@ func device(s string) string {
 
 // seed replaces the participants with a realTimeInfo read.
 func (st *liveState) seed(ps []Participant, chair string, coHosts []string, at time.Time) {
-	l := newPList(len(ps))
-	for _, p := range ps {
-		p.Host, p.CoHost = false, false
-		l.idx[p.ID] = len(l.es)
-		l.es = append(l.es, entry{p: p})
-	}
-	st.participants = l
-	st.waiting = newPList(0)
-	st.attIdx = map[string]int{}
 	st.setHostsLocked(chair, coHosts, at)
+	st.participants = newPList(len(ps))
+	for _, p := range ps {
+		st.fill(&p, false)
+		st.participants.add(p, false)
+	}
+	st.waiting = newPList(0)
 	st.updated = at
 }
 
-// setHostsLocked records confInfo; it reports whether anything changed. mu held.
+// setHostsLocked records confInfo and fills the participants' roles in
+// again if it changed; it reports whether it did. mu held.
 func (st *liveState) setHostsLocked(chair string, coHosts []string, at time.Time) bool {
 	changed := chair != st.chair || len(coHosts) != len(st.coHosts)
 	set := make(map[string]struct{}, len(coHosts))
@@ -216,44 +276,83 @@ func (st *liveState) setHostsLocked(chair string, coHosts []string, at time.Time
 		set[id] = struct{}{}
 	}
 	st.chair, st.coHosts, st.hostsAt = chair, set, at
+	if changed {
+		l := &st.participants
+		l.own()
+		for i := range l.ps {
+			st.fill(&l.ps[i], l.host[i])
+		}
+	}
 	return changed
 }
 
-// roles fills in Host and CoHost; mu held (read).
-func (st *liveState) roles(e entry) Participant {
-	p := e.p
-	p.Host = e.roleHost || (st.chair != "" && p.ID == st.chair)
-	if len(st.coHosts) > 0 {
-		_, p.CoHost = st.coHosts[p.ID]
-	}
-	return p
+// fill sets p's Host (confInfo.chairID, or the frames' ROLE when roleHost)
+// and CoHost (confInfo.coHosts); mu held.
+func (st *liveState) fill(p *Participant, roleHost bool) {
+	p.Host = roleHost || (st.chair != "" && p.ID == st.chair)
+	_, p.CoHost = st.coHosts[p.ID]
 }
 
-// applyAttendees applies AttendeesNotify items; mu held.
+// attendeesView hands the invite list out; nobody may change its entries.
+// mu held, for reading at least.
+func (st *liveState) attendeesView() []Attendee {
+	st.attShared.Store(true)
+	return st.attendees[:len(st.attendees):len(st.attendees)]
+}
+
+// applyAttendees applies AttendeesNotify items; mu held. The index by key
+// lives only while a frame is applied: the invite list changes seldom, and
+// a 3,000-person list's keys and map would be kept for nothing.
 func (st *liveState) applyAttendees(items []attendeeItem, full bool) {
 	if full {
 		st.attendees = make([]Attendee, 0, len(items))
-		st.attIdx = make(map[string]int, len(items))
+		st.attShared.Store(false)
+	}
+	idx := make(map[string]int, len(st.attendees)+len(items))
+	for i, a := range st.attendees {
+		idx[attendeeKey(a)] = i
+	}
+	// Invitees who are in the meeting share the participants' name and
+	// phone strings instead of holding copies of their own.
+	held := make(map[string]string, 2*len(st.participants.ps))
+	for _, p := range st.participants.ps {
+		held[p.Name], held[p.Phone] = p.Name, p.Phone
+	}
+	intern := func(s string) string {
+		if h, ok := held[s]; ok {
+			return h
+		}
+		return s
+	}
+	owned := !st.attShared.Load()
+	own := func() {
+		if !owned {
+			st.attendees = slices.Clone(st.attendees)
+			st.attShared.Store(false)
+			owned = true
+		}
 	}
 	removed := false
 	for _, it := range items {
 		k := it.key()
-		i, known := st.attIdx[k]
+		i, known := idx[k]
 		if it.Mode == 1 {
 			if known {
+				own()
 				st.attendees[i].UserUUID, st.attendees[i].ParticipantID = "\x00", "" // compacted below
-				delete(st.attIdx, k)
+				delete(idx, k)
 				removed = true
 			}
 			continue
 		}
 		a := Attendee{UserUUID: string(it.UserUUID), ParticipantID: string(it.ParticipantID),
-			Name: string(it.Name), Phone: string(it.Phone), AccountID: string(it.AccountID)}
+			Name: intern(string(it.Name)), Phone: intern(string(it.Phone)), AccountID: string(it.AccountID)}
 		if known {
+			own()
 			st.attendees[i] = a
 			continue
 		}
-		st.attIdx[k] = len(st.attendees)
+		idx[k] = len(st.attendees)
 		st.attendees = append(st.attendees, a)
 	}
 	if removed {
@@ -263,11 +362,13 @@ func (st *liveState) applyAttendees(items []attendeeItem, full bool) {
 				kept = append(kept, a)
 			}
 		}
+		clear(st.attendees[len(kept):])
 		st.attendees = kept
-		clear(st.attIdx)
-		for i, a := range kept {
-			st.attIdx[attendeeItem{UserUUID: flexString(a.UserUUID), ParticipantID: flexString(a.ParticipantID),
-				Phone: flexString(a.Phone), Name: flexString(a.Name)}.key()] = i
-		}
 	}
+}
+
+// attendeeKey is attendeeItem.key of a stored attendee.
+func attendeeKey(a Attendee) string {
+	return attendeeItem{UserUUID: flexString(a.UserUUID), ParticipantID: flexString(a.ParticipantID),
+		Phone: flexString(a.Phone), Name: flexString(a.Name)}.key()
 }

@@ -275,23 +275,21 @@ func (w *Watcher) Live() bool {
 	return w.st.live
 }
 
-// Snapshot returns a copy of the live roster (the caller may change it) and
-// whether it is current. ReadAt is when the last change was applied.
+// Snapshot returns the live roster and whether it is current. ReadAt is
+// when the last change was applied. The Roster is the caller's, but its
+// Participants are shared with the watch and other readers: read them, never
+// change an entry (a copy is cheap to make where one is needed).
 // Host comes from confInfo.chairID or the frames' ROLE, CoHost from
 // confInfo.coHosts as last re-read (see WithHostRefresh).
 func (w *Watcher) Snapshot() (*Roster, bool) {
 	subject := w.c.snapshot(w.conf).subject
 	w.st.mu.RLock()
 	defer w.st.mu.RUnlock()
-	es := w.st.participants.es
 	r := &Roster{
 		ConferenceID: w.conf,
 		Subject:      subject,
-		Participants: make([]Participant, len(es)),
+		Participants: w.st.participants.view(),
 		ReadAt:       w.st.updated,
-	}
-	for i, e := range es {
-		r.Participants[i] = w.st.roles(e)
 	}
 	return r, w.st.live
 }
@@ -301,10 +299,7 @@ func (w *Watcher) Snapshot() (*Roster, bool) {
 func (w *Watcher) Participant(pid string) (p Participant, ok, live bool) {
 	w.st.mu.RLock()
 	defer w.st.mu.RUnlock()
-	e, ok := w.st.participants.get(pid)
-	if ok {
-		p = w.st.roles(e)
-	}
+	p, ok = w.st.participants.get(pid)
 	return p, ok, w.st.live
 }
 
@@ -318,7 +313,8 @@ func (w *Watcher) Roster(ctx context.Context) (*Roster, error) {
 }
 
 // Status returns the lock and waiting-room state, the waiting list, the
-// invite list and the connection's health.
+// invite list and the connection's health. Waiting and Attendees are shared
+// like Snapshot's Participants: never change an entry.
 func (w *Watcher) Status() Status {
 	w.st.mu.RLock()
 	defer w.st.mu.RUnlock()
@@ -327,14 +323,11 @@ func (w *Watcher) Status() Status {
 		Locked:      w.st.locked,
 		WaitingRoom: w.st.waitingRoom,
 		CallIn:      int(w.st.callIn),
-		Waiting:     make([]Participant, len(w.st.waiting.es)),
-		Attendees:   append([]Attendee(nil), w.st.attendees...),
+		Waiting:     w.st.waiting.view(),
+		Attendees:   w.st.attendeesView(),
 		Updated:     w.st.updated,
 		HostsAt:     w.st.hostsAt,
 		Reconnects:  int(w.reconnects.Load()),
-	}
-	for i, e := range w.st.waiting.es {
-		s.Waiting[i] = e.p
 	}
 	if !w.st.frameAt.IsZero() {
 		s.FrameLag = max(w.c.now().Sub(w.st.frameAt), 0)

@@ -1,10 +1,12 @@
 package meeting
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -188,9 +190,11 @@ func (w *Watcher) readLoop(ctx context.Context, conn *websocket.Conn) (reachedLi
 		seen[string(f.Action)] = true
 		return f.MsgMode == 0 && !removes && (first || !w.cfg.firstFullOnly)
 	}
+	buf := frameBuffers.Get().(*bytes.Buffer)
+	defer frameBuffers.Put(buf)
 	for {
 		_ = conn.SetReadDeadline(time.Now().Add(w.cfg.readTimeout))
-		_, b, rerr := conn.ReadMessage()
+		b, rerr := readFrame(conn, buf)
 		if rerr != nil {
 			if ctx.Err() != nil {
 				return reachedLive, &Error{Kind: KindCanceled, Op: "websocket", Err: ctx.Err()}
@@ -248,6 +252,26 @@ func (w *Watcher) readLoop(ctx context.Context, conn *websocket.Conn) (reachedLi
 	}
 }
 
+// frameBuffers are the buffers frames are read into, shared by every
+// watch: gorilla's ReadMessage reads each frame into a new buffer grown by
+// doubling, which for the full frames of a 3,000-person meeting (about
+// 1 MB each) was several MB of garbage per watch started.
+var frameBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// readFrame reads the next message into buf, replacing what it held; the
+// bytes are valid until the next call.
+func readFrame(conn *websocket.Conn, buf *bytes.Buffer) ([]byte, error) {
+	_, r, err := conn.NextReader()
+	if err != nil {
+		return nil, err
+	}
+	buf.Reset()
+	if _, err := buf.ReadFrom(r); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
 func anyRemove(items []listItem) bool {
 	for _, it := range items {
 		if it.Mode == 1 {
@@ -284,7 +308,7 @@ func (w *Watcher) applyParticipants(f *frame, items []listItem, full bool) []Eve
 	now := w.c.now()
 	w.st.mu.Lock()
 	wasLive := w.st.live
-	ch := w.st.participants.apply(items, full)
+	ch := w.st.participants.apply(items, full, w.st.fill)
 	w.touch(f)
 	if full {
 		w.st.live = true
@@ -293,11 +317,12 @@ func (w *Watcher) applyParticipants(f *frame, items []listItem, full bool) []Eve
 	resync := full && !wasLive
 	add := func(k EventKind, ps []Participant) {
 		for _, p := range ps {
-			e := entry{p: p}
 			if cur, ok := w.st.participants.get(p.ID); ok {
-				e = cur
+				p = cur
+			} else {
+				w.st.fill(&p, false) // gone: as confInfo says, without the frames' mark
 			}
-			evs = append(evs, Event{Kind: k, ConferenceID: w.conf, Participant: w.st.roles(e), Resync: resync, At: now})
+			evs = append(evs, Event{Kind: k, ConferenceID: w.conf, Participant: p, Resync: resync, At: now})
 		}
 	}
 	add(EventLeft, ch.left)
@@ -318,7 +343,7 @@ func (w *Watcher) applyParticipants(f *frame, items []listItem, full bool) []Eve
 func (w *Watcher) applyWaiting(f *frame, items []listItem, full bool) []Event {
 	now := w.c.now()
 	w.st.mu.Lock()
-	ch := w.st.waiting.apply(items, full)
+	ch := w.st.waiting.apply(items, full, nil)
 	w.touch(f)
 	w.st.mu.Unlock()
 	evs := make([]Event, 0, len(ch.joined)+len(ch.left))

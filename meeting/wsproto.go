@@ -157,16 +157,26 @@ func heartbeatMessage(now time.Time) []byte {
 
 // frame is one message from the server.
 type frame struct {
-	Action     flexString      `json:"action"`
-	MsgMode    flexInt         `json:"msgMode"` // 0 full, 1 incremental
-	CreateTime flexInt         `json:"createTime"`
-	ConfID     flexString      `json:"confID"`
-	Data       json.RawMessage `json:"data"`
+	Action     flexString `json:"action"`
+	MsgMode    flexInt    `json:"msgMode"` // 0 full, 1 incremental
+	CreateTime flexInt    `json:"createTime"`
+	ConfID     flexString `json:"confID"`
+	Data       frameBytes `json:"data"`
+}
+
+// frameBytes is json.RawMessage without the copy: it is a slice of the
+// frame as read, valid only until the next frame is read (readLoop reuses
+// its buffer). Everything decoded from it copies what it keeps.
+type frameBytes []byte
+
+func (r *frameBytes) UnmarshalJSON(b []byte) error {
+	*r = b
+	return nil
 }
 
 // payload returns f.Data, unwrapping a JSON-encoded string.
 func (f *frame) payload() json.RawMessage {
-	d := bytes.TrimSpace(f.Data)
+	d := bytes.TrimSpace([]byte(f.Data))
 	if len(d) > 0 && d[0] == '"' {
 		var s string
 		if json.Unmarshal(d, &s) == nil {

@@ -3,6 +3,7 @@ package meeting
 import (
 	"encoding/base64"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -81,14 +82,14 @@ func TestDecodeFrameShapes(t *testing.T) {
 				t.Fatalf("items %+v, %v", items, err)
 			}
 			l := newPList(0)
-			ch := l.apply(items, f.MsgMode == 0)
+			ch := l.apply(items, f.MsgMode == 0, nil)
 			if len(ch.joined) != 1 {
 				t.Fatalf("change %+v", ch)
 			}
-			p, e := ch.joined[0], l.es[0]
+			p, roleHost := ch.joined[0], l.host[0]
 			if p.Name != "A" || p.Phone != "+1" || !p.Muted || p.Device != "Mobile" || !p.Anonymous ||
-				!p.JoinedAt.Equal(time.UnixMilli(1764061200000)) || !e.roleHost {
-				t.Errorf("participant %+v (roleHost %v)", p, e.roleHost)
+				!p.JoinedAt.Equal(time.UnixMilli(1764061200000)) || !roleHost {
+				t.Errorf("participant %+v (roleHost %v)", p, roleHost)
 			}
 		})
 	}
@@ -96,22 +97,22 @@ func TestDecodeFrameShapes(t *testing.T) {
 
 func TestIncrementalKeepsUnchangedFields(t *testing.T) {
 	l := newPList(0)
-	l.apply(mustItems(t, `[{"pid":"p1","pinfoMap":{"NAME":"A","TEL":"+1","ADDTIME":5}},{"pid":"p2","pinfoMap":{"NAME":"B"}}]`), true)
-	ch := l.apply(mustItems(t, `[{"pid":"p1","mode":0,"pinfoMap":{"MUTE":"1"}},{"pid":"p2","mode":1},{"pid":"p3","pinfoMap":{"NAME":"C"}}]`), false)
+	l.apply(mustItems(t, `[{"pid":"p1","pinfoMap":{"NAME":"A","TEL":"+1","ADDTIME":5}},{"pid":"p2","pinfoMap":{"NAME":"B"}}]`), true, nil)
+	ch := l.apply(mustItems(t, `[{"pid":"p1","mode":0,"pinfoMap":{"MUTE":"1"}},{"pid":"p2","mode":1},{"pid":"p3","pinfoMap":{"NAME":"C"}}]`), false, nil)
 	if len(ch.updated) != 1 || len(ch.left) != 1 || len(ch.joined) != 1 {
 		t.Fatalf("change %+v", ch)
 	}
 	p, ok := l.get("p1")
-	if !ok || p.p.Name != "A" || p.p.Phone != "+1" || !p.p.Muted || p.p.JoinedAt.UnixMilli() != 5 {
-		t.Errorf("p1 after a MUTE-only delta: %+v", p.p)
+	if !ok || p.Name != "A" || p.Phone != "+1" || !p.Muted || p.JoinedAt.UnixMilli() != 5 {
+		t.Errorf("p1 after a MUTE-only delta: %+v", p)
 	}
-	if _, ok := l.get("p2"); ok || len(l.es) != 2 || l.es[1].p.ID != "p3" || l.idx["p3"] != 1 {
-		t.Errorf("list after remove: %+v %v", l.es, l.idx)
+	if _, ok := l.get("p2"); ok || len(l.ps) != 2 || l.ps[1].ID != "p3" || l.idx["p3"] != 1 {
+		t.Errorf("list after remove: %+v %v", l.ps, l.idx)
 	}
 	// A full list drops who is absent and keeps what it does not repeat.
-	ch = l.apply(mustItems(t, `[{"pid":"p3"}]`), true)
-	if len(ch.left) != 1 || ch.left[0].ID != "p1" || len(l.es) != 1 || l.es[0].p.Name != "C" {
-		t.Errorf("after a full list: change %+v, list %+v", ch, l.es)
+	ch = l.apply(mustItems(t, `[{"pid":"p3"}]`), true, nil)
+	if len(ch.left) != 1 || ch.left[0].ID != "p1" || len(l.ps) != 1 || l.ps[0].Name != "C" {
+		t.Errorf("after a full list: change %+v, list %+v", ch, l.ps)
 	}
 }
 
@@ -131,7 +132,7 @@ func TestDecodeOtherShapes(t *testing.T) {
 	}
 	items := mustItems(t, `{"participantID":"w1","name":"Flat","phone":"+2"}`)
 	l := newPList(0)
-	if ch := l.apply(items, true); len(ch.joined) != 1 || ch.joined[0].Name != "Flat" || ch.joined[0].Phone != "+2" {
+	if ch := l.apply(items, true, nil); len(ch.joined) != 1 || ch.joined[0].Name != "Flat" || ch.joined[0].Phone != "+2" {
 		t.Errorf("flat waiting item: %+v", ch)
 	}
 	if rc := subscribeReturnCode(json.RawMessage(`{"returnCode":"0"}`)); rc != 0 {
@@ -142,5 +143,33 @@ func TestDecodeOtherShapes(t *testing.T) {
 	}
 	if _, err := decodeList(json.RawMessage(`"nope"`)); err == nil {
 		t.Error("a string list decoded")
+	}
+}
+
+// flexInt reads numbers and numeric strings as strconv.ParseInt does (its
+// allocation-free path must not change what a frame says).
+func TestFlexIntAgreesWithParseInt(t *testing.T) {
+	for _, in := range []string{`0`, `1`, `-1`, `"007"`, `1764061200000`, `999999999999999999`,
+		`9223372036854775807`, `-9223372036854775808`, `"0"`, `" 12 "`, `"-3"`, `"+4"`, `""`, `"-"`, `"1e3"`,
+		`1.5`, `"12a"`, `"\u0031"`, `true`, `false`, `null`, `"9223372036854775807"`} {
+		var got flexInt
+		if err := json.Unmarshal([]byte(in), &got); err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		want := flexInt(0)
+		s := in
+		if u, err := strconv.Unquote(in); err == nil {
+			s = strings.TrimSpace(u)
+		}
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			want = flexInt(n)
+		} else if x, err := strconv.ParseFloat(s, 64); err == nil {
+			want = flexInt(x)
+		} else if in == `true` {
+			want = 1
+		}
+		if got != want {
+			t.Errorf("%s read as %d, want %d", in, got, want)
+		}
 	}
 }

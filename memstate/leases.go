@@ -3,7 +3,6 @@ package memstate
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sort"
 	"time"
 
@@ -129,7 +128,7 @@ func (t *Tokens) Renew(ctx context.Context, conf, owner string, fresh func(state
 			return t.renewLocked(ctx, conf, lease, fresh, fetch)
 		}
 		wait = min(max(2*wait, 5*time.Millisecond), 200*time.Millisecond)
-		if err := sleep(ctx, wait); err != nil {
+		if err := state.Sleep(ctx, wait); err != nil {
 			return state.Token{}, err
 		}
 	}
@@ -258,7 +257,7 @@ func (t *Timers) Poll(ctx context.Context, interval time.Duration, now func() ti
 			if len(due) == 0 {
 				break
 			}
-			if t.fireOne(ctx, due[0], fire, onErr) {
+			if state.FireSafely(ctx, t.name, due[0], fire, onErr) {
 				_ = t.Done(ctx, due[0])
 			}
 		}
@@ -268,17 +267,4 @@ func (t *Timers) Poll(ctx context.Context, interval time.Duration, now func() ti
 		case <-tick.C:
 		}
 	}
-}
-
-func (t *Timers) fireOne(ctx context.Context, tm state.Timer, fire func(context.Context, state.Timer), onErr func(error)) (ok bool) {
-	defer func() {
-		if p := recover(); p != nil {
-			ok = false
-			if onErr != nil {
-				onErr(fmt.Errorf("timer %s/%s panicked: %v", t.name, tm.ID, p))
-			}
-		}
-	}()
-	fire(ctx, tm)
-	return true
 }

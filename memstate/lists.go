@@ -3,17 +3,10 @@ package memstate
 import (
 	"container/list"
 	"context"
-	"errors"
 	"time"
 
 	"github.com/kickbot/kickbot/state"
 )
-
-// DefaultMaxListBytes bounds one record, as in redisstate.
-const DefaultMaxListBytes = 512 << 10
-
-// modifyAttempts bounds Modify's retries on conflict.
-const modifyAttempts = 16
 
 // Lists keeps posted lists as versioned records (redisstate's method set):
 // at most maxLists, oldest forgotten first, each for ttl.
@@ -44,7 +37,7 @@ type listRec struct {
 // Lists returns the list store.
 func (s *Store) Lists(ttl time.Duration, maxLists, maxBytes int) *Lists {
 	if maxBytes <= 0 {
-		maxBytes = DefaultMaxListBytes
+		maxBytes = state.DefaultMaxListBytes
 	}
 	return &Lists{s: s, ttl: ttl, maxLists: max(maxLists, 1), maxBytes: maxBytes}
 }
@@ -118,22 +111,11 @@ func (l *Lists) Update(_ context.Context, id string, version int64, data []byte)
 	return r.v, nil
 }
 
-// Modify reads, applies fn and writes, again from the start on conflict.
+// Modify reads the list, applies fn and writes the result, again from the
+// start when another writer got in between. fn may run several times and
+// must not have side effects.
 func (l *Lists) Modify(ctx context.Context, id string, fn func(data []byte) ([]byte, error)) ([]byte, error) {
-	for range modifyAttempts {
-		data, v, err := l.Get(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		next, err := fn(data)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := l.Update(ctx, id, v, next); !errors.Is(err, state.ErrConflict) {
-			return next, err
-		}
-	}
-	return nil, state.ErrConflict
+	return state.Modify(ctx, l, id, fn)
 }
 
 // Delete forgets a list.

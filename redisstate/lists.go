@@ -2,23 +2,18 @@ package redisstate
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/kickbot/kickbot/state"
 )
 
 const (
 	// ListRetention is how long a posted list is remembered (bot's
 	// listRetention).
 	ListRetention = 24 * time.Hour
-	// DefaultMaxListBytes bounds one record: a 500-person roster encodes
-	// to well under this.
-	DefaultMaxListBytes = 512 << 10
-	// modifyAttempts bounds Modify's retries on conflict: more than this
-	// many writers on one list at once means something is wrong.
-	modifyAttempts = 16
 )
 
 // Lists keeps posted lists (bot's listRecord, encoded by the caller,
@@ -34,10 +29,10 @@ type Lists struct {
 }
 
 // Lists returns the list store: records live ttl (ListRetention), at most
-// maxLists of them, each at most maxBytes (0: DefaultMaxListBytes).
+// maxLists of them, each at most maxBytes (0: state.DefaultMaxListBytes).
 func (s *Store) Lists(ttl time.Duration, maxLists, maxBytes int) *Lists {
 	if maxBytes <= 0 {
-		maxBytes = DefaultMaxListBytes
+		maxBytes = state.DefaultMaxListBytes
 	}
 	return &Lists{s: s, ttl: ttl, maxLists: max(maxLists, 1), maxBytes: maxBytes}
 }
@@ -140,20 +135,7 @@ func (l *Lists) Update(ctx context.Context, id string, version int64, data []byt
 // start when another writer got in between. fn may run several times and
 // must not have side effects.
 func (l *Lists) Modify(ctx context.Context, id string, fn func(data []byte) ([]byte, error)) ([]byte, error) {
-	for range modifyAttempts {
-		data, v, err := l.Get(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		next, err := fn(data)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := l.Update(ctx, id, v, next); !errors.Is(err, ErrConflict) {
-			return next, err
-		}
-	}
-	return nil, ErrConflict
+	return state.Modify(ctx, l, id, fn)
 }
 
 // Delete forgets a list (one that could not be posted).

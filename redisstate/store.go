@@ -209,12 +209,5 @@ type backoff struct{ d time.Duration }
 
 func (b *backoff) wait(ctx context.Context) error {
 	b.d = min(max(2*b.d, 5*time.Millisecond), 200*time.Millisecond)
-	t := time.NewTimer(b.d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return state.Sleep(ctx, b.d)
 }

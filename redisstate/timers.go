@@ -203,7 +203,7 @@ func (t *Timers) Poll(ctx context.Context, interval time.Duration, now func() ti
 			if len(due) == 0 {
 				break
 			}
-			if t.fireOne(ctx, due[0], fire, onErr) {
+			if state.FireSafely(ctx, t.name, due[0], fire, onErr) {
 				if err := t.Done(ctx, due[0]); err != nil && onErr != nil {
 					onErr(err)
 				}
@@ -215,17 +215,4 @@ func (t *Timers) Poll(ctx context.Context, interval time.Duration, now func() ti
 		case <-tick.C:
 		}
 	}
-}
-
-func (t *Timers) fireOne(ctx context.Context, tm Timer, fire func(context.Context, Timer), onErr func(error)) (ok bool) {
-	defer func() {
-		if p := recover(); p != nil {
-			ok = false
-			if onErr != nil {
-				onErr(fmt.Errorf("timer %s/%s panicked: %v", t.name, tm.ID, p))
-			}
-		}
-	}()
-	fire(ctx, tm)
-	return true
 }

@@ -142,7 +142,7 @@ its own fake Slack, in the same run; kickbot's ack latencies are shown as ratios
 | command → disconnect call | the hang-up call's arrival at the simulator − the envelope's write |
 | hang-up IDs | \`meetingtest.HangUpIDs\`: every pid the meeting was asked to disconnect, compared with the commands' targets |
 | meeting calls per kick | \`meetingtest.CallCount\` per endpoint during the scenario ÷ participants kicked |
-| meeting calls per warm kick (watched) | \`meetingtest.Calls\` during the scenario whose \`conferenceID\` is the scenario's meeting: hang-up + realTimeInfo ÷ participants kicked |
+| meeting calls per warm kick (watched) | \`meetingtest.Calls\` during the scenario whose \`conferenceID\` is the scenario's meeting: hang-up + realTimeInfo ÷ participants kicked; the watch's host refresh (a realTimeInfo read every 30 s after the one that started the watch, told apart by its time) is shown apart |
 | memory per watched 3,000-person meeting | VmRSS (\`/proc/<pid>/status\`) and \`go_memstats_heap_inuse_bytes\` after watching three of them − before, ÷ 3 |
 | bot CPU per command (seq.) | sum of \`/proc/<pid>/task/*/schedstat\` (ns) between two consecutive commands: all CPU kickbot spent on one kick, user and kernel |
 | CPU seconds, user + system | \`/proc/<pid>/stat\` utime and stime (10 ms ticks) over the scenario |

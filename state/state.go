@@ -2,7 +2,7 @@
 // backends have in common, so that a consumer (bot, commands, meeting) can
 // own one interface that both satisfy: memstate (one replica, in memory,
 // the default) and redisstate (several replicas sharing Redis). It holds no
-// behaviour.
+// behaviour beyond the few steps both backends take alike (helpers.go).
 package state
 
 import (

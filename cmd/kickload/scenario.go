@@ -102,6 +102,7 @@ type result struct {
 	meetingCalls         int                          // all of them, every endpoint
 	kicks                int                          // hang-up IDs received
 	confCalls            map[meetingtest.Endpoint]int // meeting API calls naming this scenario's meeting
+	hostRefreshes        int                          // watched: realTimeInfo reads of the watch's host refresh (isHostRefresh), not in confCalls
 	ownWork              []time.Duration              // sequential: bot CPU per command
 
 	cpu                 time.Duration
@@ -265,8 +266,13 @@ func (l *load) run(ctx context.Context, p *proc, sc scenario, cmds []command) *r
 		}
 		r.confCalls = map[meetingtest.Endpoint]int{}
 		all := l.sim.Calls()
+		seed := watchSeed(all, sc.conf)
 		for _, c := range all[min(callBase, len(all)):] {
-			if c.ConferenceID == sc.conf {
+			switch {
+			case c.ConferenceID != sc.conf:
+			case sc.watched && isHostRefresh(c, seed):
+				r.hostRefreshes++
+			default:
 				r.confCalls[c.Endpoint]++
 			}
 		}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+)
+
+// echoReply is a chat.postMessage reply as Slack sends it: the message is
+// echoed, with its blocks.
+func echoReply(blocks int) string {
+	var bs []string
+	for i := range blocks {
+		bs = append(bs, fmt.Sprintf(`{"type":"section","block_id":"b%d","text":{"type":"mrkdwn","text":"*Participant %d* <@U%05d> disconnected","verbatim":false},`+
+			`"accessory":{"type":"button","action_id":"kick","text":{"type":"plain_text","text":"Disconnect","emoji":true},"value":"v%d","style":"danger",`+
+			`"confirm":{"title":{"type":"plain_text","text":"Sure?"},"text":{"type":"mrkdwn","text":"Really?"},"confirm":{"type":"plain_text","text":"Yes"},"deny":{"type":"plain_text","text":"No"}}}}`, i, i, i, i))
+	}
+	return `{"ok":true,"channel":"C1","ts":"1700000000.000100","message":{"type":"message","user":"UBOT","text":"done","ts":"1700000000.000100",` +
+		`"blocks":[` + strings.Join(bs, ",") + `]},"warning":"superfluous_charset","response_metadata":{"warnings":["superfluous_charset"]}}`
+}
+
+// slackAt is a slack-go client using kickbot's transport against h.
+func slackAt(t testing.TB, h http.HandlerFunc) *slack.Client {
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	c := slackHTTPClient(2)
+	t.Cleanup(c.CloseIdleConnections)
+	return slack.New("xoxb-test", slack.OptionHTTPClient(c), slack.OptionAPIURL(srv.URL+"/api/"))
+}
+
+// What kickbot reads of a post or an update, and every kind of failure,
+// is the same with the echo dropped.
+func TestDropEchoKeepsWhatSlackGoReturns(t *testing.T) {
+	ctx := context.Background()
+	var reply string
+	var status int
+	var header http.Header
+	api := slackAt(t, func(w http.ResponseWriter, r *http.Request) {
+		for k, v := range header {
+			w.Header()[k] = v
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		fmt.Fprint(w, reply)
+	})
+
+	reply, status = echoReply(10), http.StatusOK
+	ch, ts, err := api.PostMessageContext(ctx, "C1", slack.MsgOptionText("done", false))
+	if err != nil || ch != "C1" || ts != "1700000000.000100" {
+		t.Errorf("post: got %q %q %v, want C1 1700000000.000100 <nil>", ch, ts, err)
+	}
+	reply = strings.Replace(echoReply(3), `"text":"done","ts"`, `"text":"done","ts"`, 1)
+	ch, ts, text, err := api.UpdateMessageContext(ctx, "C1", "1700000000.000100", slack.MsgOptionText("done", false))
+	if err != nil || ch != "C1" || ts != "1700000000.000100" {
+		t.Errorf("update: got %q %q %q %v", ch, ts, text, err)
+	}
+
+	reply = `{"ok":false,"error":"channel_not_found","response_metadata":{"messages":["[ERROR] no"]}}`
+	_, _, err = api.PostMessageContext(ctx, "C1", slack.MsgOptionText("x", false))
+	var se slack.SlackErrorResponse
+	if !errors.As(err, &se) || se.Err != "channel_not_found" || len(se.ResponseMetadata.Messages) != 1 {
+		t.Errorf("refusal: got %#v, want channel_not_found with its metadata", err)
+	}
+
+	reply, status, header = `{"ok":false,"error":"ratelimited"}`, http.StatusTooManyRequests, http.Header{"Retry-After": {"7"}}
+	_, _, err = api.PostMessageContext(ctx, "C1", slack.MsgOptionText("x", false))
+	var rl *slack.RateLimitedError
+	if !errors.As(err, &rl) || rl.RetryAfter != 7*time.Second {
+		t.Errorf("429: got %#v, want RetryAfter 7s", err)
+	}
+
+	reply, status, header = `<html>oops</html>`, http.StatusBadGateway, nil
+	_, _, err = api.PostMessageContext(ctx, "C1", slack.MsgOptionText("x", false))
+	var sc slack.StatusCodeError
+	if !errors.As(err, &sc) || sc.Code != http.StatusBadGateway {
+		t.Errorf("502: got %#v", err)
+	}
+
+	reply, status = `not json`, http.StatusOK
+	if _, _, err = api.PostMessageContext(ctx, "C1", slack.MsgOptionText("x", false)); err == nil {
+		t.Error("a reply that is not JSON posted fine")
+	}
+}
+
+func TestWithoutMessage(t *testing.T) {
+	got := withoutMessage([]byte(echoReply(2)))
+	var m map[string]any
+	if err := json.Unmarshal(got, &m); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m["message"]; ok || m["ok"] != true || m["ts"] != "1700000000.000100" || m["warning"] != "superfluous_charset" || m["response_metadata"] == nil {
+		t.Errorf("got %s", got)
+	}
+	for _, b := range []string{`{"ok":true,"ts":"1"}`, `[1]`, `nope`, ``} {
+		if got := withoutMessage([]byte(b)); string(got) != b {
+			t.Errorf("%q became %q", b, got)
+		}
+	}
+}
+
+// BenchmarkPostReply is one chat.postMessage through slack-go whose reply
+// echoes a 10-block message, with kickbot's transport (drop) and without.
+func BenchmarkPostReply(b *testing.B) {
+	reply := echoReply(10)
+	for _, drop := range []bool{false, true} {
+		b.Run(fmt.Sprintf("drop=%v", drop), func(b *testing.B) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				fmt.Fprint(w, reply)
+			}))
+			defer srv.Close()
+			c := slackHTTPClient(2)
+			defer c.CloseIdleConnections()
+			if !drop {
+				c.Transport = c.Transport.(dropEcho).next
+			}
+			api := slack.New("xoxb-test", slack.OptionHTTPClient(c), slack.OptionAPIURL(srv.URL+"/api/"))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := api.PostMessageContext(context.Background(), "C1", slack.MsgOptionText("done", false)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

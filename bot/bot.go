@@ -97,24 +97,27 @@ type Bot struct {
 	audit   Auditor
 	now     func() time.Time
 
-	out         *outbox
-	dedupe      Deduper
-	limiter     RateLimiter // commands and clicks that act
-	navLimiter  RateLimiter // page, search and refresh clicks
-	memLimiter  *userLimiter
-	newLimiter  func(name string, perMinute int) RateLimiter // WithRateLimits; nil: in memory
-	slackLimits SlackLimits                                  // WithSlackLimits; nil: this replica's own
-	watchLeases Leases                                       // WithWatchLeases; nil: every watch is this replica's
-	groups      *groupCache
-	lists       *listStore
-	clicks      *clickGuard
-	keeps       *keepStore // hold outcomes and uninvited lists, for their buttons
-	queue       chan job
-	locks       *commands.Locks // nil when the meeting client cannot lock
-	lockClock   commands.Clock  // nil: real time
-	lockTimers  commands.TimerStore
+	out        *outbox
+	dedupe     Deduper
+	limiter    RateLimiter // commands and clicks that act
+	navLimiter RateLimiter // page, search and refresh clicks
+	groups     *groupCache
+	lists      *listStore
+	clicks     *clickGuard
+	keeps      *keepStore // hold outcomes and uninvited lists, for their buttons
+	queue      chan job
+	locks      *commands.Locks // nil when the meeting client cannot lock
+	lockClock  commands.Clock  // nil: real time
+
+	// Shared state (shared.go); nil: this replica's memory.
+	memLimiter  *userLimiter                                 // without WithRateLimits: checked before the ack
+	newLimiter  func(name string, perMinute int) RateLimiter // WithRateLimits
+	slackLimits SlackLimits                                  // WithSlackLimits
+	watchLeases Leases                                       // WithWatchLeases
+	lockTimers  commands.TimerStore                          // WithLockTimers
 	lockOpts    []commands.LocksOption
 	places      *lockPlaces // with lockTimers: this replica's own lock reports
+	stateLog    stateLog
 
 	watchSrc *meeting.Client // WithWatching; nil: meetings are never watched
 	watchCfg WatchConfig

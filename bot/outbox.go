@@ -216,8 +216,15 @@ func (o *outbox) share(l SlackLimits, onErr func(op string, err error)) {
 // startThread queues a command's parent message (started: what shows while
 // the meeting call runs) and returns its thread.
 func (o *outbox) startThread(channel string, started slackui.Message, responseURL string) *thread {
+	return o.startThreadThen(channel, started, responseURL, nil)
+}
+
+// startThreadThen is startThread, and done is told the parent's ts once it
+// is posted (or the error when it could not be): a shared hold record
+// learns where its message is.
+func (o *outbox) startThreadThen(channel string, started slackui.Message, responseURL string, done func(ts string, err error)) *thread {
 	th := &thread{channel: channel, responseURL: responseURL, settledCh: make(chan struct{})}
-	o.enqueue(channel, &item{kind: itemParent, msg: started, th: th, private: responseURL})
+	o.enqueue(channel, &item{kind: itemParent, msg: started, th: th, private: responseURL, done: done})
 	return th
 }
 

@@ -39,11 +39,7 @@ func (b *Bot) clickAllowed(j job, t *reporter, actionID string) bool {
 	case slackui.ActionPrev, slackui.ActionNext, slackui.ActionRefresh, slackui.ActionSearch, slackui.ActionClearSearch:
 		lim, what = b.navLimiter, "clicking through lists"
 	}
-	if lim.Allow(j.click.User.ID) {
-		return true
-	}
-	t.refuse("rate_limited", "You are "+what+" too fast. Wait a minute and try again; nothing was done.")
-	return false
+	return b.allow(lim, j.click.User.ID, t, what, "rate_limited")
 }
 
 // clickIdentity names one press of one button: its trigger_id when Slack

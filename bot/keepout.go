@@ -76,7 +76,7 @@ func (s *keepStore) expireLocked() {
 	now := s.now()
 	for e := s.order.Front(); e != nil && s.order.Len() > 1; e = s.order.Front() {
 		r := e.Value.(*keepRecord)
-		if now.Sub(r.created) <= listRetention && s.order.Len() <= s.max {
+		if now.Sub(r.created) <= ListRetention && s.order.Len() <= s.max {
 			return
 		}
 		s.order.Remove(e)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/kickbot/kickbot/bot/slackui"
 	"github.com/kickbot/kickbot/commands"
 	"github.com/kickbot/kickbot/meeting"
 	"github.com/kickbot/kickbot/state"
@@ -15,15 +14,6 @@ import (
 
 // Keep-out records (hold outcomes, uninvited lists, join alerts) in the
 // shared list store, beside the lists, under keepKey.
-
-// startThreadThen is startThread, and done learns the parent's ts (or why
-// it was not posted) once the outbox is done with it: a shared hold's
-// record gets its ts from there.
-func (o *outbox) startThreadThen(channel string, started slackui.Message, responseURL string, done func(ts string, err error)) *thread {
-	th := &thread{channel: channel, responseURL: responseURL, settledCh: make(chan struct{})}
-	o.enqueue(channel, &item{kind: itemParent, msg: started, th: th, private: responseURL, done: done})
-	return th
-}
 
 // keepKey is a keep-out record's id in the list store.
 func keepKey(id string) string { return "k-" + id }

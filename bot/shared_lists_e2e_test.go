@@ -46,7 +46,7 @@ func (r *replicas) sharedLists() bot.Option {
 		r.t.Fatalf("redisstate.Open: %v", err)
 	}
 	r.t.Cleanup(func() { _ = st.Close() })
-	return bot.WithSharedLists(st.Lists(redisstate.ListRetention, 2000, 0), st.Clicks(redisstate.ListRetention))
+	return bot.WithSharedLists(st.Lists(bot.ListRetention, 2000, 0), st.Clicks(bot.ListRetention))
 }
 
 // newReplicas starts Redis and replica A.

@@ -690,6 +690,12 @@ func countTrue(m map[string]bool) int {
 	return n
 }
 
+// currentText is the message at (channel, ts) as a user sees it now.
+func currentText(f *slackfake.Server, channel, ts string) string {
+	m, _ := f.Current(channel, ts)
+	return strings.Join(m.Texts(), "\n")
+}
+
 // lockCall is one lock or unlock call the meeting received.
 type lockCall struct {
 	lock bool
@@ -743,13 +749,10 @@ func TestReplicasAutoUnlockFiresOnceAfterLockerIsGone(t *testing.T) {
 		cs := lockCalls(c.f.sim)
 		return len(cs) > 1
 	})
-	c.waitMessage("the auto-unlock reported in the lock's thread", func(m slackfake.Message) bool {
-		return m.Method == "chat.postMessage" && m.ThreadTS == parent.TS &&
-			strings.Contains(strings.Join(m.Texts(), "\n"), "unlocked automatically")
-	})
-	c.waitMessage("the lock's parent updated to say it unlocked itself", func(m slackfake.Message) bool {
-		return m.Method == "chat.update" && m.TS == parent.TS &&
-			strings.Contains(strings.Join(m.Texts(), "\n"), "unlocked itself")
+	// B audits the auto-unlock once it has queued its report; stopping B
+	// then posts the report before B exits.
+	c.waitFor("replica B's audit line for the auto-unlock", func() bool {
+		return strings.Contains(c.reps[1].logs(), "auto-unlock")
 	})
 	c.stopAll()
 
@@ -763,8 +766,18 @@ func TestReplicasAutoUnlockFiresOnceAfterLockerIsGone(t *testing.T) {
 	if c.f.sim.Locked(conf) {
 		t.Errorf("the meeting is still locked")
 	}
-	if !strings.Contains(c.reps[1].logs(), "auto-unlock") {
-		t.Errorf("replica B's log has no audit line for the auto-unlock:\n%s", c.reps[1].logs())
+	var inThread, parentUpdated bool
+	for _, m := range c.f.slack.Messages() {
+		txt := strings.Join(m.Texts(), "\n")
+		inThread = inThread || (m.Method == "chat.postMessage" && m.ThreadTS == parent.TS && strings.Contains(txt, "unlocked automatically"))
+		parentUpdated = parentUpdated || (m.Method == "chat.update" && m.TS == parent.TS && strings.Contains(txt, "unlocked itself"))
+	}
+	if !inThread {
+		t.Errorf("the auto-unlock was not reported in the lock's thread (%s), as one replica reports it; messages:\n%s", parent.TS, c.messageDump())
+	}
+	if !parentUpdated {
+		t.Errorf("the lock's parent (%s) was not updated to say the meeting unlocked itself; it still says: %q",
+			parent.TS, currentText(c.f.slack, modChannel, parent.TS))
 	}
 	c.noneSay("stay locked until someone unlocks them")
 }

@@ -67,8 +67,8 @@ type cluster struct {
 // every replica's environment; opts configure the fake Slack.
 func newCluster(t *testing.T, n int, extra map[string]string, opts ...slackfake.Option) *cluster {
 	t.Helper()
+	redisURL := redistest.URL(t) // skips (fails under CI) without a redis-server, before the build
 	bin := buildKickbot(t)
-	redisURL := redistest.URL(t) // skips (fails under CI) without a redis-server
 	c := &cluster{t: t, f: newFakes(t, opts...), bin: bin, bySocket: map[int]*replica{}}
 	c.env = c.f.env()
 	c.env["REDIS_URL"] = redisURL

@@ -207,10 +207,7 @@ func (l *Locks) fireShared(tm state.Timer) {
 		Status: LockFailed, LockedBy: p.By, Until: tm.Due}
 	defer func() {
 		if r := recover(); r != nil {
-			o.Status = LockFailed
-			o.Err = fmt.Errorf("auto-unlock of meeting %s panicked: %v", conference, r)
-			o.UserMessage = "kickbot hit an internal error while unlocking meeting " + conference + " — check the meeting and unlock it there if needed."
-			l.report(o, data)
+			l.reportPanic(o, r, data)
 		}
 	}()
 	if perr != nil {

@@ -136,6 +136,8 @@ type Bot struct {
 	hardStop     context.Context
 	stopHardStop context.CancelFunc
 
+	retags sync.WaitGroup // retagLock's store calls, waited for before Run returns
+
 	notRun    atomic.Int64 // queued jobs answered "not run" at the drain deadline
 	skipUntil atomic.Int64 // unix ns: the deadline of those answers
 	connected atomic.Bool
@@ -307,6 +309,7 @@ loop:
 	b.stopLocks(deadline)
 	b.watches.close() // after the drain: a draining kick may still read a live roster
 	b.out.shutdown(deadline.Add(outboxGrace))
+	b.retags.Wait() // bounded by hardStop, which ends at the latest now
 	if runErr != nil {
 		<-runErr
 	}

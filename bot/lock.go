@@ -36,6 +36,7 @@ type lockReport struct {
 	th          *thread
 	ownParent   bool   // the thread's parent is the lock's own message: update it when the lock ends
 	responseURL string // private fallback
+	key         string // with shared timers: finds this report again (lockPlace.Key)
 }
 
 // lockPlace is a lockReport as a shared timer stores it (WithLockTimers):
@@ -83,9 +84,10 @@ func (b *Bot) newLocks() {
 // lockData is rep's place, encoded for a shared timer store, for a timed
 // lock of conference.
 func (b *Bot) lockData(conference string, rep *lockReport) []byte {
-	var k [8]byte
-	_, _ = rand.Read(k[:])
-	p := lockPlace{Channel: rep.th.channel, OwnParent: rep.ownParent, Key: hex.EncodeToString(k[:])}
+	if rep.key == "" {
+		rep.key = newLockKey()
+	}
+	p := lockPlace{Channel: rep.th.channel, OwnParent: rep.ownParent, Key: rep.key}
 	b.out.mu.Lock()
 	p.TS = rep.th.ts
 	b.out.mu.Unlock()
@@ -94,6 +96,37 @@ func (b *Bot) lockData(conference string, rep *lockReport) []byte {
 	b.places.mu.Unlock()
 	data, _ := json.Marshal(p) // cannot fail; far below commands.MaxLockData
 	return data
+}
+
+func newLockKey() string {
+	var k [8]byte
+	_, _ = rand.Read(k[:])
+	return hex.EncodeToString(k[:])
+}
+
+// retagLock stores where a timed lock's message is, once the outbox has
+// posted it, with the lock's shared timer, so that another replica firing
+// it updates that message and replies in its thread. It runs on its own
+// goroutine: the outbox that tells of the post must not wait for the store
+// (nor for the lock call, which Retag waits out).
+func (b *Bot) retagLock(conference string, rep *lockReport, ts string) {
+	data, _ := json.Marshal(lockPlace{Channel: rep.th.channel, TS: ts, OwnParent: rep.ownParent, Key: rep.key})
+	ours := func(d []byte) bool {
+		var p lockPlace
+		return json.Unmarshal(d, &p) == nil && p.Key == rep.key
+	}
+	b.retags.Go(func() {
+		defer func() {
+			if r := recover(); r != nil {
+				b.log.Error().Interface("panic", r).Str("conference", conference).Msg("storing a lock's message with its timer panicked")
+			}
+		}()
+		ctx, cancel := context.WithTimeout(b.hardStop, 30*time.Second)
+		defer cancel()
+		if err := b.locks.Retag(ctx, conference, ours, data); err != nil {
+			b.stateError("auto_unlock", err)
+		}
+	})
 }
 
 // lockReportOf turns a fired timer's data back into where to report: this
@@ -138,8 +171,21 @@ func (b *Bot) runLock(ctx context.Context, j job, t *reporter) {
 	if _, ok := b.startSlash(ctx, j, t, r.Action(), r.Action()); !ok {
 		return
 	}
-	t.th = b.out.startThread(cmd.ChannelID, slackui.RenderLockStarted(r), cmd.ResponseURL)
-	b.lock(ctx, r, t, &lockReport{th: t.th, ownParent: true, responseURL: cmd.ResponseURL})
+	rep := &lockReport{ownParent: true, responseURL: cmd.ResponseURL}
+	var posted func(ts string, err error)
+	if b.places != nil && r.Lock && r.Duration > 0 {
+		// The lock does not wait for its message; its shared timer learns
+		// where the message is once it is posted.
+		rep.key = newLockKey()
+		posted = func(ts string, err error) {
+			if err == nil && ts != "" {
+				b.retagLock(r.Conference, rep, ts)
+			}
+		}
+	}
+	t.th = b.out.startThreadThen(cmd.ChannelID, slackui.RenderLockStarted(r), cmd.ResponseURL, posted)
+	rep.th = t.th
+	b.lock(ctx, r, t, rep)
 }
 
 // clickLock is a Lock meeting or Unlock button. The button may sit under

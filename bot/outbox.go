@@ -15,6 +15,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/kickbot/kickbot/bot/slackui"
+	"github.com/kickbot/kickbot/state"
 )
 
 // The outbox is the one path for every message kickbot shows in a channel
@@ -889,7 +890,7 @@ func respond(ctx context.Context, api SlackAPI, responseURL string, m slackui.Me
 		if wait <= 0 {
 			wait = time.Second
 		}
-		if sleep(ctx, wait) != nil {
+		if state.Sleep(ctx, wait) != nil {
 			return err
 		}
 	}

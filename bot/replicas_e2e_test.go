@@ -266,6 +266,9 @@ func TestReplicasAutoUnlockFiresOnTheOtherReplica(t *testing.T) {
 	}
 	c.a.eventually("the meeting locked", func() bool { return c.sim.Locked(conf) })
 	c.a.auditLine("lock")
+	parent := c.a.waitMsg("the lock's message", func(m slackfake.Message) bool {
+		return m.Method == "chat.postMessage" && m.Channel == modChannel && m.ThreadTS == "" && strings.Contains(allText(m), "lock")
+	})
 	c.a.drain() // a is gone; its timer stays in Redis
 
 	c.clock.Advance(10*time.Minute + time.Minute)
@@ -273,8 +276,13 @@ func TestReplicasAutoUnlockFiresOnTheOtherReplica(t *testing.T) {
 		t.Fatalf("the meeting is still locked after its time, with b running")
 	}
 	c.b.auditLine("unlock")
-	c.b.waitMsg("the auto-unlock reported in the channel", func(m slackfake.Message) bool {
-		return m.Channel == modChannel && strings.Contains(allText(m), "unlock")
+	// b reports where a would have: in the lock's thread, and on the
+	// lock's own message, though a posted it after the lock was made.
+	c.b.waitMsg("the auto-unlock replied in the lock's thread", func(m slackfake.Message) bool {
+		return m.Channel == modChannel && m.ThreadTS == parent.TS && strings.Contains(allText(m), "unlocked automatically")
+	})
+	c.b.waitMsg("the lock's message updated by the auto-unlock", func(m slackfake.Message) bool {
+		return m.Method == "chat.update" && m.TS == parent.TS && strings.Contains(allText(m), "unlocked itself")
 	})
 	c.clock.Advance(time.Hour) // nothing more to fire
 	c.b.drain()

@@ -8,6 +8,8 @@ import (
 
 	"github.com/slack-go/slack"
 	"golang.org/x/time/rate"
+
+	"github.com/kickbot/kickbot/state"
 )
 
 // tier is one of Slack's rate-limit buckets: a channel's chat.postMessage
@@ -187,7 +189,7 @@ func (t *tier) try(ctx context.Context, call func(context.Context) error) error 
 func (t *tier) do(ctx context.Context, onLimited func(), call func(context.Context) error) error {
 	for {
 		if d := t.delay(time.Now()); d > 0 {
-			if err := sleep(ctx, d); err != nil {
+			if err := state.Sleep(ctx, d); err != nil {
 				return err
 			}
 			continue
@@ -228,16 +230,4 @@ func retryAfter(err error) (time.Duration, bool) {
 		return 0, true
 	}
 	return 0, false
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

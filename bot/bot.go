@@ -342,9 +342,14 @@ func (b *Bot) handleEvent(ctx context.Context, evt socketmode.Event) {
 		b.setConnected(true)
 		b.log.Info().Msg("connected to Slack")
 	case socketmode.EventTypeHello:
-		if evt.Request != nil && evt.Request.NumConnections > 1 {
+		switch {
+		case evt.Request == nil || evt.Request.NumConnections <= 1:
+		case b.shared != nil:
+			b.log.Info().Int("num_connections", evt.Request.NumConnections).
+				Msg("other replicas hold sockets with this app token; they share lists, claims and limits through the state store")
+		default:
 			b.log.Warn().Int("num_connections", evt.Request.NumConnections).
-				Msg("another process holds a socket with this app token and will receive a share of commands")
+				Msg("another process holds a socket with this app token and will receive a share of commands; without REDIS_URL it shares no state with this one")
 		}
 	case socketmode.EventTypeDisconnect:
 		b.setConnected(false)

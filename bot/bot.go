@@ -136,6 +136,10 @@ type Bot struct {
 	hardStop     context.Context
 	stopHardStop context.CancelFunc
 
+	// lateDedupe: the Deduper is a shared store (WithSharedDeduper), asked
+	// on the worker, after the ack (firstTime).
+	lateDedupe bool
+
 	retags sync.WaitGroup // retagLock's store calls, waited for before Run returns
 
 	notRun    atomic.Int64 // queued jobs answered "not run" at the drain deadline
@@ -158,9 +162,18 @@ func WithMetrics(m Metrics) Option { return func(b *Bot) { b.metrics = m } }
 // WithAuditor records decisions with a instead of only in the log.
 func WithAuditor(a Auditor) Option { return func(b *Bot) { b.audit = a } }
 
-// WithDeduper replaces the in-memory de-duplication store, for example with a
-// shared one when several replicas run.
+// WithDeduper replaces the in-memory de-duplication store with one that
+// answers within milliseconds: it is asked on the event loop, before the
+// ack.
 func WithDeduper(d Deduper) Option { return func(b *Bot) { b.dedupe = d } }
+
+// WithSharedDeduper de-duplicates through a store shared by the replicas
+// (Redis). Its answer is a network call, so it is asked on the worker,
+// after the ack: no ack waits for it, and a redelivery that arrives
+// meanwhile is acked again and dropped there.
+func WithSharedDeduper(d Deduper) Option {
+	return func(b *Bot) { b.dedupe, b.lateDedupe = d, true }
+}
 
 // WithSlackAPI sends Web API calls through api instead of the socket client.
 func WithSlackAPI(api SlackAPI) Option { return func(b *Bot) { b.api = api } }

@@ -14,7 +14,7 @@ import (
 
 // onInteraction acks a block_actions envelope at once and queues each action.
 func (b *Bot) onInteraction(ctx context.Context, envelopeID string, cb slack.InteractionCallback) {
-	if !b.dedupe.FirstTime("envelope:" + envelopeID) {
+	if !b.lateDedupe && !b.dedupe.FirstTime("envelope:"+envelopeID) {
 		b.ack(ctx, envelopeID, nil)
 		return
 	}

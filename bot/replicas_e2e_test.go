@@ -102,7 +102,7 @@ func (c *cluster) replica(cfg bot.Config, facts meetingtest.SampleFacts, prefix 
 	c.m[h] = m
 	opts := []bot.Option{
 		bot.WithMetrics(m),
-		bot.WithDeduper(rs.Deduper(bot.DefaultDedupeTTL, nil)),
+		bot.WithSharedDeduper(rs.Deduper(bot.DefaultDedupeTTL, nil)),
 		bot.WithRateLimits(func(name string, perMinute int) bot.RateLimiter { return rs.Limiter(name, perMinute) }),
 		bot.WithSlackLimits(rs.Slack()),
 		bot.WithLockClock(c.clock),
@@ -140,7 +140,7 @@ func TestReplicasRedeliveredCommandRunsOnce(t *testing.T) {
 	}
 	// The redelivery went to b, which says why it did not run it.
 	c.b.eventually("b to skip the redelivery", func() bool {
-		return strings.Contains(c.b.logs.String(), "redelivered under a new envelope ID: not run again")
+		return strings.Contains(c.b.logs.String(), "not run again")
 	})
 	_, reply := c.a.outcome(modChannel)
 	if txt := allText(reply); !strings.Contains(txt, "Carlos Mendes") {

@@ -9,7 +9,7 @@ import (
 // comes in through options, each taking an interface owned here (beside
 // the code that uses it) that redisstate's and memstate's types satisfy:
 //
-//	WithDeduper       envelope and request identities       (Deduper)
+//	WithSharedDeduper envelope and request identities       (Deduper)
 //	WithRateLimits    the per-user limits                   (RateLimiter)
 //	WithSlackLimits   Retry-After holds and pacing budgets  (SlackLimits)
 //	WithLockTimers    durable auto-unlock timers            (commands.TimerStore)

@@ -17,6 +17,9 @@ type job struct {
 	req    commands.Request
 	click  slack.InteractionCallback
 	action slack.BlockAction
+	// dedupe: identities a shared Deduper checks on the worker, after the
+	// ack (lateDedupe); nil when the event loop checked them already.
+	dedupe []string
 }
 
 type jobKind int
@@ -35,7 +38,7 @@ const (
 // network: bad input, help, rate limits and a full queue are answered in the
 // ack itself, so the user sees them at once and nothing else happens.
 func (b *Bot) onSlashCommand(ctx context.Context, envelopeID string, cmd slack.SlashCommand) {
-	if !b.dedupe.FirstTime("envelope:" + envelopeID) {
+	if !b.lateDedupe && !b.dedupe.FirstTime("envelope:"+envelopeID) {
 		// A redelivery: Slack still wants an ack, but the work is done once.
 		b.ack(ctx, envelopeID, nil)
 		return
@@ -105,7 +108,13 @@ func (b *Bot) enqueue(ctx context.Context, envelopeID, identity string, j job, o
 		return
 	}
 	b.ack(ctx, envelopeID, nil)
-	if !strings.HasSuffix(identity, ":") && !b.dedupe.FirstTime(identity) {
+	if b.lateDedupe {
+		// A shared store is a network call: the worker asks it (firstTime).
+		j.dedupe = []string{"envelope:" + envelopeID}
+		if !strings.HasSuffix(identity, ":") {
+			j.dedupe = append(j.dedupe, identity)
+		}
+	} else if !strings.HasSuffix(identity, ":") && !b.dedupe.FirstTime(identity) {
 		b.log.Info().Str("envelope_id", envelopeID).Msg("the same request redelivered under a new envelope ID: not run again")
 		return
 	}

@@ -18,8 +18,25 @@ func (b *Bot) work(ctx context.Context) {
 			b.skipJob(j)
 			continue
 		}
-		b.runJob(ctx, j)
+		if b.firstTime(j) {
+			b.runJob(ctx, j)
+		}
 	}
+}
+
+// firstTime asks a shared Deduper whether the job's envelope and request
+// were seen before (by any replica). It runs here, not on the event loop,
+// so that no ack waits for the store; a redelivery Slack makes meanwhile is
+// acked again and dropped here. A store that does not answer lets the job
+// through: its claims then fail closed.
+func (b *Bot) firstTime(j job) bool {
+	for _, key := range j.dedupe {
+		if !b.dedupe.FirstTime(key) {
+			b.log.Info().Str("identity", key).Msg("a request redelivered (perhaps to another replica): not run again")
+			return false
+		}
+	}
+	return true
 }
 
 // skipJob answers a job the drain deadline left unstarted: nothing was done,

@@ -65,7 +65,7 @@ func openState(ctx context.Context, cfg config.Config, log zerolog.Logger, m *me
 		bot: []bot.Option{
 			// FirstTime answers true when Redis fails (bounded at 250 ms,
 			// before the ack): the claim that follows fails closed.
-			bot.WithDeduper(rs.Deduper(bot.DefaultDedupeTTL, onErr("dedupe"))),
+			bot.WithSharedDeduper(rs.Deduper(bot.DefaultDedupeTTL, onErr("dedupe"))),
 			bot.WithLockTimers(rs.Timers("unlock", redisstate.DefaultFireLease)),
 			bot.WithRateLimits(func(name string, perMinute int) bot.RateLimiter { return rs.Limiter(name, perMinute) }),
 			bot.WithSlackLimits(rs.Slack()),

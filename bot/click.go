@@ -138,8 +138,14 @@ func (b *Bot) clickDisconnect(ctx context.Context, j job, t *reporter, rec *list
 	rec.mu.Lock()
 	p, inList := rec.roster.ByID(v.ParticipantID)
 	readAt := rec.roster.ReadAt
+	gone, wasGone := rec.gone[v.ParticipantID]
 	rec.mu.Unlock()
 	t.entry.Targets = []string{v.ParticipantID}
+	if v.Conference == rec.conference && !inList && wasGone {
+		// Off the rows since a live update, because of that very click.
+		t.refuse("duplicate", fmt.Sprintf("%s was already disconnected by <@%s>.", slackui.NameMrkdwn(gone.Name), gone.Actor))
+		return
+	}
 	if v.Conference != rec.conference || !inList {
 		t.refuse("tampered", "That button does not match this list; nothing was done.")
 		return
@@ -157,8 +163,16 @@ func (b *Bot) clickDisconnect(ctx context.Context, j job, t *reporter, rec *list
 	if o == nil {
 		return
 	}
-	note := slackui.RowNote(*o, p.ID)
-	_ = b.changeList(ctx, rec, func(r *listRecord) { r.notes[p.ID] = note }) // shown either way; changeList logs
+	note, disconnected := slackui.RowNote(*o, p.ID), o.Disconnected(p.ID)
+	_ = b.changeList(ctx, rec, func(r *listRecord) { // shown either way; changeList logs
+		r.notes[p.ID] = note
+		if disconnected {
+			if r.gone == nil {
+				r.gone = map[string]goneBy{}
+			}
+			r.gone[p.ID] = goneBy{Name: p.Name, Actor: user}
+		}
+	})
 	b.showList(rec, j.click.ResponseURL)
 }
 

@@ -25,9 +25,12 @@ type listRecord struct {
 	page       int
 	query      string
 	notes      map[string]string // pid → "disconnected by <@U…>"
-	created    time.Time
-	bytes      int    // listStore's estimate of what it holds
-	live       string // slackui.ListOptions.LiveNote: set while a watch keeps the list current (watches.go)
+	// gone: who was disconnected from this list, by whom, so that a late
+	// click is told so once a live update has taken them off the rows.
+	gone    map[string]goneBy
+	created time.Time
+	bytes   int    // listStore's estimate of what it holds
+	live    string // slackui.ListOptions.LiveNote: set while a watch keeps the list current (watches.go)
 
 	// A private list (the candidates for an ambiguous name) has no ts: it
 	// is answered and updated through the response_url of each click, and
@@ -38,6 +41,13 @@ type listRecord struct {
 	// outro goes under the rows while nobody on the list was acted on from
 	// it (a join alert's Waiting room button).
 	outro slackui.Message
+}
+
+// goneBy is one participant disconnected from a list: their name, and who
+// disconnected them.
+type goneBy struct {
+	Name  string `json:"n"`
+	Actor string `json:"a"`
 }
 
 // setRoster stores a freshly read roster, keeping a private list to its

@@ -76,6 +76,7 @@ type listWire struct {
 	Page      int               `json:"pg,omitempty"`
 	Query     string            `json:"q,omitempty"`
 	Notes     map[string]string `json:"nt,omitempty"`
+	Gone      map[string]goneBy `json:"gn,omitempty"`
 	Created   int64             `json:"cr"` // unix ns
 	Live      string            `json:"lv,omitempty"`
 	Ephemeral bool              `json:"e,omitempty"`
@@ -157,7 +158,7 @@ func decodeMessage(w *messageWire) (slackui.Message, error) {
 // own rec exclusively.
 func encodeList(rec *listRecord) ([]byte, error) {
 	w := listWire{ID: rec.id, Channel: rec.channel, TS: rec.ts, Conf: rec.conference, Page: rec.page, Query: rec.query,
-		Notes: rec.notes, Created: rec.created.UnixNano(), Live: rec.live, Ephemeral: rec.ephemeral}
+		Notes: rec.notes, Gone: rec.gone, Created: rec.created.UnixNano(), Live: rec.live, Ephemeral: rec.ephemeral}
 	if r := rec.roster; r != nil {
 		rw := &rosterWire{Conf: r.ConferenceID, Subj: r.Subject, ReadAt: r.ReadAt.UnixNano(), People: make([]partWire, len(r.Participants))}
 		for i, p := range r.Participants {
@@ -222,7 +223,7 @@ func decodeList(data []byte) (*listRecord, error) {
 	posted := make(chan struct{})
 	close(posted)
 	rec := &listRecord{id: w.ID, channel: w.Channel, ts: w.TS, conference: w.Conf, page: w.Page, query: w.Query,
-		notes: w.Notes, created: time.Unix(0, w.Created), live: w.Live, ephemeral: w.Ephemeral, posted: posted}
+		notes: w.Notes, gone: w.Gone, created: time.Unix(0, w.Created), live: w.Live, ephemeral: w.Ephemeral, posted: posted}
 	if rec.notes == nil {
 		rec.notes = map[string]string{}
 	}
@@ -391,7 +392,7 @@ func (b *Bot) changeList(ctx context.Context, rec *listRecord, fn func(*listReco
 		b.log.Error().Err(err).Str("list", rec.id).Msg("list change not shared")
 		return err
 	}
-	rec.roster, rec.page, rec.query, rec.notes, rec.live = cur.roster, cur.page, cur.query, cur.notes, cur.live
+	rec.roster, rec.page, rec.query, rec.notes, rec.gone, rec.live = cur.roster, cur.page, cur.query, cur.notes, cur.gone, cur.live
 	return nil
 }
 

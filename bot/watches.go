@@ -554,6 +554,7 @@ func (b *Bot) showLive(rec *listRecord, r *meeting.Roster, note string) {
 		for pid := range rec.notes {
 			if _, back := cp.ByID(pid); back {
 				delete(rec.notes, pid) // rejoined: "disconnected by" would now be wrong
+				delete(rec.gone, pid)
 			}
 		}
 	})

@@ -114,6 +114,16 @@ type Outcome struct {
 // Gone counts the targets that were disconnected.
 func (o Outcome) Gone() int { return o.count(ResultGone) }
 
+// Disconnected reports whether this kick disconnected participant pid.
+func (o Outcome) Disconnected(pid string) bool {
+	for _, t := range o.Targets {
+		if t.Result == ResultGone && t.Participant != nil && t.Participant.ID == pid {
+			return true
+		}
+	}
+	return false
+}
+
 func (o Outcome) count(r Result) int {
 	n := 0
 	for _, t := range o.Targets {

@@ -145,6 +145,9 @@ func (l *load) report(results []*result, kb, fl *proc) {
 	for _, e := range endpoints {
 		row("meeting "+string(e)+" calls per kick", bot(func(r *result) string { return perKick(r.calls[e], r.kicks) }))
 	}
+	for _, m := range slackMethods {
+		row("Slack "+m+" calls per kick", bot(func(r *result) string { return perKick(r.slackCalls[m], r.kicks) }))
+	}
 	row("meeting calls (all endpoints)", bot(func(r *result) string {
 		return fmt.Sprintf("%d = %.1f%% of commands", r.meetingCalls, 100*float64(r.meetingCalls)/float64(max(1, r.n)))
 	}))

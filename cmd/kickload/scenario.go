@@ -104,6 +104,7 @@ type result struct {
 	confCalls            map[meetingtest.Endpoint]int // meeting API calls naming this scenario's meeting
 	hostRefreshes        int                          // watched: realTimeInfo reads of the watch's host refresh (isHostRefresh), not in confCalls
 	ownWork              []time.Duration              // sequential: bot CPU per command
+	slackCalls           map[string]int               // Web API calls the fake Slack received during the scenario, per method
 
 	cpu                 time.Duration
 	cpuUser, cpuSys     time.Duration
@@ -134,6 +135,7 @@ func (l *load) run(ctx context.Context, p *proc, sc scenario, cmds []command) *r
 	hangBase := len(l.sim.HangUpIDs(sc.conf))
 	callBase := len(l.sim.Calls())
 	callsBase := l.callCounts()
+	slackBase := slackCallCounts(f)
 
 	if p.bot {
 		if g, err := goroutines(ctx, p.httpAddr); err == nil {
@@ -258,6 +260,10 @@ func (l *load) run(ctx context.Context, p *proc, sc scenario, cmds []command) *r
 		r.peakRSS = hwm
 	}
 	if p.bot {
+		r.slackCalls = slackCallCounts(f)
+		for m, n := range slackBase {
+			r.slackCalls[m] -= n
+		}
 		calls := l.callCounts()
 		r.calls = map[meetingtest.Endpoint]int{}
 		for e, n := range calls {

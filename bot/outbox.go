@@ -58,6 +58,8 @@ type outbox struct {
 	queues  map[string]*chanQueue
 	queued  int           // items waiting in all queues
 	drained chan struct{} // signalled when queued drops to 0
+
+	links permalinks // ops notices' links, built once Slack gave one per channel
 }
 
 // OutboxConfig paces the outbox below Slack's documented limits. Zero
@@ -698,6 +700,9 @@ func (o *outbox) permalinkOf(th *thread) string {
 	if ts == "" {
 		return ""
 	}
+	if link, ok := o.links.of(channel, ts); ok {
+		return link
+	}
 	ctx, cancel := context.WithTimeout(o.ctx, 10*time.Second)
 	defer cancel()
 	var link string
@@ -708,6 +713,8 @@ func (o *outbox) permalinkOf(th *thread) string {
 	})
 	if err != nil {
 		o.log.Debug().Err(err).Msg("no permalink")
+	} else {
+		o.links.learn(channel, ts, link)
 	}
 	return link
 }

@@ -433,9 +433,12 @@ func (o *outbox) take(q *chanQueue, i int) []*item {
 	kept := q.items[:0:0]
 	kept = append(kept, q.items[:i]...)
 	if mate != nil {
-		blocks, size := o.sizeOf(first)
+		blocks, size := -1, 0 // first's, measured when it has a mate
 		for _, w := range q.items[i+1:] {
 			if mate(w) {
+				if blocks < 0 {
+					blocks, size = o.sizeOf(first)
+				}
 				b, s := o.sizeOf(w)
 				if blocks+b <= mergeMaxBlocks && size+s <= mergeMaxBytes {
 					batch = append(batch, w)

@@ -163,6 +163,13 @@ func (l *load) report(results []*result, kb, fl *proc) {
 		}
 		return ms(percentile(r.ownWork, 0.99))
 	}))
+	row("bot idle CPU per kick's wall time p50", bot(func(r *result) string {
+		if len(r.kickWall) == 0 || r.idleCPU < 0 {
+			return "–"
+		}
+		w := percentile(r.kickWall, 0.5)
+		return fmt.Sprintf("%s (of %s)", ms(time.Duration(r.idleCPU*float64(w))), ms(w))
+	}))
 	row("CPU seconds", func(r *result) string { return fmt.Sprintf("%.2f s", r.cpu.Seconds()) })
 	row("CPU per command (user + system)", func(r *result) string {
 		n := time.Duration(max(1, r.n))

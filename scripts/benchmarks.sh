@@ -77,6 +77,7 @@ run) slows every figure: runs in this file's history measured the same benchmark
 | End-to-end load against the real binary, with the floor, every scenario and the issue 7 targets | \`go run ./cmd/kickload\` |
 | One scenario only (\`sequential\`, \`burst\`, \`steady\`, \`small\`, \`watched\`) | \`go run ./cmd/kickload -mode burst\` (also \`-n 2000\`, \`-rate 300\`, \`-bin ./kickbot\`) |
 | A CPU profile of a kick | \`go test -bench 'SlashKick/roster_1000' -run '^\$' -cpuprofile cpu.out ./bot && go tool pprof -top -cum bot.test cpu.out\` |
+| A CPU profile of the real binary under load | \`go run ./cmd/kickload -mode watched -n 3000 -env KICK_PPROF=1\`, and meanwhile \`go tool pprof http://<kickbot's HTTP_ADDR>/debug/pprof/profile?seconds=5\` (the address is in \`ss -ltnp\` beside kickbot's pid) |
 | This whole document | \`scripts/benchmarks.sh\` |
 
 \`go run ./cmd/kickload\` exits 1 if a promise of issue 5 is broken (a command not acked, acked

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"strings"
 	"time"
@@ -141,6 +142,10 @@ func serveOn(ctx context.Context, cfg config.Config, log zerolog.Logger, ln net.
 	hctx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
 	if ln != nil {
 		h := health.Handler(readiness{bot: b, meeting: mc}, reg)
+		if cfg.Pprof {
+			h = withPprof(h)
+			log.Warn().Str("addr", cfg.HTTPAddr).Msg("KICK_PPROF: Go's profiler is served at /debug/pprof/ on HTTP_ADDR; keep that address private")
+		}
 		go func() {
 			defer func() {
 				if r := recover(); r != nil {
@@ -164,6 +169,20 @@ func serveOn(ctx context.Context, cfg config.Config, log zerolog.Logger, ln net.
 		runErr = err
 	}
 	return runErr
+}
+
+// withPprof serves Go's profiler under /debug/pprof/ beside h (KICK_PPROF),
+// e.g. go tool pprof http://localhost:8080/debug/pprof/profile?seconds=10
+// while kickload runs against the binary.
+func withPprof(h http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.Handle("/", h)
+	return mux
 }
 
 // readiness tells /readyz whether the bot can do its job.

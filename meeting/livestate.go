@@ -187,7 +187,11 @@ func (l *plist) remove(gone []int) {
 	n := len(l.ps) - len(gone)
 	ps, inPlace := l.ps[:0], !l.shared.Load()
 	if !inPlace {
-		ps = make([]Participant, 0, cap(l.ps))
+		// Room for who stays and up to a quarter more for joiners, not
+		// for everyone the list once held: a roster that shrinks as
+		// people are kicked allocated (and zeroed) its old size on every
+		// kick.
+		ps = make([]Participant, 0, min(cap(l.ps), n+n/4))
 		l.shared.Store(false)
 	}
 	host, seq := l.host[:0], l.seq[:0]

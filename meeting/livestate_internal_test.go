@@ -84,3 +84,20 @@ func BenchmarkPListLeave1100(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// BenchmarkPListLeaveShrinking1100 is the watched kickload scenario's
+// roster: a 1,100-person meeting whose participants are kicked one after
+// another (the roster handed out before each), started again at 100.
+func BenchmarkPListLeaveShrinking1100(b *testing.B) {
+	l := bigPList(1100)
+	b.ReportAllocs()
+	for b.Loop() {
+		if len(l.ps) <= 100 {
+			b.StopTimer()
+			l = bigPList(1100)
+			b.StartTimer()
+		}
+		l.view()
+		l.apply(leave(l.ps[len(l.ps)/2].ID), false, nil)
+	}
+}

@@ -222,11 +222,12 @@ func meetingConfig(cfg config.Config, log zerolog.Logger) meeting.Config {
 // slackHTTPClient keeps an idle connection to Slack for every worker (plus
 // the event loop's share): http.DefaultTransport keeps only two, so under a
 // burst most Web API calls would open and TLS-handshake a new connection.
-// Its transport drops the message Slack echoes in a post's reply (dropEcho).
+// Its transport drops the message Slack echoes in a post's reply, and ends
+// any call still running after 30 s (dropEcho).
 func slackHTTPClient(workers int) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = max(workers, 8) + 2
-	return &http.Client{Timeout: 30 * time.Second, Transport: dropEcho{next: tr}}
+	return &http.Client{Transport: dropEcho{next: tr, timeout: 30 * time.Second}}
 }
 
 // newLogger builds the process logger. format "console" is for people,

@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // maxEchoReply bounds the reply dropEcho reads whole: chat.postMessage's
@@ -20,10 +22,34 @@ const maxEchoReply = 4 << 20
 // those blocks was 12% of kickbot's CPU per kick on a watched meeting. The
 // reply reaches slack-go without its "message" field; every other field
 // (ok, error, channel, ts, warnings, response_metadata) is kept as sent.
-type dropEcho struct{ next http.RoundTripper }
+//
+// It also bounds each exchange, reply included, by timeout, as
+// http.Client.Timeout would: set on a client whose transport is not an
+// *http.Transport, that timeout costs a goroutine, a timer and two channels
+// per request (net/http's setRequestCancel), four times per kick. Here it
+// is a context deadline, and none at all when the caller's context ends
+// sooner (the outbox gives every post one).
+type dropEcho struct {
+	next    http.RoundTripper
+	timeout time.Duration // 0: none
+}
 
 func (d dropEcho) RoundTrip(req *http.Request) (*http.Response, error) {
+	var cancel context.CancelFunc
+	if dl, ok := req.Context().Deadline(); d.timeout > 0 && (!ok || time.Until(dl) > d.timeout) {
+		var ctx context.Context
+		ctx, cancel = context.WithTimeout(req.Context(), d.timeout)
+		req = req.WithContext(ctx)
+	}
 	resp, err := d.next.RoundTrip(req)
+	if cancel != nil {
+		if err != nil {
+			cancel()
+			return resp, err
+		}
+		// The deadline holds until the reply is read and closed.
+		resp.Body = readCloser{resp.Body, closeThen{resp.Body, cancel}}
+	}
 	if err != nil || resp.StatusCode != http.StatusOK || !echoes(req.URL.Path) {
 		return resp, err
 	}
@@ -171,4 +197,16 @@ func skipValue(b []byte, i int) (int, bool) {
 type readCloser struct {
 	io.Reader
 	io.Closer
+}
+
+// closeThen closes c, then calls then.
+type closeThen struct {
+	c    io.Closer
+	then func()
+}
+
+func (c closeThen) Close() error {
+	err := c.c.Close()
+	c.then()
+	return err
 }

@@ -90,6 +90,39 @@ func TestDropEchoKeepsWhatSlackGoReturns(t *testing.T) {
 	}
 }
 
+// A Slack that stops answering, before its headers or in the middle of a
+// reply, fails the call once the transport's timeout has passed (as the
+// client's Timeout did), instead of holding it until Slack lets go.
+func TestDropEchoBoundsEachCall(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/auth.test") {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"ok":true,`) // half a reply
+			w.(http.Flusher).Flush()
+		}
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		case <-time.After(10 * time.Second): // without a timeout, the calls end here, not with the deadline
+		}
+	}))
+	t.Cleanup(func() { close(release); srv.Close() })
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(tr.CloseIdleConnections)
+	api := slack.New("xoxb-test", slack.OptionHTTPClient(&http.Client{Transport: dropEcho{next: tr, timeout: 100 * time.Millisecond}}),
+		slack.OptionAPIURL(srv.URL+"/api/"))
+
+	_, _, err := api.PostMessageContext(context.Background(), "C1", slack.MsgOptionText("x", false))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("no headers (chat.postMessage): got %v, want the deadline exceeded", err)
+	}
+	_, err = api.AuthTestContext(context.Background())
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("half a reply (auth.test): got %v, want the deadline exceeded", err)
+	}
+}
+
 func TestWithoutMessage(t *testing.T) {
 	got := withoutMessage([]byte(echoReply(2)))
 	var m map[string]any

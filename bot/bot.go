@@ -37,7 +37,7 @@ type Config struct {
 	UsergroupCacheTTL time.Duration // default 1m
 	DrainTimeout      time.Duration // KICK_DRAIN_TIMEOUT: inside Kubernetes' 30s grace period
 	ListMaxAge        time.Duration // KICK_LIST_MAX_AGE: older lists refuse to act
-	DedupeTTL         time.Duration // default 1h
+	DedupeTTL         time.Duration // default DefaultDedupeTTL
 	UserNavRateLimit  int           // page/search/refresh clicks per user per minute, default 120: a 3,000-person list stays browsable
 	MaxLists          int           // participant lists remembered, default 2000; past it the oldest are forgotten
 	MaxListBytes      int           // and at most about this many bytes of them, default 64 MiB
@@ -53,16 +53,25 @@ func (c *Config) setDefaults() {
 	defInt(&c.MaxTargets, d.MaxTargets)
 	defInt(&c.UserRateLimit, d.UserRate)
 	defInt(&c.UserNavRateLimit, 120)
-	defInt(&c.MaxLists, 2000)
+	defInt(&c.MaxLists, DefaultMaxLists)
 	defInt(&c.MaxListBytes, 64<<20)
 	defInt(&c.MaxSweep, d.MaxSweep)
 	defDur(&c.AckTimeout, 2*time.Second)
 	defDur(&c.UsergroupCacheTTL, time.Minute)
 	defDur(&c.DrainTimeout, d.DrainTimeout)
 	defDur(&c.ListMaxAge, d.ListMaxAge)
-	defDur(&c.DedupeTTL, time.Hour)
+	defDur(&c.DedupeTTL, DefaultDedupeTTL)
 	defDur(&c.LockDefault, d.LockDefault)
 }
+
+// DefaultDedupeTTL is how long an envelope or request is remembered: far
+// longer than Slack's retry window (three retries within about a minute).
+const DefaultDedupeTTL = time.Hour
+
+// DefaultMaxLists is how many participant lists are remembered when
+// Config.MaxLists is zero (per replica in memory, per deployment in a
+// shared store).
+const DefaultMaxLists = 2000
 
 // SlackAPI is the part of the Slack Web API the bot calls. *socketmode.Client
 // (and *slack.Client) satisfy it.
@@ -95,8 +104,8 @@ type Bot struct {
 
 	out        *outbox
 	dedupe     Deduper
-	limiter    *userLimiter // commands and clicks that act
-	navLimiter *userLimiter // page, search and refresh clicks
+	limiter    RateLimiter // commands and clicks that act
+	navLimiter RateLimiter // page, search and refresh clicks
 	groups     *groupCache
 	lists      *listStore
 	clicks     *clickGuard
@@ -105,15 +114,29 @@ type Bot struct {
 	locks      *commands.Locks // nil when the meeting client cannot lock
 	lockClock  commands.Clock  // nil: real time
 
+	// Shared state (shared.go); nil: this replica's memory.
+	memLimiter  *userLimiter                                 // without WithRateLimits: checked before the ack
+	newLimiter  func(name string, perMinute int) RateLimiter // WithRateLimits
+	slackLimits SlackLimits                                  // WithSlackLimits
+	watchLeases Leases                                       // WithWatchLeases
+	lockTimers  commands.TimerStore                          // WithLockTimers
+	lockOpts    []commands.LocksOption
+	places      *lockPlaces // with lockTimers: this replica's own lock reports
+	stateLog    stateLog
+
 	watchSrc *meeting.Client // WithWatching; nil: meetings are never watched
 	watchCfg WatchConfig
 	watches  *watches // nil without WithWatching
+
+	shared *sharedLists // WithSharedLists; nil: lists and click claims live in this process only
 
 	// hardStop ends every Slack call the workers still make (private
 	// answers) at the drain deadline plus outboxGrace, so the exit never
 	// waits on a Slack that hangs.
 	hardStop     context.Context
 	stopHardStop context.CancelFunc
+
+	retags sync.WaitGroup // retagLock's store calls, waited for before Run returns
 
 	notRun    atomic.Int64 // queued jobs answered "not run" at the drain deadline
 	skipUntil atomic.Int64 // unix ns: the deadline of those answers
@@ -167,12 +190,22 @@ func New(cfg Config, sm *socketmode.Client, svc *commands.Service, log zerolog.L
 	if b.dedupe == nil {
 		b.dedupe = newMemoryDeduper(cfg.DedupeTTL, b.now)
 	}
-	b.limiter = newUserLimiter(cfg.UserRateLimit, b.now)
+	if b.newLimiter != nil {
+		b.limiter = b.newLimiter("commands", cfg.UserRateLimit)
+		b.navLimiter = b.newLimiter("nav", cfg.UserNavRateLimit)
+	} else {
+		b.memLimiter = newUserLimiter(cfg.UserRateLimit, b.now)
+		b.limiter = b.memLimiter
+		b.navLimiter = newUserLimiter(cfg.UserNavRateLimit, b.now)
+	}
 	b.hardStop, b.stopHardStop = context.WithCancel(context.Background())
 	b.out = newOutbox(b.api, log, b.metrics, cfg.OpsChannel, cfg.Outbox)
+	b.out.share(b.slackLimits, b.stateError)
 	b.groups = newGroupCache(b.api, cfg.UsergroupCacheTTL, b.now, func() { b.metrics.SlackRateLimited("usergroups.users.list") })
+	if b.slackLimits != nil {
+		b.groups.tier.share(b.slackLimits, "usergroups.users.list", b.stateError)
+	}
 	b.lists = newListStore(b.now, cfg.MaxLists, cfg.MaxListBytes)
-	b.navLimiter = newUserLimiter(cfg.UserNavRateLimit, b.now)
 	b.clicks = newClickGuard()
 	b.newLocks()
 	b.keeps = newKeepStore(b.now, cfg.MaxLists)
@@ -203,6 +236,12 @@ func (b *Bot) Run(ctx context.Context) error {
 	// deadline is set when the drain starts.
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
+
+	if b.locks != nil {
+		// With shared timers, this replica fires due ones while it runs;
+		// from shutdown on they are left to the others (stopLocks).
+		b.locks.Start(ctx)
+	}
 
 	var workers sync.WaitGroup
 	for i := 0; i < b.cfg.Workers; i++ {
@@ -270,6 +309,7 @@ loop:
 	b.stopLocks(deadline)
 	b.watches.close() // after the drain: a draining kick may still read a live roster
 	b.out.shutdown(deadline.Add(outboxGrace))
+	b.retags.Wait() // bounded by hardStop, which ends at the latest now
 	if runErr != nil {
 		<-runErr
 	}

@@ -39,11 +39,7 @@ func (b *Bot) clickAllowed(j job, t *reporter, actionID string) bool {
 	case slackui.ActionPrev, slackui.ActionNext, slackui.ActionRefresh, slackui.ActionSearch, slackui.ActionClearSearch:
 		lim, what = b.navLimiter, "clicking through lists"
 	}
-	if lim.Allow(j.click.User.ID) {
-		return true
-	}
-	t.refuse("rate_limited", "You are "+what+" too fast. Wait a minute and try again; nothing was done.")
-	return false
+	return b.allow(lim, j.click.User.ID, t, what, "rate_limited")
 }
 
 // clickIdentity names one press of one button: its trigger_id when Slack
@@ -98,6 +94,20 @@ func (b *Bot) runClick(ctx context.Context, j job, t *reporter) {
 			t.refuse("unknown_list", "kickbot is stopping; nothing was done. Try again in a minute.")
 			return
 		}
+	}
+	if b.shared != nil {
+		// The store's record is the list, whichever replica posted it.
+		var err error
+		if rec, err = b.loadPosted(ctx, value.ListID, rec); err != nil {
+			if ctx.Err() != nil {
+				t.refuse("unknown_list", "kickbot is stopping; nothing was done. Try again in a minute.")
+				return
+			}
+			t.refuse("store_unavailable", commands.UserMessage(err))
+			return
+		}
+	}
+	if rec != nil {
 		rec.mu.Lock()
 		recTS = rec.ts
 		rec.mu.Unlock()
@@ -147,9 +157,8 @@ func (b *Bot) clickDisconnect(ctx context.Context, j job, t *reporter, rec *list
 	if o == nil {
 		return
 	}
-	rec.mu.Lock()
-	rec.notes[p.ID] = slackui.RowNote(*o, p.ID)
-	rec.mu.Unlock()
+	note := slackui.RowNote(*o, p.ID)
+	_ = b.changeList(ctx, rec, func(r *listRecord) { r.notes[p.ID] = note }) // shown either way; changeList logs
 	b.showList(rec, j.click.ResponseURL)
 }
 
@@ -160,7 +169,12 @@ func (b *Bot) clickDisconnect(ctx context.Context, j job, t *reporter, rec *list
 // outcome for the row (refused, or failed before any call).
 func (b *Bot) kickOnce(ctx context.Context, t *reporter, k commands.Kick, p meeting.Participant, readAt time.Time, threadTS string) *commands.Outcome {
 	key := k.Conference + "/" + p.ID
-	if c, ok := b.clicks.claim(key, k.Actor, readAt, b.now()); !ok {
+	c, ok, err := b.claimClick(ctx, key, k.Actor, readAt)
+	if err != nil {
+		t.refuse("store_unavailable", commands.UserMessage(err))
+		return nil
+	}
+	if !ok {
 		// NameMrkdwn, not Escape: a name is chosen by an outsider, and raw it
 		// could start a line of its own ("x\n✅ …", "> quote") or carry bidi controls.
 		t.refuse("duplicate", fmt.Sprintf("%s %s by <@%s>.", slackui.NameMrkdwn(p.Name),
@@ -169,7 +183,7 @@ func (b *Bot) kickOnce(ctx context.Context, t *reporter, k commands.Kick, p meet
 	}
 	k.Targets = []commands.Target{{Kind: commands.TargetID, Value: p.ID}}
 	o := b.kick(ctx, k, threadTS, t)
-	b.clicks.finish(key, o != nil && o.Status != commands.StatusFailed, b.now())
+	b.finishClick(key, k.Actor, o != nil && o.Status != commands.StatusFailed)
 	return o
 }
 
@@ -187,32 +201,26 @@ func (b *Bot) clickNavigate(ctx context.Context, j job, t *reporter, rec *listRe
 			t.fail(k, err, false)
 			return
 		}
-		b.lists.resized(rec, roster)
-		rec.mu.Lock()
-		rec.setRoster(roster)
-		// Keep the record of who was disconnected from this list, except
-		// for anyone who is back in the meeting: their old note would now
-		// be wrong.
-		for pid := range rec.notes {
-			if _, back := rec.roster.ByID(pid); back {
-				delete(rec.notes, pid)
-			}
+		if b.shared == nil {
+			b.lists.resized(rec, roster)
 		}
-		rec.mu.Unlock()
+		_ = b.changeList(ctx, rec, func(r *listRecord) {
+			r.setRoster(roster)
+			// Keep the record of who was disconnected from this list,
+			// except for anyone who is back in the meeting: their old
+			// note would now be wrong.
+			for pid := range r.notes {
+				if _, back := r.roster.ByID(pid); back {
+					delete(r.notes, pid)
+				}
+			}
+		})
 	case slackui.ActionSearch:
-		rec.mu.Lock()
-		rec.query = v.Query
-		rec.page = 0
-		rec.mu.Unlock()
+		_ = b.changeList(ctx, rec, func(r *listRecord) { r.query, r.page = v.Query, 0 })
 	case slackui.ActionClearSearch:
-		rec.mu.Lock()
-		rec.query = ""
-		rec.page = 0
-		rec.mu.Unlock()
+		_ = b.changeList(ctx, rec, func(r *listRecord) { r.query, r.page = "", 0 })
 	default:
-		rec.mu.Lock()
-		rec.page = v.Page
-		rec.mu.Unlock()
+		_ = b.changeList(ctx, rec, func(r *listRecord) { r.page = v.Page })
 	}
 	b.showList(rec, j.click.ResponseURL)
 	t.inPlace("navigated")

@@ -76,7 +76,7 @@ func (s *keepStore) expireLocked() {
 	now := s.now()
 	for e := s.order.Front(); e != nil && s.order.Len() > 1; e = s.order.Front() {
 		r := e.Value.(*keepRecord)
-		if now.Sub(r.created) <= listRetention && s.order.Len() <= s.max {
+		if now.Sub(r.created) <= ListRetention && s.order.Len() <= s.max {
 			return
 		}
 		s.order.Remove(e)
@@ -133,9 +133,18 @@ func (b *Bot) runHold(ctx context.Context, j job, t *reporter) {
 		t.record("ambiguous")
 		return
 	}
-	t.th = b.out.startThread(k.Channel, slackui.RenderHoldStarted(k), t.responseURL)
 	rec := &keepRecord{id: newListID(), hold: true, channel: k.Channel, conference: k.Conference, created: b.now(),
-		th: t.th, outcome: o, people: o.Waiting(), notes: map[int]string{}}
+		outcome: o, people: o.Waiting(), notes: map[int]string{}}
+	if len(rec.people) > 0 && b.shared != nil {
+		// Shared before the parent is queued, and given its ts once it is
+		// posted: an Admit click on another replica waits for that.
+		b.shareKeep(rec, "")
+		t.th = b.out.startThreadThen(k.Channel, slackui.RenderHoldStarted(k), t.responseURL,
+			func(ts string, err error) { b.sharePostedKeep(rec.id, ts, err) })
+	} else {
+		t.th = b.out.startThread(k.Channel, slackui.RenderHoldStarted(k), t.responseURL)
+	}
+	rec.th = t.th
 	if len(rec.people) > 0 {
 		b.keeps.add(rec)
 	}
@@ -180,12 +189,14 @@ func (b *Bot) runUninvited(ctx context.Context, j job, t *reporter) {
 	// Registered before the post: Slack can deliver a click before
 	// chat.postMessage returns; the click waits for rec.posted.
 	b.keeps.add(rec)
+	b.shareKeep(rec, "") // a click on another replica waits for its ts
 	t.post(k, b.renderUninvited(rec), func(ts string, err error) string {
 		rec.mu.Lock()
 		if err == nil {
 			rec.th = b.out.threadAt(k.Channel, ts, "")
 		}
 		rec.mu.Unlock()
+		b.sharePostedKeep(rec.id, ts, err)
 		close(rec.posted)
 		if err != nil {
 			b.keeps.remove(rec.id)
@@ -240,6 +251,21 @@ func (b *Bot) runKeepOutClick(ctx context.Context, j job, t *reporter, user, cha
 			ts = b.out.tsOf(th)
 		}
 	}
+	if b.shared != nil {
+		// The store's record, whichever replica made it; one it does not
+		// hold (a /kick … hold's) is this replica's alone.
+		shared, sts, err := b.loadKeep(ctx, v.Record, rec)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			t.refuse("unknown_list", "kickbot is stopping; nothing was done. Try again in a minute.")
+			return
+		case err != nil:
+			t.refuse("store_unavailable", commands.UserMessage(err))
+			return
+		case shared != nil:
+			rec, ts = shared, sts
+		}
+	}
 	if rec == nil || rec.channel != channel || rec.hold != holdAction || ts == "" ||
 		(cb.Container.MessageTs != "" && cb.Container.MessageTs != ts && !(rec.inThread && cb.Container.ThreadTs == ts)) {
 		t.refuse("unknown_list", "This message is no longer active (it expired or kickbot restarted); nothing was done.")
@@ -272,19 +298,22 @@ func (b *Bot) clickAdmit(ctx context.Context, j job, t *reporter, rec *keepRecor
 	user := j.click.User.ID
 	p := rec.people[row]
 	key := "admit/" + rec.id + "/" + strconv.Itoa(row)
-	if c, ok := b.clicks.claim(key, user, rec.created, b.now()); !ok {
+	c, ok, err := b.claimClick(ctx, key, user, rec.created)
+	if err != nil {
+		t.refuse("store_unavailable", commands.UserMessage(err))
+		return
+	}
+	if !ok {
 		t.refuse("duplicate", fmt.Sprintf("%s %s by <@%s>.", slackui.NameMrkdwn(p.Name), claimState(c, "is already being admitted", "was already admitted"), c.user))
 		return
 	}
 	// Refusals above are audited as clicks; what is tried, as an admit.
 	t.entry.Action, t.entry.Targets, t.action = "admit", []string{p.ID}, "admit"
 	o := b.svc.Admit(ctx, user, rec.conference, p)
-	ok := o.Result == commands.AdmitDone || o.Result == commands.AdmitAlreadyIn
-	b.clicks.finish(key, ok, b.now())
+	ok = o.Result == commands.AdmitDone || o.Result == commands.AdmitAlreadyIn
+	b.finishClick(key, user, ok)
 	if ok {
-		rec.mu.Lock()
-		rec.notes[row] = "↩️ admitted by <@" + user + ">"
-		rec.mu.Unlock()
+		_ = b.changeKeep(ctx, rec, func(r *keepRecord) { r.notes[row] = "↩️ admitted by <@" + user + ">" })
 	}
 	b.reportAdmit(rec, o, t)
 }
@@ -292,18 +321,21 @@ func (b *Bot) clickAdmit(ctx context.Context, j job, t *reporter, rec *keepRecor
 func (b *Bot) clickAdmitAll(ctx context.Context, j job, t *reporter, rec *keepRecord) {
 	user := j.click.User.ID
 	key := "admitall/" + rec.id
-	if c, ok := b.clicks.claim(key, user, rec.created, b.now()); !ok {
+	c, ok, err := b.claimClick(ctx, key, user, rec.created)
+	if err != nil {
+		t.refuse("store_unavailable", commands.UserMessage(err))
+		return
+	}
+	if !ok {
 		t.refuse("duplicate", fmt.Sprintf("The waiting room %s by <@%s>.", claimState(c, "is already being opened", "was already opened"), c.user))
 		return
 	}
 	t.entry.Action, t.entry.Reason, t.action = "admit", "admit all", "admit"
 	o := b.svc.AdmitAll(ctx, user, rec.conference)
-	ok := o.Result == commands.AdmitDone
-	b.clicks.finish(key, ok, b.now())
+	ok = o.Result == commands.AdmitDone
+	b.finishClick(key, user, ok)
 	if ok {
-		rec.mu.Lock()
-		rec.allNote = "↩️ everyone waiting was admitted by <@" + user + ">"
-		rec.mu.Unlock()
+		_ = b.changeKeep(ctx, rec, func(r *keepRecord) { r.allNote = "↩️ everyone waiting was admitted by <@" + user + ">" })
 	}
 	b.reportAdmit(rec, o, t)
 }
@@ -344,8 +376,9 @@ func (b *Bot) clickSweepOne(ctx context.Context, j job, t *reporter, rec *keepRe
 	if o == nil {
 		return
 	}
+	note := slackui.RowNote(*o, p.ID)
+	_ = b.changeKeep(ctx, rec, func(r *keepRecord) { r.notes[row] = note })
 	rec.mu.Lock()
-	rec.notes[row] = slackui.RowNote(*o, p.ID)
 	th := rec.th
 	rec.mu.Unlock()
 	b.out.updateMessage(th, b.renderUninvited(rec))
@@ -367,7 +400,12 @@ func (b *Bot) clickSweepAll(ctx context.Context, j job, t *reporter, rec *keepRe
 		return
 	}
 	key := "sweep/" + rec.id
-	if c, ok := b.clicks.claim(key, user, rec.created, b.now()); !ok {
+	c, ok, err := b.claimClick(ctx, key, user, rec.created)
+	if err != nil {
+		t.refuse("store_unavailable", commands.UserMessage(err))
+		return
+	}
+	if !ok {
 		t.refuse("duplicate", fmt.Sprintf("This list %s by <@%s>.", claimState(c, "is already being swept", "was already swept"), c.user))
 		return
 	}
@@ -378,21 +416,21 @@ func (b *Bot) clickSweepAll(ctx context.Context, j job, t *reporter, rec *keepRe
 	t.entry.Action, t.entry.Targets = "sweep", targetStrings(targets)
 	k := commands.Kick{Actor: user, Channel: rec.channel, Conference: rec.conference, Targets: targets,
 		Reason: "not on the invite list (Disconnect all)"}
-	rec.mu.Lock()
-	rec.sweptBy = user
-	rec.mu.Unlock()
+	_ = b.changeKeep(ctx, rec, func(r *keepRecord) { r.sweptBy = user })
 	t.action = "sweep"
 	o := b.kick(ctx, k, ts, t)
-	b.clicks.finish(key, o != nil && o.Status != commands.StatusFailed, b.now())
-	rec.mu.Lock()
-	if o == nil || o.Status == commands.StatusFailed {
-		rec.sweptBy = "" // nothing happened: the button comes back for a retry
-	}
-	if o != nil {
-		for i, p := range rec.people {
-			rec.notes[i] = slackui.RowNote(*o, p.ID)
+	b.finishClick(key, user, o != nil && o.Status != commands.StatusFailed)
+	_ = b.changeKeep(ctx, rec, func(r *keepRecord) {
+		if o == nil || o.Status == commands.StatusFailed {
+			r.sweptBy = "" // nothing happened: the button comes back for a retry
 		}
-	}
+		if o != nil {
+			for i, p := range r.people {
+				r.notes[i] = slackui.RowNote(*o, p.ID)
+			}
+		}
+	})
+	rec.mu.Lock()
 	th := rec.th
 	rec.mu.Unlock()
 	b.out.updateMessage(th, b.renderUninvited(rec))
@@ -414,7 +452,12 @@ func (b *Bot) clickHoldOne(ctx context.Context, j job, t *reporter, rec *keepRec
 		return
 	}
 	key := "hold/" + rec.conference + "/" + p.ID
-	if c, ok := b.clicks.claim(key, user, rec.created, b.now()); !ok {
+	c, ok, err := b.claimClick(ctx, key, user, rec.created)
+	if err != nil {
+		t.refuse("store_unavailable", commands.UserMessage(err))
+		return
+	}
+	if !ok {
 		t.refuse("duplicate", fmt.Sprintf("%s %s by <@%s>.", slackui.NameMrkdwn(p.Name), claimState(c, "is already being moved to the waiting room", "was already moved to the waiting room"), c.user))
 		return
 	}
@@ -428,7 +471,7 @@ func (b *Bot) clickHoldOne(ctx context.Context, j job, t *reporter, rec *keepRec
 	_, _, o, err := b.svc.Hold(ctx, k)
 	th := b.out.threadAt(rec.channel, ts, j.click.ResponseURL)
 	if err != nil {
-		b.clicks.finish(key, false, b.now())
+		b.finishClick(key, user, false)
 		t.finish(th, slackui.RenderFailure(k, err), slackui.Message{},
 			func(string) slackui.Message { return slackui.RenderFailureNotice(k, err) })
 		t.recordResult("failed", nil, err)
@@ -436,19 +479,20 @@ func (b *Bot) clickHoldOne(ctx context.Context, j job, t *reporter, rec *keepRec
 	}
 	// Done once someone is (or may be) in the waiting room; a click that
 	// moved nobody can be tried again.
-	b.clicks.finish(key, len(o.Waiting()) > 0, b.now())
+	b.finishClick(key, user, len(o.Waiting()) > 0)
 	hold := &keepRecord{id: newListID(), hold: true, inThread: true, channel: rec.channel, conference: rec.conference,
 		created: b.now(), th: b.out.threadAt(rec.channel, ts, ""), outcome: o, people: o.Waiting(), notes: map[int]string{}}
 	shown := slackui.RenderHoldOutcome(o) // nobody moved: why, per person
 	if len(hold.people) > 0 {
 		b.keeps.add(hold)
+		b.shareKeep(hold, ts)
 		shown = b.renderHold(hold)
 	}
 	t.finish(th, shown, slackui.Message{},
 		func(link string) slackui.Message { return slackui.RenderHoldNotice(o, link) })
 	if !rec.alert && o.Gone() > 0 {
+		_ = b.changeKeep(ctx, rec, func(r *keepRecord) { r.notes[row] = "⏸️ moved to the waiting room by <@" + user + ">" })
 		rec.mu.Lock()
-		rec.notes[row] = "⏸️ moved to the waiting room by <@" + user + ">"
 		list := rec.th
 		rec.mu.Unlock()
 		b.out.updateMessage(list, b.renderUninvited(rec))

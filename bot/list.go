@@ -28,6 +28,7 @@ func (b *Bot) runList(ctx context.Context, j job, t *reporter) {
 	// chat.postMessage returns: the list is registered first, and a click
 	// waits for rec.posted instead of being told the list is not active.
 	b.lists.add(rec)
+	b.shareList(rec) // without a ts: a click on another replica waits for it
 	t.post(k, b.renderList(rec), func(ts string, err error) string { return b.listPosted(rec, ts, err) })
 }
 
@@ -40,6 +41,8 @@ func (b *Bot) listPosted(rec *listRecord, ts string, err error) string {
 		rec.msg = b.out.threadAt(rec.channel, ts, "")
 	}
 	rec.mu.Unlock()
+	// Before posted: a click here waits for it, then reads the store.
+	b.sharePosted(rec.id, ts, err)
 	close(rec.posted)
 	if err != nil {
 		b.lists.remove(rec.id)
@@ -104,5 +107,6 @@ func (b *Bot) candidatesList(k commands.Kick, roster *meeting.Roster, amb []comm
 		intro: slackui.RenderAmbiguous(k, amb), only: only, notes: map[string]string{}, created: b.now()}
 	rec.setRoster(roster)
 	b.lists.add(rec)
+	b.shareList(rec)
 	return b.renderList(rec)
 }

@@ -57,9 +57,10 @@ func (rec *listRecord) setRoster(r *meeting.Roster) {
 	rec.roster = &kept
 }
 
-// listRetention is how long a list is remembered at all; older ones answer
+// ListRetention is how long a list is remembered at all (in memory or in
+// the shared store); older ones answer
 // "run /kick again". Staleness for acting is the shorter ListMaxAge.
-const listRetention = 24 * time.Hour
+const ListRetention = 24 * time.Hour
 
 // listStore remembers posted lists, bounded by count and by an estimate of
 // their bytes: past either bound the oldest are forgotten (a click on one
@@ -128,7 +129,7 @@ func (s *listStore) expireLocked() {
 	now := s.now()
 	for e := s.order.Front(); e != nil && s.order.Len() > 1; e = s.order.Front() {
 		r := e.Value.(*listRecord)
-		if now.Sub(r.created) <= listRetention && s.order.Len() <= s.maxLists && s.bytes <= s.maxBytes {
+		if now.Sub(r.created) <= ListRetention && s.order.Len() <= s.maxLists && s.bytes <= s.maxBytes {
 			return
 		}
 		s.removeLocked(r.id)
@@ -214,11 +215,11 @@ func (g *clickGuard) setLocked(key string, c claim) {
 	g.ages = append(g.ages, claimAge{key: key, at: c.at})
 }
 
-// expireLocked drops claims older than listRetention. An age entry whose
+// expireLocked drops claims older than ListRetention. An age entry whose
 // claim was renewed since is stale and just dropped.
 func (g *clickGuard) expireLocked(now time.Time) {
 	i := 0
-	for ; i < len(g.ages) && now.Sub(g.ages[i].at) > listRetention; i++ {
+	for ; i < len(g.ages) && now.Sub(g.ages[i].at) > ListRetention; i++ {
 		if c, ok := g.claims[g.ages[i].key]; ok && c.at.Equal(g.ages[i].at) {
 			delete(g.claims, g.ages[i].key)
 		}

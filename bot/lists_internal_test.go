@@ -61,7 +61,7 @@ func TestListStoreIsBounded(t *testing.T) {
 
 	t.Run("retention", func(t *testing.T) {
 		s := newListStore(clock, 1000, 1<<30)
-		s.add(&listRecord{id: "old", created: now.Add(-listRetention - time.Minute), roster: testRoster(1, 1)})
+		s.add(&listRecord{id: "old", created: now.Add(-ListRetention - time.Minute), roster: testRoster(1, 1)})
 		s.add(&listRecord{id: "new", created: now, roster: testRoster(1, 1)})
 		if s.get("old") != nil || s.get("new") == nil {
 			t.Errorf("an expired list is still answered, or a fresh one is not")
@@ -81,7 +81,7 @@ func TestClickGuardExpiresOldClaims(t *testing.T) {
 	if c, ok := g.claim("c/p1", "U2", t0.Add(-time.Second), t0.Add(time.Minute)); ok || c.user != "U1" || !c.done {
 		t.Errorf("repeat click on an old roster: claim %+v ok=%v, want refused naming U1 as done", c, ok)
 	}
-	later := t0.Add(listRetention + time.Hour)
+	later := t0.Add(ListRetention + time.Hour)
 	if _, ok := g.claim("c/p2", "U3", later, later); !ok {
 		t.Fatal("claim of another participant refused")
 	}

@@ -2,6 +2,10 @@ package bot
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"sync"
 	"time"
 
 	"github.com/kickbot/kickbot/bot/slackui"
@@ -13,12 +17,51 @@ import (
 // (tests move it by hand).
 func WithLockClock(clock commands.Clock) Option { return func(b *Bot) { b.lockClock = clock } }
 
+// WithLockTimers keeps the auto-unlock timers in store, shared by every
+// replica (redisstate's Timers): a timer set through one replica is fired
+// once, by whichever is alive when it is due. The poll starts with Run and
+// ends at shutdown, leaving the timers to the others. opts (for example
+// commands.WithTimerPoll) are passed to commands.NewLocks. Without it the
+// timers are this process's own and die with it.
+func WithLockTimers(store commands.TimerStore, opts ...commands.LocksOption) Option {
+	return func(b *Bot) {
+		b.lockTimers = store
+		b.lockOpts = opts
+	}
+}
+
 // lockReport is where a lock was reported, so that its auto-unlock is
 // reported there too.
 type lockReport struct {
 	th          *thread
 	ownParent   bool   // the thread's parent is the lock's own message: update it when the lock ends
 	responseURL string // private fallback
+	key         string // with shared timers: finds this report again (lockPlace.Key)
+}
+
+// lockPlace is a lockReport as a shared timer stores it (WithLockTimers):
+// whichever replica fires the timer rebuilds the thread from it. Never a
+// response_url: it is a credential of sorts, and expires in 30 minutes.
+// TS is empty when the lock's own parent was not posted yet when the lock
+// was made (the meeting call never waits for Slack); Key finds the full
+// lockReport when the replica that made the lock fires it.
+type lockPlace struct {
+	Channel   string `json:"ch"`
+	TS        string `json:"ts,omitempty"`
+	OwnParent bool   `json:"own,omitempty"`
+	Key       string `json:"k,omitempty"`
+}
+
+// lockPlaces are this replica's own lockReports by conference, for the
+// timers it fires itself (at most one a meeting, as for the timers).
+type lockPlaces struct {
+	mu     sync.Mutex
+	byConf map[string]lockPlaceLocal
+}
+
+type lockPlaceLocal struct {
+	key string
+	rep *lockReport
 }
 
 // newLocks builds the lock use case when the meeting client can lock.
@@ -27,7 +70,95 @@ func (b *Bot) newLocks() {
 	if !ok {
 		return
 	}
-	b.locks = commands.NewLocks(lk, b.lockClock, b.lockExpired)
+	if b.lockTimers == nil {
+		b.locks = commands.NewLocks(lk, b.lockClock, b.lockExpired)
+		return
+	}
+	b.places = &lockPlaces{byConf: map[string]lockPlaceLocal{}}
+	opts := append([]commands.LocksOption{commands.WithTimerStore(b.lockTimers), commands.WithTimerErrors(func(err error) {
+		b.stateError("auto_unlock", err)
+	})}, b.lockOpts...)
+	b.locks = commands.NewLocks(lk, b.lockClock, b.lockExpired, opts...)
+}
+
+// lockData is rep's place, encoded for a shared timer store, for a timed
+// lock of conference.
+func (b *Bot) lockData(conference string, rep *lockReport) []byte {
+	if rep.key == "" {
+		rep.key = newLockKey()
+	}
+	p := lockPlace{Channel: rep.th.channel, OwnParent: rep.ownParent, Key: rep.key}
+	b.out.mu.Lock()
+	p.TS = rep.th.ts
+	b.out.mu.Unlock()
+	b.places.mu.Lock()
+	b.places.byConf[conference] = lockPlaceLocal{key: p.Key, rep: rep}
+	b.places.mu.Unlock()
+	data, _ := json.Marshal(p) // cannot fail; far below commands.MaxLockData
+	return data
+}
+
+func newLockKey() string {
+	var k [8]byte
+	_, _ = rand.Read(k[:])
+	return hex.EncodeToString(k[:])
+}
+
+// retagLock stores where a timed lock's message is, once the outbox has
+// posted it, with the lock's shared timer, so that another replica firing
+// it updates that message and replies in its thread. It runs on its own
+// goroutine: the outbox that tells of the post must not wait for the store
+// (nor for the lock call, which Retag waits out).
+func (b *Bot) retagLock(conference string, rep *lockReport, ts string) {
+	data, _ := json.Marshal(lockPlace{Channel: rep.th.channel, TS: ts, OwnParent: rep.ownParent, Key: rep.key})
+	ours := func(d []byte) bool {
+		var p lockPlace
+		return json.Unmarshal(d, &p) == nil && p.Key == rep.key
+	}
+	b.retags.Go(func() {
+		defer func() {
+			if r := recover(); r != nil {
+				b.log.Error().Interface("panic", r).Str("conference", conference).Msg("storing a lock's message with its timer panicked")
+			}
+		}()
+		ctx, cancel := context.WithTimeout(b.hardStop, 30*time.Second)
+		defer cancel()
+		if err := b.locks.Retag(ctx, conference, ours, data); err != nil {
+			b.stateError("auto_unlock", err)
+		}
+	})
+}
+
+// lockReportOf turns a fired timer's data back into where to report: this
+// replica's own lockReport when it made the lock, else a thread rebuilt
+// from the stored place (nil when there is none).
+func (b *Bot) lockReportOf(conference string, data any) *lockReport {
+	if rep, ok := data.(*lockReport); ok {
+		return rep
+	}
+	raw, ok := data.([]byte)
+	if !ok || b.places == nil {
+		return nil
+	}
+	var p lockPlace
+	if json.Unmarshal(raw, &p) != nil || p.Channel == "" {
+		return nil
+	}
+	b.places.mu.Lock()
+	own, mine := b.places.byConf[conference]
+	if mine && own.key == p.Key {
+		delete(b.places.byConf, conference)
+	}
+	b.places.mu.Unlock()
+	if mine && own.key == p.Key {
+		return own.rep
+	}
+	if p.TS == "" {
+		// The lock's parent was not posted yet when the lock was made:
+		// the outcome goes to its channel as a message of its own.
+		return &lockReport{th: b.out.startThread(p.Channel, slackui.Message{Text: "🔓 Auto-unlock of meeting " + conference}, "")}
+	}
+	return &lockReport{th: b.out.threadAt(p.Channel, p.TS, ""), ownParent: p.OwnParent}
 }
 
 // runLock is /kick <id> lock [d] and /kick <id> unlock: authorize, post the
@@ -40,8 +171,21 @@ func (b *Bot) runLock(ctx context.Context, j job, t *reporter) {
 	if _, ok := b.startSlash(ctx, j, t, r.Action(), r.Action()); !ok {
 		return
 	}
-	t.th = b.out.startThread(cmd.ChannelID, slackui.RenderLockStarted(r), cmd.ResponseURL)
-	b.lock(ctx, r, t, &lockReport{th: t.th, ownParent: true, responseURL: cmd.ResponseURL})
+	rep := &lockReport{ownParent: true, responseURL: cmd.ResponseURL}
+	var posted func(ts string, err error)
+	if b.places != nil && r.Lock && r.Duration > 0 {
+		// The lock does not wait for its message; its shared timer learns
+		// where the message is once it is posted.
+		rep.key = newLockKey()
+		posted = func(ts string, err error) {
+			if err == nil && ts != "" {
+				b.retagLock(r.Conference, rep, ts)
+			}
+		}
+	}
+	t.th = b.out.startThreadThen(cmd.ChannelID, slackui.RenderLockStarted(r), cmd.ResponseURL, posted)
+	rep.th = t.th
+	b.lock(ctx, r, t, rep)
 }
 
 // clickLock is a Lock meeting or Unlock button. The button may sit under
@@ -85,7 +229,14 @@ func (b *Bot) lock(ctx context.Context, r commands.LockRequest, t *reporter, rep
 		t.refuse("unsupported", "Locking is not available with this meeting service; nothing was done.")
 		return
 	}
-	o := b.locks.Do(ctx, r, rep)
+	var data any = rep
+	if b.places != nil {
+		data = nil
+		if r.Lock && r.Duration > 0 {
+			data = b.lockData(r.Conference, rep)
+		}
+	}
+	o := b.locks.Do(ctx, r, data)
 	if !o.Until.IsZero() && o.Status == commands.LockDone {
 		t.entry.Reason = "for " + commands.FormatDuration(r.Duration) + ", until " + o.Until.UTC().Format(time.RFC3339)
 	}
@@ -109,7 +260,7 @@ func (b *Bot) lockExpired(o commands.LockOutcome, data any) {
 		entry.ErrorKind = meeting.KindOf(o.Err).String()
 	}
 	notice := func(link string) slackui.Message { return slackui.RenderLockOpsNotice(o, link) }
-	if rep, ok := data.(*lockReport); ok && rep != nil {
+	if rep := b.lockReportOf(o.Request.Conference, data); rep != nil {
 		final := slackui.RenderLockParent(o)
 		b.out.finish(rep.th, slackui.RenderLockOutcome(o), final, notice)
 		if rep.ownParent {

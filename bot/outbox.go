@@ -15,6 +15,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/kickbot/kickbot/bot/slackui"
+	"github.com/kickbot/kickbot/state"
 )
 
 // The outbox is the one path for every message kickbot shows in a channel
@@ -44,6 +45,10 @@ type outbox struct {
 
 	update *tier // chat.update, app-wide (Tier 3)
 	link   *tier // chat.getPermalink, app-wide
+	// shared, when set (share), is Slack's rate-limit state of every
+	// replica: each tier asks it, and tells it of a Retry-After.
+	shared      SlackLimits
+	sharedError func(op string, err error)
 
 	ctx    context.Context // the workers' lifetime; ended by shutdown
 	cancel context.CancelFunc
@@ -200,11 +205,29 @@ func newOutbox(api SlackAPI, log zerolog.Logger, m Metrics, ops string, cfg Outb
 	}
 }
 
+// share makes the outbox's tiers use Slack's rate-limit state shared by
+// every replica (WithSlackLimits); before anything is queued. nil l: none.
+func (o *outbox) share(l SlackLimits, onErr func(op string, err error)) {
+	if l == nil {
+		return
+	}
+	o.shared, o.sharedError = l, onErr
+	o.update.share(l, "chat.update", onErr)
+	o.link.share(l, "chat.getPermalink", onErr)
+}
+
 // startThread queues a command's parent message (started: what shows while
 // the meeting call runs) and returns its thread.
 func (o *outbox) startThread(channel string, started slackui.Message, responseURL string) *thread {
+	return o.startThreadThen(channel, started, responseURL, nil)
+}
+
+// startThreadThen is startThread, and done is told the parent's ts once it
+// is posted (or the error when it could not be): a shared hold record
+// learns where its message is.
+func (o *outbox) startThreadThen(channel string, started slackui.Message, responseURL string, done func(ts string, err error)) *thread {
 	th := &thread{channel: channel, responseURL: responseURL, settledCh: make(chan struct{})}
-	o.enqueue(channel, &item{kind: itemParent, msg: started, th: th, private: responseURL})
+	o.enqueue(channel, &item{kind: itemParent, msg: started, th: th, private: responseURL, done: done})
 	return th
 }
 
@@ -268,7 +291,8 @@ func (o *outbox) enqueue(channel string, it *item) {
 	}
 	q := o.queues[channel]
 	if q == nil {
-		q = &chanQueue{id: channel, tier: newTier("chat.postMessage", o.cfg.PostEvery, o.cfg.PostBurst), wake: make(chan struct{}, 1)}
+		q = &chanQueue{id: channel, wake: make(chan struct{}, 1),
+			tier: newTier("chat.postMessage", o.cfg.PostEvery, o.cfg.PostBurst).share(o.shared, "post:"+channel, o.sharedError)}
 		o.queues[channel] = q
 	}
 	if it.kind == itemUpdate {
@@ -876,7 +900,7 @@ func respond(ctx context.Context, api SlackAPI, responseURL string, m slackui.Me
 		if wait <= 0 {
 			wait = time.Second
 		}
-		if sleep(ctx, wait) != nil {
+		if state.Sleep(ctx, wait) != nil {
 			return err
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/kickbot/kickbot/bot/slackfake"
 	"github.com/kickbot/kickbot/bot/slackui"
 	"github.com/kickbot/kickbot/internal/testlog"
+	"github.com/kickbot/kickbot/state"
 )
 
 // The outbox against the fake Slack (strict: Slack's limits on) through the
@@ -53,7 +54,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	for !cond() {
-		if sleep(ctx, 2*time.Millisecond) != nil {
+		if state.Sleep(ctx, 2*time.Millisecond) != nil {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 	}

@@ -51,7 +51,9 @@ func (b *Bot) onSlashCommand(ctx context.Context, envelopeID string, cmd slack.S
 		b.acked(false, "help", AuditEntry{}, "")
 		return
 	}
-	if !b.limiter.Allow(cmd.UserID) {
+	if b.newLimiter == nil && !b.memLimiter.allow(cmd.UserID) {
+		// A shared limit is checked on the worker instead (commandAllowed):
+		// its store call must not delay the ack.
 		b.ack(ctx, envelopeID, ephemeral(slackui.Message{Text: "You are sending commands too fast. Wait a minute and try again."}))
 		b.acked(false, "rate_limited", AuditEntry{Action: "busy", User: cmd.UserID, Channel: cmd.ChannelID, Conference: req.Conference}, "user_rate_limited")
 		return

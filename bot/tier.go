@@ -8,6 +8,8 @@ import (
 
 	"github.com/slack-go/slack"
 	"golang.org/x/time/rate"
+
+	"github.com/kickbot/kickbot/state"
 )
 
 // tier is one of Slack's rate-limit buckets: a channel's chat.postMessage
@@ -25,19 +27,82 @@ type tier struct {
 	lim       *rate.Limiter
 	notBefore time.Time     // a running Retry-After ends here
 	backoff   time.Duration // for rate limits Slack gave no Retry-After for
+
+	// With WithSlackLimits the budget and the Retry-Afters are the
+	// deployment's (shared, under bucket): lim is used only while the
+	// store does not answer (until sharedDown), and notBefore also holds
+	// the waits the shared state gave.
+	every, burst int64 // every in ns; for the shared budget
+	shared       SlackLimits
+	bucket       string
+	onErr        func(op string, err error)
+	sharedDown   time.Time
 }
 
+// SlackLimits is Slack's rate-limit state shared by every replica;
+// *redisstate.SlackLimits (and *memstate.SlackLimits) satisfy it. Hold
+// stops every replica's calls in a bucket (a channel's posts, a method) for
+// a Retry-After; Take takes one call from the bucket's budget when no hold
+// runs and the budget allows it now (wait 0), else says how long to wait.
+type SlackLimits interface {
+	Hold(ctx context.Context, bucket string, d time.Duration) error
+	Take(ctx context.Context, bucket string, every time.Duration, burst int) (wait time.Duration, err error)
+}
+
+// WithSlackLimits shares Slack's rate-limit state with the other replicas:
+// a Retry-After one replica receives holds every replica's posts to that
+// channel (or calls of that method), and each budget (a channel's posts,
+// chat.update, chat.getPermalink, usergroups.users.list) is one for the
+// deployment. Calls stay serialised within a replica. When the store does
+// not answer, the replica paces itself alone (its own budget and the
+// Retry-Afters it received, as with one replica) for sharedRetry before it
+// asks the store again: posting slows down or meets a 429 (which is
+// waited out, nothing lost), and never stops.
+func WithSlackLimits(l SlackLimits) Option { return func(b *Bot) { b.slackLimits = l } }
+
+// sharedRetry is how long a tier paces itself alone after the shared
+// state failed to answer, so a hung Redis costs a post its timeout only
+// now and then.
+const sharedRetry = 5 * time.Second
+
 func newTier(method string, every time.Duration, burst int) *tier {
-	return &tier{method: method, lim: rate.NewLimiter(rate.Every(every), burst)}
+	return &tier{method: method, lim: rate.NewLimiter(rate.Every(every), burst), every: int64(every), burst: int64(burst)}
+}
+
+// share makes t use the shared state l under bucket; onErr hears of its
+// failures. nil l leaves t alone.
+func (t *tier) share(l SlackLimits, bucket string, onErr func(op string, err error)) *tier {
+	t.shared, t.bucket, t.onErr = l, bucket, onErr
+	return t
+}
+
+// sharedLocked reports whether the shared state is asked now; t.mu held.
+func (t *tier) sharedLocked(now time.Time) bool {
+	return t.shared != nil && !now.Before(t.sharedDown)
+}
+
+// sharedFailed records a failure of the shared state: t paces itself
+// alone for sharedRetry.
+func (t *tier) sharedFailed(err error) {
+	t.mu.Lock()
+	t.sharedDown = time.Now().Add(sharedRetry)
+	t.mu.Unlock()
+	if t.onErr != nil {
+		t.onErr("slack_limits", err)
+	}
 }
 
 // delay is how long until a call may start: a running Retry-After, or the
-// pacing budget.
+// pacing budget. With shared state the budget is asked for by try, which
+// records a wait it was given here.
 func (t *tier) delay(now time.Time) time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if d := t.notBefore.Sub(now); d > 0 {
 		return d
+	}
+	if t.sharedLocked(now) {
+		return 0
 	}
 	r := t.lim.ReserveN(now, 1)
 	d := r.DelayFrom(now)
@@ -66,11 +131,32 @@ func (t *tier) try(ctx context.Context, call func(context.Context) error) error 
 	defer t.call.Unlock()
 	now := time.Now()
 	t.mu.Lock()
-	if now.Before(t.notBefore) || !t.lim.AllowN(now, 1) {
+	if now.Before(t.notBefore) {
 		t.mu.Unlock()
 		return errNotYet
 	}
+	shared := t.sharedLocked(now)
 	t.mu.Unlock()
+	if shared {
+		wait, err := t.shared.Take(ctx, t.bucket, time.Duration(t.every), int(t.burst))
+		switch {
+		case err == nil && wait > 0:
+			// Another replica's Retry-After, or the deployment's budget.
+			t.hold(time.Now(), wait)
+			return errNotYet
+		case err != nil:
+			t.sharedFailed(err)
+			shared = false
+		}
+	}
+	if !shared {
+		t.mu.Lock()
+		ok := t.lim.AllowN(now, 1)
+		t.mu.Unlock()
+		if !ok {
+			return errNotYet
+		}
+	}
 	err := call(ctx)
 	if wait, ok := retryAfter(err); ok {
 		t.mu.Lock()
@@ -82,6 +168,13 @@ func (t *tier) try(ctx context.Context, call func(context.Context) error) error 
 		}
 		t.mu.Unlock()
 		t.hold(time.Now(), wait)
+		if t.shared != nil {
+			// Every replica waits it out. Told even while the shared state
+			// seemed down: it may be back.
+			if herr := t.shared.Hold(ctx, t.bucket, wait); herr != nil {
+				t.sharedFailed(herr)
+			}
+		}
 		return &rateLimited{method: t.method, wait: wait, err: err}
 	}
 	t.mu.Lock()
@@ -96,7 +189,7 @@ func (t *tier) try(ctx context.Context, call func(context.Context) error) error 
 func (t *tier) do(ctx context.Context, onLimited func(), call func(context.Context) error) error {
 	for {
 		if d := t.delay(time.Now()); d > 0 {
-			if err := sleep(ctx, d); err != nil {
+			if err := state.Sleep(ctx, d); err != nil {
 				return err
 			}
 			continue
@@ -137,16 +230,4 @@ func retryAfter(err error) (time.Duration, bool) {
 		return 0, true
 	}
 	return 0, false
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

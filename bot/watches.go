@@ -2,8 +2,13 @@ package bot
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"os"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +21,7 @@ import (
 	"github.com/kickbot/kickbot/commands"
 	"github.com/kickbot/kickbot/config"
 	"github.com/kickbot/kickbot/meeting"
+	"github.com/kickbot/kickbot/state"
 )
 
 // WatchConfig sets how meetings are watched over the conference WebSocket.
@@ -43,6 +49,45 @@ func WithWatching(mc *meeting.Client, cfg WatchConfig) Option {
 	return func(b *Bot) { b.watchSrc, b.watchCfg = mc, cfg }
 }
 
+// Leases are exclusive, expiring ownerships; *redisstate.Leases (and
+// *memstate.Leases) satisfy it. ok is false when someone else holds key.
+type Leases interface {
+	Acquire(ctx context.Context, key, owner string, ttl time.Duration) (lease state.Lease, ok bool, err error)
+	Renew(ctx context.Context, lease state.Lease, ttl time.Duration) error
+	Release(ctx context.Context, lease state.Lease) error
+}
+
+// WithWatchLeases makes one replica of the deployment watch a meeting: a
+// watch starts only under the meeting's lease in l (Leases("watch")),
+// renewed while it runs and released when it stops. A replica that finds
+// the lease held reads rosters through the meeting API, as when the socket
+// is down, and takes the watch over on the next interest in the meeting
+// once the holder's lease lapsed (it stopped, or died: watchLeaseTTL). A
+// store that does not answer starts no watch, and a watch whose lease
+// cannot be renewed for watchLeaseTTL stops: two replicas never both
+// watch a meeting knowingly.
+func WithWatchLeases(l Leases) Option { return func(b *Bot) { b.watchLeases = l } }
+
+const (
+	// watchLeaseTTL is how long a dead replica's watch keeps the meeting
+	// from the others.
+	watchLeaseTTL = 30 * time.Second
+	// watchLeaseRenew is how often the holder renews it: two misses are
+	// survived.
+	watchLeaseRenew = watchLeaseTTL / 3
+)
+
+// errWatchedElsewhere: another replica holds the meeting's watch lease.
+var errWatchedElsewhere = errors.New("the meeting is watched by another kickbot replica")
+
+// replicaName names this process in the leases it holds (for logs).
+func replicaName() string {
+	h, _ := os.Hostname()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return h + "/" + strconv.Itoa(os.Getpid()) + "/" + hex.EncodeToString(b[:])
+}
+
 // watches is the registry of watched meetings. It owns every watcher and
 // its goroutine: each runs under the registry's context, which close
 // cancels before it waits for them, so nothing outlives the Bot.
@@ -54,6 +99,8 @@ type watches struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	budget *rate.Limiter // live list updates, app-wide: their share of chat.update
+	leases Leases        // WithWatchLeases; nil: every watch is this replica's
+	owner  string        // this replica, in the leases
 
 	mu     sync.Mutex
 	byConf map[string]*watch
@@ -95,7 +142,7 @@ func newWatches(b *Bot, mc *meeting.Client, cfg WatchConfig) *watches {
 	defDur(&cfg.ListEvery, 5*time.Second)
 	defDur(&cfg.LiveUpdateEvery, 2400*time.Millisecond)
 	ctx, cancel := context.WithCancel(context.Background())
-	return &watches{b: b, mc: mc, cfg: cfg, ctx: ctx, cancel: cancel, byConf: map[string]*watch{}, running: map[*meeting.Watcher]struct{}{},
+	return &watches{b: b, mc: mc, cfg: cfg, ctx: ctx, cancel: cancel, leases: b.watchLeases, owner: replicaName(), byConf: map[string]*watch{}, running: map[*meeting.Watcher]struct{}{},
 		budget: rate.NewLimiter(rate.Every(cfg.LiveUpdateEvery), 2)}
 }
 
@@ -300,6 +347,21 @@ func (ws *watches) run(ctx context.Context, wt *watch) {
 				Msg("watch goroutine panicked; the watch stops")
 		}
 	}()
+	lease, err := ws.acquire(ctx, wt.conf)
+	if err != nil {
+		wt.err = err
+		close(wt.ready)
+		return
+	}
+	if ws.leases != nil {
+		defer func() {
+			rctx, cancel := context.WithTimeout(context.Background(), watchLeaseTTL)
+			defer cancel()
+			if err := ws.leases.Release(rctx, lease); err != nil {
+				ws.b.stateError("watch_lease", err) // it lapses by itself
+			}
+		}()
+	}
 	w, err := ws.mc.Watch(ctx, wt.conf, ws.cfg.Options...)
 	wt.w, wt.err = w, err
 	close(wt.ready)
@@ -327,10 +389,21 @@ func (ws *watches) run(ctx context.Context, wt *watch) {
 	defer idle.Stop()
 	flush := time.NewTimer(0)
 	defer flush.Stop()
+	var renew <-chan time.Time
+	if ws.leases != nil {
+		t := time.NewTicker(watchLeaseRenew)
+		defer t.Stop()
+		renew = t.C
+	}
+	renewed := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-renew:
+			if !ws.renew(ctx, wt.conf, lease, &renewed) {
+				return
+			}
 		case <-wt.wake:
 			ws.b.updateLists(wt, w, flush)
 		case <-flush.C:
@@ -357,6 +430,45 @@ func (ws *watches) run(ctx context.Context, wt *watch) {
 			}
 		}
 	}
+}
+
+// acquire takes conf's watch lease (without WithWatchLeases there is
+// none to take). errWatchedElsewhere: another replica holds it.
+func (ws *watches) acquire(ctx context.Context, conf string) (state.Lease, error) {
+	if ws.leases == nil {
+		return state.Lease{}, nil
+	}
+	lease, ok, err := ws.leases.Acquire(ctx, conf, ws.owner, watchLeaseTTL)
+	switch {
+	case err != nil:
+		ws.b.stateError("watch_lease", err)
+		return state.Lease{}, err
+	case !ok:
+		ws.b.log.Debug().Str("conference", conf).Msg("another replica watches this meeting: rosters are read through the API here")
+		return state.Lease{}, errWatchedElsewhere
+	}
+	return lease, nil
+}
+
+// renew extends a running watch's lease; false when the watch must stop:
+// the lease was lost, or could not be renewed for watchLeaseTTL (it has
+// lapsed, and another replica may watch the meeting now).
+func (ws *watches) renew(ctx context.Context, conf string, lease state.Lease, renewed *time.Time) bool {
+	err := ws.leases.Renew(ctx, lease, watchLeaseTTL)
+	switch {
+	case err == nil:
+		*renewed = time.Now()
+		return true
+	case errors.Is(err, state.ErrLeaseLost):
+		ws.b.log.Warn().Str("conference", conf).Msg("watch lease lost to another replica: this watch stops")
+		return false
+	}
+	ws.b.stateError("watch_lease", err)
+	if time.Since(*renewed) >= watchLeaseTTL-watchLeaseRenew {
+		ws.b.log.Warn().Str("conference", conf).Msg("watch lease could not be renewed in time: this watch stops")
+		return false
+	}
+	return true
 }
 
 // markDirty says every list of wt is behind the live roster.
@@ -434,15 +546,17 @@ func (b *Bot) showLive(rec *listRecord, r *meeting.Roster, note string) {
 	cp := *r
 	cp.ReadAt = b.now()
 	b.lists.resized(rec, &cp)
-	rec.mu.Lock()
-	rec.setRoster(&cp)
-	rec.live = note
-	for pid := range rec.notes {
-		if _, back := cp.ByID(pid); back {
-			delete(rec.notes, pid) // rejoined: "disconnected by" would now be wrong
+	// Written back to a shared store too, where a click on any replica
+	// reads it; only this replica (the one watching) writes it.
+	_ = b.changeList(context.Background(), rec, func(rec *listRecord) {
+		rec.setRoster(&cp)
+		rec.live = note
+		for pid := range rec.notes {
+			if _, back := cp.ByID(pid); back {
+				delete(rec.notes, pid) // rejoined: "disconnected by" would now be wrong
+			}
 		}
-	}
-	rec.mu.Unlock()
+	})
 	b.showList(rec, "")
 }
 
@@ -466,12 +580,11 @@ func (b *Bot) listsNotLive(wt *watch, w *meeting.Watcher) {
 		}
 		rec.mu.Lock()
 		had := rec.live != ""
-		rec.live = ""
-		if had {
-			rec.live = "⏸ No longer live (" + why + "); *Refresh* reads the meeting again"
-		}
 		rec.mu.Unlock()
 		if had {
+			_ = b.changeList(context.Background(), rec, func(rec *listRecord) {
+				rec.live = "⏸ No longer live (" + why + "); *Refresh* reads the meeting again"
+			})
 			b.showList(rec, "")
 		}
 	}
@@ -512,12 +625,14 @@ func (b *Bot) onWatchEvent(wt *watch, w *meeting.Watcher, ev meeting.Event) {
 			created: b.now(), posted: posted, th: b.out.threadAt(channel, ts, ""), people: []meeting.Participant{p},
 			notes: map[int]string{}}
 		b.keeps.add(keep)
+		b.shareKeep(keep, ts)
 		rec := &listRecord{id: newListID(), channel: channel, conference: wt.conf, ephemeral: true, posted: posted,
 			intro: slackui.RenderJoinAlert(wt.conf, p, why), only: map[string]bool{p.ID: true},
 			outro: slackui.Message{Blocks: []slack.Block{slackui.JoinAlertWaitingRoom(keep.id)}},
 			notes: map[string]string{}, created: b.now()}
 		rec.setRoster(roster)
 		b.lists.add(rec)
+		b.shareList(rec)
 		m := b.renderList(rec)
 		b.out.finish(b.out.threadAt(channel, ts, ""), m, m, nil)
 	}
@@ -733,6 +848,12 @@ func (b *Bot) runWatch(ctx context.Context, j job, t *reporter) {
 		case <-ctx.Done():
 			err = ctx.Err()
 		}
+	}
+	if errors.Is(err, errWatchedElsewhere) {
+		t.private(slackui.Message{Text: "Meeting " + slackui.Escape(req.Conference) + " is already watched by another kickbot replica, " +
+			"which posts its join alerts; nothing else to do. Lists and kicks here read the meeting as usual."})
+		t.record("watched_elsewhere")
+		return
 	}
 	if err != nil {
 		t.fail(k, err, false)

@@ -55,6 +55,9 @@ func (b *Bot) runJob(ctx context.Context, j job) {
 			t.showFailure("kickbot hit an internal error before it could report on this request, so it may or may not have been carried out. Check the meeting before trying again.")
 		}
 	}()
+	if !b.commandAllowed(j, t) {
+		return
+	}
 	switch j.kind {
 	case jobKick:
 		b.runKick(ctx, j, t)

@@ -257,6 +257,15 @@ func (l *Locks) call(ctx context.Context, r LockRequest, o *LockOutcome) bool {
 	return true
 }
 
+// reportPanic turns a timer's panic into a failed outcome and reports it.
+func (l *Locks) reportPanic(o LockOutcome, p any, data any) {
+	conference := o.Request.Conference
+	o.Status = LockFailed
+	o.Err = fmt.Errorf("auto-unlock of meeting %s panicked: %v", conference, p)
+	o.UserMessage = "kickbot hit an internal error while unlocking meeting " + conference + " — check the meeting and unlock it there if needed."
+	l.report(o, data)
+}
+
 // fire is a timer's: it unlocks the meeting if its lock is still the
 // current one, and tells expired. A panic becomes a failed outcome.
 func (l *Locks) fire(conference string, gen uint64) {
@@ -273,11 +282,8 @@ func (l *Locks) fire(conference string, gen uint64) {
 	var data any
 	o := LockOutcome{Request: LockRequest{Conference: conference}, Auto: true, Status: LockFailed}
 	defer func() {
-		if p := recover(); p != nil {
-			o.Status = LockFailed
-			o.Err = fmt.Errorf("auto-unlock of meeting %s panicked: %v", conference, p)
-			o.UserMessage = "kickbot hit an internal error while unlocking meeting " + conference + " — check the meeting and unlock it there if needed."
-			l.report(o, data)
+		if r := recover(); r != nil {
+			l.reportPanic(o, r, data)
 		}
 	}()
 	if e == nil {

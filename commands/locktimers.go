@@ -165,6 +165,33 @@ func (l *Locks) reportErr(err error) {
 	l.onErr(err)
 }
 
+// retagMargin: a timer due sooner than this is left as it is by Retag, so
+// one that a replica may be firing already is never scheduled again.
+const retagMargin = 5 * time.Second
+
+// Retag replaces the caller's data stored with conference's pending timer
+// (a lock's place, once its message is posted), if the timer still carries
+// data for which ours reports true and is not due within retagMargin.
+// Without a timer store it does nothing: the data is this process's own.
+func (l *Locks) Retag(ctx context.Context, conference string, ours func(data []byte) bool, data []byte) error {
+	if l.timers == nil {
+		return nil
+	}
+	if len(data) > MaxLockData {
+		return errLockData
+	}
+	e := l.entry(conference)
+	e.op.Lock() // after the Do that armed the timer
+	defer e.op.Unlock()
+	tm, p, err := l.pendingTimer(ctx, conference)
+	if err != nil || tm == nil || !ours(p.Data) || tm.Due.Sub(l.clock.Now()) < retagMargin {
+		return err
+	}
+	p.Data = data
+	payload, _ := json.Marshal(p) // cannot fail
+	return l.timers.Schedule(ctx, conference, tm.Due, payload)
+}
+
 // fireShared unlocks the meeting of a due timer taken from the store, unless
 // a newer lock replaced the timer since, and tells expired. A panic becomes
 // a failed outcome.
@@ -180,10 +207,7 @@ func (l *Locks) fireShared(tm state.Timer) {
 		Status: LockFailed, LockedBy: p.By, Until: tm.Due}
 	defer func() {
 		if r := recover(); r != nil {
-			o.Status = LockFailed
-			o.Err = fmt.Errorf("auto-unlock of meeting %s panicked: %v", conference, r)
-			o.UserMessage = "kickbot hit an internal error while unlocking meeting " + conference + " — check the meeting and unlock it there if needed."
-			l.report(o, data)
+			l.reportPanic(o, r, data)
 		}
 	}()
 	if perr != nil {

@@ -42,6 +42,16 @@ type WatchChecks interface {
 	Watches() Watches
 }
 
+// StateChecks is optionally implemented by a Checks whose replicas share
+// their state in a store (Redis): /readyz then names it, and the bot is
+// not ready while the store does not answer (kicks and clicks that need a
+// claim are refused meanwhile).
+type StateChecks interface {
+	// StateReady names the store ("redis"; "" when there is none to
+	// check) and returns nil when it answers. Its error is not shown.
+	StateReady(ctx context.Context) (name string, err error)
+}
+
 // Watches is the /readyz "watch" section.
 type Watches struct {
 	Watched         int     `json:"watched"`           // meetings watched now
@@ -88,6 +98,7 @@ type readyBody struct {
 	Status  string   `json:"status"`          // "ready" | "not ready"
 	Slack   string   `json:"slack"`           // "connected" | "disconnected"
 	Meeting string   `json:"meeting"`         // "ok" | "timeout" | "error"
+	State   string   `json:"state,omitempty"` // with a shared store: "redis: ok" | "redis: unavailable"
 	Watch   *Watches `json:"watch,omitempty"` // when the Checks are WatchChecks
 }
 
@@ -102,12 +113,24 @@ func (r *readiness) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 			body.Meeting = "timeout"
 		}
 	}
+	stateOK := true
+	if sc, ok := r.checks.(StateChecks); ok {
+		sctx, cancel := context.WithTimeout(req.Context(), r.timeout)
+		name, err := sc.StateReady(sctx)
+		cancel()
+		if name != "" {
+			body.State, stateOK = name+": ok", err == nil
+			if err != nil {
+				body.State = name + ": unavailable"
+			}
+		}
+	}
 	if wc, ok := r.checks.(WatchChecks); ok {
 		w := wc.Watches()
 		body.Watch = &w
 	}
 	code := http.StatusOK
-	if body.Slack != "connected" || body.Meeting != "ok" {
+	if body.Slack != "connected" || body.Meeting != "ok" || !stateOK {
 		body.Status = "not ready"
 		code = http.StatusServiceUnavailable
 	}

@@ -340,3 +340,47 @@ func TestMetricsShowWatches(t *testing.T) {
 		}
 	}
 }
+
+// stateChecks adds a shared store to fakeChecks.
+type stateChecks struct {
+	*fakeChecks
+	name string
+	err  error
+}
+
+func (s *stateChecks) StateReady(context.Context) (string, error) { return s.name, s.err }
+
+func TestReadyzNamesTheStateStore(t *testing.T) {
+	tests := []struct {
+		name     string
+		checks   *stateChecks
+		wantCode int
+		want     readyBody
+	}{
+		{"redis answers", &stateChecks{name: "redis"}, 200, readyBody{Status: "ready", Slack: "connected", Meeting: "ok", State: "redis: ok"}},
+		{"redis down", &stateChecks{name: "redis", err: errors.New("redis ping: dial tcp 127.0.0.1:6379: connect: connection refused")},
+			503, readyBody{Status: "not ready", Slack: "connected", Meeting: "ok", State: "redis: unavailable"}},
+		{"no store", &stateChecks{}, 200, readyBody{Status: "ready", Slack: "connected", Meeting: "ok"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.checks.fakeChecks = &fakeChecks{}
+			tt.checks.slack.Store(true)
+			srv, _ := newServer(t, tt.checks, time.Now, time.Second)
+			code, body, _ := get(t, client(t), srv.URL+"/readyz")
+			var got readyBody
+			if err := json.Unmarshal([]byte(body), &got); err != nil {
+				t.Fatalf("/readyz body %q is not JSON: %v", body, err)
+			}
+			if code != tt.wantCode || got != tt.want {
+				t.Errorf("/readyz = %d %+v, want %d %+v", code, got, tt.wantCode, tt.want)
+			}
+			if strings.Contains(body, "refused") || strings.Contains(body, "6379") {
+				t.Errorf("/readyz body %q shows error detail, want only fixed words", body)
+			}
+			if tt.checks.name == "" && strings.Contains(body, "state") {
+				t.Errorf("/readyz without a store = %s, want no state field", body)
+			}
+		})
+	}
+}

@@ -35,6 +35,7 @@ type Metrics struct {
 	slackLimited *prometheus.CounterVec
 	outWait      prometheus.Histogram
 	actions      *prometheus.CounterVec // actions.go
+	stateErrors  *prometheus.CounterVec // state.go
 }
 
 // waitBuckets cover a message's wait in the outbox: none when Slack is idle,
@@ -94,8 +95,9 @@ func New(reg prometheus.Registerer) *Metrics {
 		}
 	}
 	m.actions = newActions()
+	m.stateErrors = newStateErrors()
 	if reg != nil {
-		reg.MustRegister(m.actions)
+		reg.MustRegister(m.actions, m.stateErrors)
 		reg.MustRegister(m.commands, m.clicks, m.disconnects, m.apiRequests, m.apiDuration, m.tokenCache,
 			m.ackLatency, m.queueDepth, m.reconnects, m.slackConnect, m.outQueued, m.slackLimited, m.outWait)
 	}

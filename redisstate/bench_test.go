@@ -50,7 +50,7 @@ func BenchmarkClaimTakeRelease(b *testing.B) {
 }
 
 func BenchmarkListGetUpdate(b *testing.B) {
-	l := benchStore(b).Lists(redisstate.ListRetention, 100, 0)
+	l := benchStore(b).Lists(24*time.Hour, 100, 0)
 	ctx := context.Background()
 	data := make([]byte, 20<<10) // a 50-person list
 	if err := l.Put(ctx, "L", data); err != nil {

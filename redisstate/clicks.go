@@ -20,7 +20,7 @@ type Clicks struct {
 	ttl time.Duration
 }
 
-// Clicks returns the click claims; each lives ttl (ListRetention).
+// Clicks returns the click claims; each lives ttl (bot.ListRetention).
 func (s *Store) Clicks(ttl time.Duration) *Clicks { return &Clicks{s: s, ttl: ttl} }
 
 // ClickClaim is the claim a click found.

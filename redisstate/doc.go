@@ -27,9 +27,10 @@
 //	rate:<limiter>:<user>                 ≤ 1 min (refill time)      ~104 B
 //	claim:<conference>:<pid>              DefaultClaimTTL (2m)       ~184 B, while a disconnect runs
 //	claim:<conference>:<pid>:result:<tok> 2 min                      ~232 B + the result
-//	list:<id>  hash {v, d}                ListRetention (24h)        the encoding × ~1.15 (50 people: ~21 KB as JSON with Go field names)
+//	list:<id>  hash {v, d}                bot.ListRetention (24h)        the encoding × ~1.15 (bot's: 50 people ~4.5 KB; 3,000 ~110 KB, gzipped)
+//	list:k-<id>  hash {v, d}              bot.ListRetention (24h)        a hold's or uninvited list's record: a few KB
 //	lists      zset of list ids           24h, refreshed by Put      ~50 B a list
-//	click:<list>/<pid>  hash              ListRetention (24h)        ~184 B per participant acted on
+//	click:<conference>/<pid>  hash        bot.ListRetention (24h)        ~184 B per participant acted on (and admit/, sweep/, hold/ keys alike)
 //	timers:<name>, :firing, :data         latest due + 24h           ~500 B per timer
 //	ctoken:<conference>                   until the token expires    ~184 B per meeting + its WebSocket URL and subject (meeting's value; the token in clear)
 //	lease:ctoken-renew:<conference>       30 s, while renewing       ~170 B

@@ -10,12 +10,6 @@ import (
 	"github.com/kickbot/kickbot/state"
 )
 
-const (
-	// ListRetention is how long a posted list is remembered (bot's
-	// listRetention).
-	ListRetention = 24 * time.Hour
-)
-
 // Lists keeps posted lists (bot's listRecord, encoded by the caller,
 // without its outbox thread) so that a click on any replica finds the list
 // another posted. Each record is a hash {v: version, d: data} with the
@@ -28,7 +22,7 @@ type Lists struct {
 	maxBytes int
 }
 
-// Lists returns the list store: records live ttl (ListRetention), at most
+// Lists returns the list store: records live ttl (bot.ListRetention), at most
 // maxLists of them, each at most maxBytes (0: state.DefaultMaxListBytes).
 func (s *Store) Lists(ttl time.Duration, maxLists, maxBytes int) *Lists {
 	if maxBytes <= 0 {

@@ -55,7 +55,7 @@ func TestKeySizes(t *testing.T) {
 		}
 		data, _ := json.Marshal(r)
 		id := fmt.Sprint("list", n)
-		if err := s.Lists(ListRetention, 1000, 0).Put(ctx, id, data); err != nil {
+		if err := s.Lists(24*time.Hour, 1000, 0).Put(ctx, id, data); err != nil {
 			t.Fatal(err)
 		}
 		usage(fmt.Sprintf("list of %d (%d B of JSON)", n, len(data)), s.key("list", id))
@@ -71,7 +71,7 @@ func TestKeySizes(t *testing.T) {
 	usage("disconnect claim (while it runs)", cl.Key)
 	_ = s.Claims(DefaultClaimTTL).Release(ctx, cl, []byte(`{"result":"disconnected","by":"U0123456789","detail":""}`))
 	usage("disconnect result (2 min)", cl.Key+":result:"+cl.Token)
-	_, _, _ = s.Clicks(ListRetention).Claim(ctx, "list50/ba9acb1e216d11eabc5165c2b91ad427", "U0123456789", time.Now(), time.Now())
+	_, _, _ = s.Clicks(24*time.Hour).Claim(ctx, "list50/ba9acb1e216d11eabc5165c2b91ad427", "U0123456789", time.Now(), time.Now())
 	usage("click claim per participant acted on", s.key("click", "list50/ba9acb1e216d11eabc5165c2b91ad427"))
 
 	// Per watched meeting.

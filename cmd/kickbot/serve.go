@@ -74,9 +74,15 @@ func serveOn(ctx context.Context, cfg config.Config, log zerolog.Logger, ln net.
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(reg)
 
+	st, err := openState(ctx, cfg, log, m)
+	if err != nil {
+		return err
+	}
+	defer st.close(log) // deferred first, so it runs last: after the bot and its drain
+
 	mcfg := meetingConfig(cfg, log)
 	mcfg.Observer = m
-	mc, err := meeting.New(mcfg)
+	mc, err := meeting.New(mcfg, st.meeting...)
 	if err != nil {
 		return err
 	}
@@ -131,8 +137,8 @@ func serveOn(ctx context.Context, cfg config.Config, log zerolog.Logger, ln net.
 		LockDefault:   cfg.LockDefault,
 		MaxSweep:      cfg.MaxSweep,
 		Outbox:        outboxPacing(cfg.SlackPacing),
-	}, sm, &commands.Service{Meeting: mc, Claims: commands.NewClaims()}, log, bot.WithMetrics(m), bot.WithAuditor(aud),
-		bot.WithWatching(mc, bot.WatchConfig{Idle: cfg.WatchIdle, Max: cfg.WatchMax}))
+	}, sm, &commands.Service{Meeting: mc, Claims: st.claims}, log, append([]bot.Option{bot.WithMetrics(m), bot.WithAuditor(aud),
+		bot.WithWatching(mc, bot.WatchConfig{Idle: cfg.WatchIdle, Max: cfg.WatchMax})}, st.bot...)...)
 	reg.MustRegister(metrics.NewWatchCollector(func() metrics.WatchStats {
 		s := b.WatchStats()
 		return metrics.WatchStats{Watched: s.Watched, Live: s.Live, Reconnects: s.Reconnects, MaxLag: s.MaxLag}
@@ -141,7 +147,7 @@ func serveOn(ctx context.Context, cfg config.Config, log zerolog.Logger, ln net.
 	httpDone := make(chan error, 1)
 	hctx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
 	if ln != nil {
-		h := health.Handler(readiness{bot: b, meeting: mc}, reg)
+		h := health.Handler(readiness{bot: b, meeting: mc, state: st}, reg)
 		if cfg.Pprof {
 			h = withPprof(h)
 			log.Warn().Str("addr", cfg.HTTPAddr).Msg("KICK_PPROF: Go's profiler is served at /debug/pprof/ on HTTP_ADDR; keep that address private")
@@ -189,7 +195,11 @@ func withPprof(h http.Handler) http.Handler {
 type readiness struct {
 	bot     *bot.Bot
 	meeting *meeting.Client
+	state   *sharedState
 }
+
+// StateReady names Redis on /readyz when replicas share it.
+func (r readiness) StateReady(ctx context.Context) (string, error) { return r.state.StateReady(ctx) }
 
 func (r readiness) SlackConnected() bool { return r.bot.Connected() }
 

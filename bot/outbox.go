@@ -63,6 +63,8 @@ type outbox struct {
 	queues  map[string]*chanQueue
 	queued  int           // items waiting in all queues
 	drained chan struct{} // signalled when queued drops to 0
+
+	links permalinks // ops notices' links, built once Slack gave one per channel
 }
 
 // OutboxConfig paces the outbox below Slack's documented limits. Zero
@@ -455,9 +457,12 @@ func (o *outbox) take(q *chanQueue, i int) []*item {
 	kept := q.items[:0:0]
 	kept = append(kept, q.items[:i]...)
 	if mate != nil {
-		blocks, size := o.sizeOf(first)
+		blocks, size := -1, 0 // first's, measured when it has a mate
 		for _, w := range q.items[i+1:] {
 			if mate(w) {
+				if blocks < 0 {
+					blocks, size = o.sizeOf(first)
+				}
 				b, s := o.sizeOf(w)
 				if blocks+b <= mergeMaxBlocks && size+s <= mergeMaxBytes {
 					batch = append(batch, w)
@@ -722,6 +727,9 @@ func (o *outbox) permalinkOf(th *thread) string {
 	if ts == "" {
 		return ""
 	}
+	if link, ok := o.links.of(channel, ts); ok {
+		return link
+	}
 	ctx, cancel := context.WithTimeout(o.ctx, 10*time.Second)
 	defer cancel()
 	var link string
@@ -732,6 +740,8 @@ func (o *outbox) permalinkOf(th *thread) string {
 	})
 	if err != nil {
 		o.log.Debug().Err(err).Msg("no permalink")
+	} else {
+		o.links.learn(channel, ts, link)
 	}
 	return link
 }

@@ -170,13 +170,26 @@ func isNormalizedName(s string) bool {
 	return !prevSpace || s == ""
 }
 
-// phoneDigitsEqual is phoneDigits(s) == want. It runs for every
-// participant when a phone number is resolved, so it reads the digits into
-// a buffer on the stack instead of allocating (numbers of up to 32 digits).
+// phoneDigitsEqual is phoneDigits(s) == want (appendPhoneDigits' rules).
+// It runs for every participant when a phone number is resolved, so it
+// compares digit by digit as it reads them, stopping at the first that
+// differs, instead of collecting them first.
 func phoneDigitsEqual(s, want string) bool {
-	var buf [32]byte
-	d, ok := appendPhoneDigits(buf[:0], s)
-	return ok && string(d) == want
+	s = strings.TrimPrefix(strings.TrimSpace(s), "+")
+	j := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			if j == len(want) || want[j] != c {
+				return false
+			}
+			j++
+		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')':
+		default:
+			return false
+		}
+	}
+	return j == len(want)
 }
 
 // phoneDigits returns the digits of a phone number, or "" if it holds

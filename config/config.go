@@ -69,6 +69,9 @@ type Config struct {
 	LogLevel  string `envconfig:"LOG_LEVEL" default:"info"`  // trace|debug|info|warn|error
 	LogFormat string `envconfig:"LOG_FORMAT" default:"json"` // json|console
 
+	// Pprof also serves Go's profiler (/debug/pprof/) on HTTP_ADDR.
+	Pprof bool `envconfig:"KICK_PPROF" default:"false"`
+
 	// Shared state. Unset: one replica, everything in memory. Set: lists,
 	// claims, dedupe keys, rate limits, lock timers, control tokens, watch
 	// leases and Slack's Retry-After holds live in Redis, so several

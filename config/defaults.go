@@ -29,7 +29,7 @@ func Defaults() Config {
 }
 
 // setDefault parses a default tag as envconfig does for the kinds Config's
-// defaults use: strings, whole numbers and durations.
+// defaults use: strings, whole numbers, durations and booleans.
 func setDefault(f reflect.Value, s string) error {
 	switch {
 	case f.Type() == reflect.TypeOf(time.Duration(0)):
@@ -46,6 +46,12 @@ func setDefault(f reflect.Value, s string) error {
 			return err
 		}
 		f.SetInt(int64(n))
+	case f.Kind() == reflect.Bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return err
+		}
+		f.SetBool(b)
 	default:
 		return fmt.Errorf("a %s default is not supported", f.Type())
 	}

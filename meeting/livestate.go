@@ -35,10 +35,18 @@ type liveState struct {
 }
 
 // plist is an ordered list of participants keyed by pid.
+//
+// idx maps a pid to its entry's sequence number, not to its position: the
+// numbers ascend along the list, so a position is a binary search of seq
+// away, and a leaver's removal shifts the entries after it without
+// rewriting their map entries (rewriting them was most of the CPU a remove
+// frame cost in a 1,100-person meeting).
 type plist struct {
 	ps   []Participant
-	host []bool // per ps entry: pinfoMap ROLE "1" (the frames mark the host, never co-hosts)
-	idx  map[string]int
+	host []bool   // per ps entry: pinfoMap ROLE "1" (the frames mark the host, never co-hosts)
+	seq  []uint64 // per ps entry: its sequence number, ascending
+	idx  map[string]uint64
+	next uint64 // the next entry's sequence number
 	// shared: ps was handed out by view, so its first len(ps) entries are
 	// read by others and must be copied before any of them changes.
 	// Appending is safe: a view's capacity ends at its length.
@@ -46,11 +54,20 @@ type plist struct {
 }
 
 func newPList(n int) plist {
-	return plist{ps: make([]Participant, 0, n), host: make([]bool, 0, n), idx: make(map[string]int, n)}
+	return plist{ps: make([]Participant, 0, n), host: make([]bool, 0, n), seq: make([]uint64, 0, n), idx: make(map[string]uint64, n)}
+}
+
+// find is the position of pid's entry.
+func (l *plist) find(id string) (int, bool) {
+	s, ok := l.idx[id]
+	if !ok {
+		return 0, false
+	}
+	return slices.BinarySearch(l.seq, s)
 }
 
 func (l *plist) get(id string) (Participant, bool) {
-	i, ok := l.idx[id]
+	i, ok := l.find(id)
 	if !ok {
 		return Participant{}, false
 	}
@@ -73,7 +90,9 @@ func (l *plist) own() {
 }
 
 func (l *plist) add(p Participant, host bool) {
-	l.idx[p.ID] = len(l.ps)
+	l.idx[p.ID] = l.next
+	l.seq = append(l.seq, l.next)
+	l.next++
 	l.ps = append(l.ps, p)
 	l.host = append(l.host, host)
 }
@@ -96,14 +115,14 @@ func (l *plist) apply(items []listItem, full bool, fill func(*Participant, bool)
 		}
 	}
 	if full {
-		old := plist{ps: l.ps, host: l.host, idx: l.idx}
+		old := plist{ps: l.ps, host: l.host, seq: l.seq, idx: l.idx}
 		*l = newPList(len(items)) // a new list: views of the old one stay as they were
 		for _, it := range items {
 			id := it.id()
 			if _, dup := l.idx[id]; dup || it.Mode == 1 {
 				continue
 			}
-			i, known := old.idx[id]
+			i, known := old.find(id)
 			var prev Participant
 			var prevHost bool
 			if known {
@@ -126,17 +145,15 @@ func (l *plist) apply(items []listItem, full bool, fill func(*Participant, bool)
 		}
 		return ch
 	}
-	removed := false
+	var gone []int // positions of the leavers, removed below
 	for _, it := range items {
 		id := it.id()
-		i, known := l.idx[id]
+		i, known := l.find(id)
 		if it.Mode == 1 {
 			if known {
-				l.own()
 				ch.left = append(ch.left, l.ps[i])
-				l.ps[i].ID = "" // compacted below
 				delete(l.idx, id)
-				removed = true
+				gone = append(gone, i)
 			}
 			continue
 		}
@@ -156,22 +173,40 @@ func (l *plist) apply(items []listItem, full bool, fill func(*Participant, bool)
 		l.add(p, host)
 		ch.joined = append(ch.joined, p)
 	}
-	if removed {
-		kept := l.ps[:0]
-		hosts := l.host[:0]
-		for i, p := range l.ps {
-			if p.ID != "" {
-				if i != len(kept) {
-					l.idx[p.ID] = len(kept) // moved up
-				}
-				kept = append(kept, p)
-				hosts = append(hosts, l.host[i])
-			}
-		}
-		clear(l.ps[len(kept):])
-		l.ps, l.host = kept, hosts
+	if len(gone) > 0 {
+		l.remove(gone)
 	}
 	return ch
+}
+
+// remove removes the entries at positions gone (distinct, in any order),
+// keeping the order of the rest. A list handed out is not copied first:
+// the rest is copied into a new one in the same pass.
+func (l *plist) remove(gone []int) {
+	slices.Sort(gone)
+	n := len(l.ps) - len(gone)
+	ps, inPlace := l.ps[:0], !l.shared.Load()
+	if !inPlace {
+		// Room for who stays and up to a quarter more for joiners, not
+		// for everyone the list once held: a roster that shrinks as
+		// people are kicked allocated (and zeroed) its old size on every
+		// kick.
+		ps = make([]Participant, 0, min(cap(l.ps), n+n/4))
+		l.shared.Store(false)
+	}
+	host, seq := l.host[:0], l.seq[:0]
+	from := 0
+	for _, g := range append(gone, len(l.ps)) {
+		// Moving down within one slice: append copies like memmove.
+		ps = append(ps, l.ps[from:g]...)
+		host = append(host, l.host[from:g]...)
+		seq = append(seq, l.seq[from:g]...)
+		from = g + 1
+	}
+	if inPlace {
+		clear(l.ps[n:]) // let go of what moved down
+	}
+	l.ps, l.host, l.seq = ps, host, seq
 }
 
 // merge applies one item's fields onto prev and its host mark.

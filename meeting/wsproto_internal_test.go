@@ -106,8 +106,11 @@ func TestIncrementalKeepsUnchangedFields(t *testing.T) {
 	if !ok || p.Name != "A" || p.Phone != "+1" || !p.Muted || p.JoinedAt.UnixMilli() != 5 {
 		t.Errorf("p1 after a MUTE-only delta: %+v", p)
 	}
-	if _, ok := l.get("p2"); ok || len(l.ps) != 2 || l.ps[1].ID != "p3" || l.idx["p3"] != 1 {
-		t.Errorf("list after remove: %+v %v", l.ps, l.idx)
+	if i, _ := l.find("p3"); len(l.ps) != 2 || l.ps[1].ID != "p3" || i != 1 {
+		t.Errorf("list after remove: %+v, p3 found at %d", l.ps, i)
+	}
+	if _, ok := l.get("p2"); ok {
+		t.Errorf("p2 found after remove")
 	}
 	// A full list drops who is absent and keeps what it does not repeat.
 	ch = l.apply(mustItems(t, `[{"pid":"p3"}]`), true, nil)

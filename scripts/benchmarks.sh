@@ -78,6 +78,7 @@ run) slows every figure: runs in this file's history measured the same benchmark
 | One scenario only (\`sequential\`, \`burst\`, \`steady\`, \`small\`, \`watched\`) | \`go run ./cmd/kickload -mode burst\` (also \`-n 2000\`, \`-rate 300\`, \`-bin ./kickbot\`) |
 | The burst against two replicas sharing Redis, beside one in-memory replica | \`go run ./cmd/kickload -mode burst -replicas 2\` (needs \`redis-server\` on PATH, or \`REDIS_URL\`) |
 | A CPU profile of a kick | \`go test -bench 'SlashKick/roster_1000' -run '^\$' -cpuprofile cpu.out ./bot && go tool pprof -top -cum bot.test cpu.out\` |
+| A CPU profile of the real binary under load | \`go run ./cmd/kickload -mode watched -n 3000 -env KICK_PPROF=1\`, and meanwhile \`go tool pprof http://<kickbot's HTTP_ADDR>/debug/pprof/profile?seconds=5\` (the address is in \`ss -ltnp\` beside kickbot's pid) |
 | This whole document | \`scripts/benchmarks.sh\` |
 
 \`go run ./cmd/kickload\` exits 1 if a promise of issue 5 is broken (a command not acked, acked
@@ -146,6 +147,8 @@ its own fake Slack, in the same run; kickbot's ack latencies are shown as ratios
 | meeting calls per warm kick (watched) | \`meetingtest.Calls\` during the scenario whose \`conferenceID\` is the scenario's meeting: hang-up + realTimeInfo ÷ participants kicked; the watch's host refresh (a realTimeInfo read every 30 s after the one that started the watch, told apart by its time) is shown apart |
 | memory per watched 3,000-person meeting | VmRSS (\`/proc/<pid>/status\`) and \`go_memstats_heap_inuse_bytes\` after watching three of them − before, ÷ 3 |
 | bot CPU per command (seq.) | sum of \`/proc/<pid>/task/*/schedstat\` (ns) between two consecutive commands: all CPU kickbot spent on one kick, user and kernel |
+| bot idle CPU per kick's wall time | the same sum over 1 s of doing nothing just before the sequential commands, per wall second, × the p50 wall time between two samples: what kickbot's background work (timers, Socket Mode pings, a watch's heartbeats) adds to one kick's figure. It is shown, not subtracted: about 1 µs of a kick's 2–3 ms |
+| Slack calls per kick | the fake Slack's count of each Web API method (and of \`response_url\` answers) during the scenario ÷ participants kicked |
 | CPU seconds, user + system | \`/proc/<pid>/stat\` utime and stime (10 ms ticks) over the scenario |
 | peak RSS | \`/proc/<pid>/status\` VmHWM, reset before each scenario by writing 5 to \`/proc/<pid>/clear_refs\` |
 | idle RSS | VmRSS 1 s after connecting, before any command |

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"strings"
 	"time"
@@ -147,6 +148,10 @@ func serveOn(ctx context.Context, cfg config.Config, log zerolog.Logger, ln net.
 	hctx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
 	if ln != nil {
 		h := health.Handler(readiness{bot: b, meeting: mc, state: st}, reg)
+		if cfg.Pprof {
+			h = withPprof(h)
+			log.Warn().Str("addr", cfg.HTTPAddr).Msg("KICK_PPROF: Go's profiler is served at /debug/pprof/ on HTTP_ADDR; keep that address private")
+		}
 		go func() {
 			defer func() {
 				if r := recover(); r != nil {
@@ -170,6 +175,20 @@ func serveOn(ctx context.Context, cfg config.Config, log zerolog.Logger, ln net.
 		runErr = err
 	}
 	return runErr
+}
+
+// withPprof serves Go's profiler under /debug/pprof/ beside h (KICK_PPROF),
+// e.g. go tool pprof http://localhost:8080/debug/pprof/profile?seconds=10
+// while kickload runs against the binary.
+func withPprof(h http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.Handle("/", h)
+	return mux
 }
 
 // readiness tells /readyz whether the bot can do its job.
@@ -213,11 +232,12 @@ func meetingConfig(cfg config.Config, log zerolog.Logger) meeting.Config {
 // slackHTTPClient keeps an idle connection to Slack for every worker (plus
 // the event loop's share): http.DefaultTransport keeps only two, so under a
 // burst most Web API calls would open and TLS-handshake a new connection.
-// Its transport drops the message Slack echoes in a post's reply (dropEcho).
+// Its transport drops the message Slack echoes in a post's reply, and ends
+// any call still running after 30 s (dropEcho).
 func slackHTTPClient(workers int) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = max(workers, 8) + 2
-	return &http.Client{Timeout: 30 * time.Second, Transport: dropEcho{next: tr}}
+	return &http.Client{Transport: dropEcho{next: tr, timeout: 30 * time.Second}}
 }
 
 // newLogger builds the process logger. format "console" is for people,

@@ -483,6 +483,30 @@ func TestMetricsSlackConnectedWithoutReadinessProbes(t *testing.T) {
 	})
 }
 
+// Go's profiler is served on HTTP_ADDR only when KICK_PPROF asks for it,
+// beside the health and metrics endpoints.
+func TestServePprofOnlyWithKickPprof(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		t.Run(fmt.Sprintf("KICK_PPROF=%v", on), func(t *testing.T) {
+			s := startServe(t, map[string]string{"KICK_PPROF": fmt.Sprint(on)}, nil)
+			s.waitReady(true)
+			code, body, _ := s.get("/debug/pprof/")
+			if on && (code != http.StatusOK || !strings.Contains(body, "goroutine")) {
+				t.Errorf("/debug/pprof/ = %d, want 200 with the profiles listed:\n%s", code, body)
+			}
+			if !on && code != http.StatusNotFound {
+				t.Errorf("/debug/pprof/ = %d without KICK_PPROF, want 404", code)
+			}
+			if code, _, _ := s.get("/healthz"); code != http.StatusOK {
+				t.Errorf("/healthz = %d, want 200", code)
+			}
+			if _, ok := s.scrape()["go_goroutines"]; !ok {
+				t.Error("/metrics has no go_goroutines")
+			}
+		})
+	}
+}
+
 // Until Socket Mode connects, /readyz says not ready (the process is alive),
 // and SIGTERM while Slack cannot be reached still stops serve cleanly.
 func TestServeNotReadyUntilSlackConnects(t *testing.T) {

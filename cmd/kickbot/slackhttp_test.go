@@ -90,6 +90,39 @@ func TestDropEchoKeepsWhatSlackGoReturns(t *testing.T) {
 	}
 }
 
+// A Slack that stops answering, before its headers or in the middle of a
+// reply, fails the call once the transport's timeout has passed (as the
+// client's Timeout did), instead of holding it until Slack lets go.
+func TestDropEchoBoundsEachCall(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/auth.test") {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"ok":true,`) // half a reply
+			w.(http.Flusher).Flush()
+		}
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		case <-time.After(10 * time.Second): // without a timeout, the calls end here, not with the deadline
+		}
+	}))
+	t.Cleanup(func() { close(release); srv.Close() })
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(tr.CloseIdleConnections)
+	api := slack.New("xoxb-test", slack.OptionHTTPClient(&http.Client{Transport: dropEcho{next: tr, timeout: 100 * time.Millisecond}}),
+		slack.OptionAPIURL(srv.URL+"/api/"))
+
+	_, _, err := api.PostMessageContext(context.Background(), "C1", slack.MsgOptionText("x", false))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("no headers (chat.postMessage): got %v, want the deadline exceeded", err)
+	}
+	_, err = api.AuthTestContext(context.Background())
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("half a reply (auth.test): got %v, want the deadline exceeded", err)
+	}
+}
+
 func TestWithoutMessage(t *testing.T) {
 	got := withoutMessage([]byte(echoReply(2)))
 	var m map[string]any
@@ -99,9 +132,42 @@ func TestWithoutMessage(t *testing.T) {
 	if _, ok := m["message"]; ok || m["ok"] != true || m["ts"] != "1700000000.000100" || m["warning"] != "superfluous_charset" || m["response_metadata"] == nil {
 		t.Errorf("got %s", got)
 	}
-	for _, b := range []string{`{"ok":true,"ts":"1"}`, `[1]`, `nope`, ``} {
+	odd := withoutMessage([]byte(`{"ok":true,"a\"b<":[1, 2],"message":{"text":"x"},"n":null}`))
+	m = nil
+	if err := json.Unmarshal(odd, &m); err != nil || len(m) != 3 || m["a\"b<"] == nil || m["ok"] != true {
+		t.Errorf("odd keys: got %s (%v)", odd, err)
+	}
+	for _, c := range []struct{ in, want string }{
+		{`{"message":{"a":1},"ok":true}`, `{"ok":true}`},
+		{`{"ok":true,"message":{"a":1}}`, `{"ok":true}`},
+		{`{"message":{"a":1}}`, `{}`},
+		{` { "ok" : true , "message" : { "t" : "}\"{[" , "b" : [ {} , "]" ] } , "ts" : "1.2" } `, ` { "ok" : true ,  "ts" : "1.2" } `},
+		{`{"ok":false,"message":null,"n":-1.5e3}`, `{"ok":false,"n":-1.5e3}`},
+		{`{"messages":[1],"message":"x"}`, `{"messages":[1]}`},
+		{`{"m\"essage":1,"message":2}`, `{"m\"essage":1}`},
+	} {
+		if got := withoutMessage([]byte(c.in)); string(got) != c.want {
+			t.Errorf("%s became %s, want %s", c.in, got, c.want)
+		}
+	}
+	for _, b := range []string{`{"ok":true,"ts":"1"}`, `[1]`, `nope`, ``, `{}`, `{"message":`, `{"message":{"a":1}`,
+		`{"message":{"a":1}} x`, `{"message" 1}`, `{"ok":true "message":1}`, `{"message":"x}`} {
 		if got := withoutMessage([]byte(b)); string(got) != b {
 			t.Errorf("%q became %q", b, got)
+		}
+	}
+}
+
+// BenchmarkWithoutMessage is dropping the echo of a 3-block message from a
+// chat.postMessage reply (copied first each time: the drop is in place).
+func BenchmarkWithoutMessage(b *testing.B) {
+	reply := []byte(echoReply(3))
+	buf := make([]byte, len(reply))
+	b.ReportAllocs()
+	for b.Loop() {
+		copy(buf, reply)
+		if got := withoutMessage(buf); len(got) >= len(reply) {
+			b.Fatal("nothing dropped")
 		}
 	}
 }

@@ -583,6 +583,20 @@ func (l *load) callCounts() map[meetingtest.Endpoint]int {
 	return out
 }
 
+// slackCallCounts is how many calls of each of slackMethods the fake
+// Slack has received so far.
+func slackCallCounts(f *slackfake.Server) map[string]int {
+	out := map[string]int{}
+	for _, m := range slackMethods {
+		out[m] = f.Calls(m)
+	}
+	return out
+}
+
+// slackMethods are the Web API methods a kick's report uses (response_url:
+// private answers).
+var slackMethods = []string{"chat.postMessage", "chat.update", "chat.getPermalink", "response_url"}
+
 var endpoints = []meetingtest.Endpoint{
 	meetingtest.EndpointHangUp, meetingtest.EndpointRealTimeInfo, meetingtest.EndpointControlToken,
 	meetingtest.EndpointConfDetail, meetingtest.EndpointAppAuth, meetingtest.EndpointAccountAuth,

@@ -145,6 +145,9 @@ func (l *load) report(results []*result, kb, fl *proc) {
 	for _, e := range endpoints {
 		row("meeting "+string(e)+" calls per kick", bot(func(r *result) string { return perKick(r.calls[e], r.kicks) }))
 	}
+	for _, m := range slackMethods {
+		row("Slack "+m+" calls per kick", bot(func(r *result) string { return perKick(r.slackCalls[m], r.kicks) }))
+	}
 	row("meeting calls (all endpoints)", bot(func(r *result) string {
 		return fmt.Sprintf("%d = %.1f%% of commands", r.meetingCalls, 100*float64(r.meetingCalls)/float64(max(1, r.n)))
 	}))
@@ -159,6 +162,13 @@ func (l *load) report(results []*result, kb, fl *proc) {
 			return "–"
 		}
 		return ms(percentile(r.ownWork, 0.99))
+	}))
+	row("bot idle CPU per kick's wall time p50", bot(func(r *result) string {
+		if len(r.kickWall) == 0 || r.idleCPU < 0 {
+			return "–"
+		}
+		w := percentile(r.kickWall, 0.5)
+		return fmt.Sprintf("%s (of %s)", ms(time.Duration(r.idleCPU*float64(w))), ms(w))
 	}))
 	row("CPU seconds", func(r *result) string { return fmt.Sprintf("%.2f s", r.cpu.Seconds()) })
 	row("CPU per command (user + system)", func(r *result) string {

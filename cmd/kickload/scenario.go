@@ -104,6 +104,9 @@ type result struct {
 	confCalls            map[meetingtest.Endpoint]int // meeting API calls naming this scenario's meeting
 	hostRefreshes        int                          // watched: realTimeInfo reads of the watch's host refresh (isHostRefresh), not in confCalls
 	ownWork              []time.Duration              // sequential: bot CPU per command
+	kickWall             []time.Duration              // sequential: the wall time each ownWork sample spans
+	idleCPU              float64                      // sequential: kickbot's CPU per wall second while idle, just before the commands
+	slackCalls           map[string]int               // Web API calls the fake Slack received during the scenario, per method
 
 	cpu                 time.Duration
 	cpuUser, cpuSys     time.Duration
@@ -134,6 +137,7 @@ func (l *load) run(ctx context.Context, p *proc, sc scenario, cmds []command) *r
 	hangBase := len(l.sim.HangUpIDs(sc.conf))
 	callBase := len(l.sim.Calls())
 	callsBase := l.callCounts()
+	slackBase := slackCallCounts(f)
 
 	if p.bot {
 		if g, err := p.goroutines(ctx); err == nil {
@@ -162,7 +166,11 @@ func (l *load) run(ctx context.Context, p *proc, sc scenario, cmds []command) *r
 		// previous one has finished (ops notice posted) and the bot is idle.
 		expect := 0
 		seen := kicksShown(f, msgBase)
+		if p.bot {
+			r.idleCPU = idleCPU(p, idleWindow)
+		}
 		prev, _ := p.runTime()
+		prevAt := time.Now()
 		for i := range cmds {
 			if sc.small && p.bot {
 				l.sim.Join(sc.conf, l.joiners[sc.conf][i])
@@ -186,8 +194,10 @@ func (l *load) run(ctx context.Context, p *proc, sc scenario, cmds []command) *r
 			time.Sleep(300 * time.Microsecond) // let the bot finish its bookkeeping
 			now, err := p.runTime()
 			if err == nil {
+				at := time.Now()
 				r.ownWork = append(r.ownWork, now-prev)
-				prev = now
+				r.kickWall = append(r.kickWall, at.Sub(prevAt))
+				prev, prevAt = now, at
 			}
 		}
 	case "burst":
@@ -258,6 +268,10 @@ func (l *load) run(ctx context.Context, p *proc, sc scenario, cmds []command) *r
 		r.peakRSS = hwm
 	}
 	if p.bot {
+		r.slackCalls = slackCallCounts(f)
+		for m, n := range slackBase {
+			r.slackCalls[m] -= n
+		}
 		calls := l.callCounts()
 		r.calls = map[meetingtest.Endpoint]int{}
 		for e, n := range calls {
@@ -284,6 +298,24 @@ func (l *load) run(ctx context.Context, p *proc, sc scenario, cmds []command) *r
 		}
 	}
 	return r
+}
+
+// idleWindow is how long kickbot is watched doing nothing before a
+// sequential scenario, to learn what its background work (timers, pings,
+// a watch's heartbeats) costs per wall second.
+const idleWindow = time.Second
+
+// idleCPU is p's CPU per wall second over d of doing nothing (-1 if
+// /proc cannot say).
+func idleCPU(p *proc, d time.Duration) float64 {
+	a, err := p.runTime()
+	start := time.Now()
+	time.Sleep(d)
+	b, err2 := p.runTime()
+	if err != nil || err2 != nil {
+		return -1
+	}
+	return float64(b-a) / float64(time.Since(start))
 }
 
 // shown counts the kicks whose report kickbot has finished since a message

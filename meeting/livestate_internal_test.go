@@ -1,0 +1,103 @@
+package meeting
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+)
+
+// bigPList is a list of n participants p0000, p0001, … in that order.
+func bigPList(n int) *plist {
+	l := new(plist)
+	*l = newPList(n)
+	for i := range n {
+		l.add(Participant{ID: fmt.Sprintf("p%04d", i), Name: fmt.Sprintf("Person %d", i)}, i == 0)
+	}
+	return l
+}
+
+func leave(id string) []listItem  { return []listItem{{PID: flexString(id), Mode: 1}} }
+func rejoin(id string) []listItem { return []listItem{{PID: flexString(id)}} }
+
+// Every participant is still found, in list order, after people leave from
+// the front, the middle and the end and some come back (at the end).
+func TestPListLookupAfterLeaves(t *testing.T) {
+	l := bigPList(50)
+	for _, id := range []string{"p0000", "p0025", "p0049", "p0001", "p0030"} {
+		if ch := l.apply(leave(id), false, nil); len(ch.left) != 1 || ch.left[0].ID != id {
+			t.Fatalf("leave %s: left = %v, want %s", id, ch.left, id)
+		}
+		if _, ok := l.get(id); ok {
+			t.Fatalf("%s found after leaving", id)
+		}
+	}
+	l.apply(rejoin("p0025"), false, nil)
+	v := l.view() // handed out: a leave must not change it
+	before := slices.Clone(v)
+	l.apply(leave("p0002"), false, nil)
+	if !slices.Equal(v, before) {
+		t.Fatalf("a leave changed a roster handed out before it")
+	}
+	if got, want := len(l.ps), 50-6+1; got != want {
+		t.Fatalf("%d entries, want %d", got, want)
+	}
+	for i, p := range l.ps {
+		got, ok := l.get(p.ID)
+		if !ok || got.ID != p.ID {
+			t.Fatalf("entry %d (%s): get = %v, %v", i, p.ID, got, ok)
+		}
+		if i > 0 && l.seq[i] <= l.seq[i-1] {
+			t.Fatalf("sequence numbers not ascending at %d: %v", i, l.seq)
+		}
+	}
+	if last := l.ps[len(l.ps)-1].ID; last != "p0025" {
+		t.Errorf("last entry = %s, want p0025 (came back)", last)
+	}
+	if got, _ := l.get("p0000"); got.ID != "" {
+		t.Errorf("p0000 found after leaving")
+	}
+	// A full frame keeps working on top of the incremental ones.
+	ch := l.apply([]listItem{{PID: "p0003"}, {PID: "p0025"}, {PID: "new"}}, true, nil)
+	if len(ch.joined) != 1 || ch.joined[0].ID != "new" || len(l.ps) != 3 {
+		t.Fatalf("full frame: joined %v, %d entries", ch.joined, len(l.ps))
+	}
+	for _, id := range []string{"p0003", "p0025", "new"} {
+		if _, ok := l.get(id); !ok {
+			t.Errorf("%s not found after the full frame", id)
+		}
+	}
+}
+
+// BenchmarkPListLeave1100 is the remove frame of a kick in a 1,100-person
+// watched meeting applied to the live roster, the leaver near the front
+// (the roster is handed out between kicks, so the list is copied first, as
+// in the bot). Bringing them back is not timed.
+func BenchmarkPListLeave1100(b *testing.B) {
+	l := bigPList(1100)
+	b.ReportAllocs()
+	for b.Loop() {
+		id := l.ps[10].ID
+		l.view()
+		l.apply(leave(id), false, nil)
+		b.StopTimer()
+		l.apply(rejoin(id), false, nil)
+		b.StartTimer()
+	}
+}
+
+// BenchmarkPListLeaveShrinking1100 is the watched kickload scenario's
+// roster: a 1,100-person meeting whose participants are kicked one after
+// another (the roster handed out before each), started again at 100.
+func BenchmarkPListLeaveShrinking1100(b *testing.B) {
+	l := bigPList(1100)
+	b.ReportAllocs()
+	for b.Loop() {
+		if len(l.ps) <= 100 {
+			b.StopTimer()
+			l = bigPList(1100)
+			b.StartTimer()
+		}
+		l.view()
+		l.apply(leave(l.ps[len(l.ps)/2].ID), false, nil)
+	}
+}

@@ -479,8 +479,10 @@ func TestReliabilitySlackRateLimitDelaysNotLoses(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	// The parent message is refused once with 429 …
 	h.slack.RateLimitNext("chat.postMessage", 1, time.Second)
-	// … and the meeting is slow enough to arm a second 429 for the outcome.
-	h.sim.FailNext(meetingtest.EndpointHangUp, 1, meetingtest.Fault{Delay: 700 * time.Millisecond})
+	// … and the hang-up is held until a second 429 is armed for the
+	// outcome (a delay instead lost the race under load, 1 run in ~10).
+	release := h.sim.Hold(meetingtest.EndpointHangUp)
+	defer release()
 
 	_, ack := h.slash(moderator, modChannel, h.facts.ConferenceID+" "+meetingtest.SampleCarlosPID)
 	if ackText(ack) != "" {
@@ -488,6 +490,7 @@ func TestReliabilitySlackRateLimitDelaysNotLoses(t *testing.T) {
 	}
 	h.waitMsg("parent message", relIsParent)
 	h.slack.RateLimitNext("chat.postMessage", 1, time.Second)
+	release()
 	parent, reply := h.outcome(modChannel)
 
 	if !strings.Contains(allText(reply), "Disconnected 1 participant") || !strings.Contains(allText(parent), "✅") {

@@ -301,26 +301,24 @@ func (l *Locks) fire(conference string, gen uint64) {
 	e.firing = true
 	l.mu.Unlock()
 
-	ctx, cancel := context.WithTimeout(l.ctx, l.timeout)
-	defer cancel()
-	o.Started = l.clock.Now()
-	res, err := l.meeting.Lock(ctx, conference, false)
-	o.Finished = l.clock.Now()
+	unlocked := l.autoUnlock(conference, &o)
 	l.mu.Lock()
 	e.gen++
 	e.stop, e.data, e.firing = nil, nil, false
-	if err == nil {
+	if unlocked {
 		e.locked, e.until = false, time.Time{}
 	}
 	l.mu.Unlock()
-	if err != nil {
-		o.Err = &conferenceError{conference: conference, err: err}
-		o.UserMessage = UserMessage(o.Err)
-		o.RequestID = idList(requestIDs(nil, err)).first()
-	} else {
-		o.Status, o.Unchanged, o.RequestID = LockDone, res.Unchanged, res.RequestID
-	}
 	l.report(o, data)
+}
+
+// autoUnlock makes a timer's unlock call, bounded by l.timeout, filling o;
+// false when it failed.
+func (l *Locks) autoUnlock(conference string, o *LockOutcome) bool {
+	ctx, cancel := context.WithTimeout(l.ctx, l.timeout)
+	defer cancel()
+	o.Started = l.clock.Now()
+	return l.call(ctx, LockRequest{Conference: conference}, o)
 }
 
 func (l *Locks) report(o LockOutcome, data any) {

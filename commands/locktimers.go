@@ -222,17 +222,7 @@ func (l *Locks) fireShared(tm state.Timer) {
 	e.op.Lock()
 	defer e.op.Unlock()
 
-	ctx, cancel := context.WithTimeout(l.ctx, l.timeout)
-	defer cancel()
-	o.Started = l.clock.Now()
-	res, err := l.meeting.Lock(ctx, conference, false)
-	o.Finished = l.clock.Now()
-	if err != nil {
-		o.Err = &conferenceError{conference: conference, err: err}
-		o.UserMessage = UserMessage(o.Err)
-		o.RequestID = idList(requestIDs(nil, err)).first()
-	} else {
-		o.Status, o.Unchanged, o.RequestID = LockDone, res.Unchanged, res.RequestID
+	if l.autoUnlock(conference, &o) {
 		l.mu.Lock()
 		e.gen++
 		e.locked, e.until, e.stop, e.data = false, time.Time{}, nil, nil

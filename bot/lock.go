@@ -230,13 +230,26 @@ func (b *Bot) lock(ctx context.Context, r commands.LockRequest, t *reporter, rep
 		return
 	}
 	var data any = rep
+	placed := false // the stored place holds the message's ts
 	if b.places != nil {
 		data = nil
 		if r.Lock && r.Duration > 0 {
+			var p lockPlace
 			data = b.lockData(r.Conference, rep)
+			placed = json.Unmarshal(data.([]byte), &p) == nil && p.TS != ""
 		}
 	}
 	o := b.locks.Do(ctx, r, data)
+	if data != nil && !placed && o.Status == commands.LockDone && rep.key != "" {
+		// The message may have been posted between lockData and the timer's
+		// Schedule, when Retag still found no timer: store its place now.
+		b.out.mu.Lock()
+		ts := rep.th.ts
+		b.out.mu.Unlock()
+		if ts != "" {
+			b.retagLock(r.Conference, rep, ts)
+		}
+	}
 	if !o.Until.IsZero() && o.Status == commands.LockDone {
 		t.entry.Reason = "for " + commands.FormatDuration(r.Duration) + ", until " + o.Until.UTC().Format(time.RFC3339)
 	}

@@ -147,17 +147,15 @@ func TestKickWhenTheConfirmingReadFails(t *testing.T) {
 	t.Parallel()
 	const retries = 1
 	h := newHarness(t, harnessOpts{meetingCfg: func(c *meeting.Config) { c.MaxRetries = retries }})
-	h.sim.SetLatency(meetingtest.EndpointHangUp, 300*time.Millisecond)
+	release := h.sim.Hold(meetingtest.EndpointHangUp)
+	defer release()
 
 	h.slash(moderator, modChannel, h.facts.ConferenceID+" "+meetingtest.SampleCarlosPID)
-	// The roster has been read once the parent is posted; fail every later read.
-	h.waitMsg("parent message", func(m slackfake.Message) bool {
-		return m.Method == "chat.postMessage" && m.Channel == modChannel && m.ThreadTS == ""
-	})
+	// The roster has been read once the hang-up is under way; fail every
+	// later read.
+	h.eventually("the hang-up call in flight", func() bool { return h.sim.Held(meetingtest.EndpointHangUp) == 1 })
 	h.sim.FailNext(meetingtest.EndpointRealTimeInfo, retries+1, meetingtest.Fault{Status: http.StatusInternalServerError})
-	if h.sim.CallCount(meetingtest.EndpointHangUp) != 0 {
-		t.Fatalf("the hang-up finished before the fault was set; the confirming read may have succeeded")
-	}
+	release()
 	parent, reply := h.outcome(modChannel)
 
 	if got := h.hangUps(); !slices.Equal(got, []string{meetingtest.SampleCarlosPID}) {
@@ -276,22 +274,17 @@ func TestKickRedeliveredEnvelopeDisconnectsOnce(t *testing.T) {
 func TestKickInFlightDuringShutdownStillReports(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{})
-	h.sim.SetLatency(meetingtest.EndpointHangUp, 300*time.Millisecond)
+	release := h.sim.Hold(meetingtest.EndpointHangUp)
+	defer release()
 
 	_, ack := h.slash(moderator, modChannel, h.facts.ConferenceID+" "+meetingtest.SampleCarlosPID)
 	if ackText(ack) != "" {
 		t.Fatalf("ack = %s, want bare", ackText(ack))
 	}
-	// The parent is posted right before the hang-up; once the simulator is
-	// serving a request after that, it is the hang-up.
-	h.waitMsg("parent message", func(m slackfake.Message) bool {
-		return m.Method == "chat.postMessage" && m.Channel == modChannel && m.ThreadTS == ""
-	})
-	h.eventually("the hang-up call in flight", func() bool { return h.sim.Active() > 0 })
-	if n := h.sim.CallCount(meetingtest.EndpointHangUp); n != 0 {
-		t.Fatalf("the hang-up finished before shutdown (%d calls); the test proves nothing", n)
-	}
+	h.eventually("the hang-up call in flight", func() bool { return h.sim.Held(meetingtest.EndpointHangUp) == 1 })
 
+	h.cancel() // the shutdown starts with the hang-up in flight …
+	release()  // … which then completes
 	h.drain()
 
 	parent, reply := h.outcome(modChannel)
@@ -462,5 +455,52 @@ func TestKickOutcomeReachesTheModeratorWhenTheThreadFails(t *testing.T) {
 	}
 	if got := h.hangUps(); !slices.Equal(got, []string{meetingtest.SampleCarlosPID}) {
 		t.Errorf("meeting received hang-ups %v; want only Carlos", got)
+	}
+}
+
+// TestQuickKickPostsItsParentOnce: a kick over within the parent's hold
+// posts the parent once, already showing its final status, and never
+// edits it (chat.update is the scarcest Slack budget).
+func TestQuickKickPostsItsParentOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	parent, reply := h.kick(h.facts.ConferenceID + " " + meetingtest.SampleCarlosPID)
+	if !strings.Contains(allText(reply), "Carlos Mendes") {
+		t.Fatalf("thread reply does not name Carlos:\n%s", allText(reply))
+	}
+	h.opsNotice("Disconnected 1 participant")
+	var posted []slackfake.Message
+	for _, m := range h.channelMessages(modChannel) {
+		if m.TS == parent.TS && m.ThreadTS == "" {
+			posted = append(posted, m)
+		}
+	}
+	if len(posted) != 1 || posted[0].Method != "chat.postMessage" || !strings.HasPrefix(posted[0].Text, "✅") {
+		t.Errorf("parent messages = %d, want one chat.postMessage showing ✅:%s", len(posted), h.dumpMessages())
+	}
+}
+
+// TestSlowKickShowsItsParentThenTheOutcome: a kick whose meeting call
+// outlasts the parent's hold shows "⏳" first, then updates the parent.
+func TestSlowKickShowsItsParentThenTheOutcome(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	release := h.sim.Hold(meetingtest.EndpointHangUp)
+	defer release()
+
+	h.slash(moderator, modChannel, h.facts.ConferenceID+" "+meetingtest.SampleCarlosPID)
+	started := h.waitMsg("parent message", func(m slackfake.Message) bool {
+		return m.Method == "chat.postMessage" && m.Channel == modChannel && m.ThreadTS == ""
+	})
+	if !strings.HasPrefix(started.Text, "⏳") {
+		t.Errorf("parent posted while the hang-up is held = %q, want ⏳", started.Text)
+	}
+	if n := h.sim.Held(meetingtest.EndpointHangUp); n != 1 {
+		t.Fatalf("%d hang-up calls held, want the kick's one", n)
+	}
+	release()
+	parent, _ := h.outcome(modChannel)
+	if parent.TS != started.TS || !strings.HasPrefix(parent.Text, "✅") {
+		t.Errorf("parent after the outcome = %q (ts %s), want ✅ on %s", parent.Text, parent.TS, started.TS)
 	}
 }

@@ -77,6 +77,11 @@ type OutboxConfig struct {
 	LinkEvery   time.Duration // app-wide chat.getPermalink, default 1.2s (Slack names no number: Tier 3 assumed)
 	LinkBurst   int           // default 5
 	MaxQueued   int           // items held at most, default 5000; past it messages go privately at once
+	// ParentHold is how long a command's parent message waits for its
+	// outcome, default 750ms: a kick over by then posts its parent once,
+	// with the final status, instead of "⏳" and a chat.update (Tier 3,
+	// the scarcest budget) a moment later. The kick itself never waits.
+	ParentHold time.Duration
 }
 
 // Unpaced lifts the outbox's own pacing (a Retry-After is still honoured):
@@ -95,6 +100,7 @@ func (c *OutboxConfig) setDefaults() {
 	defDur(&c.PostEvery, time.Second)
 	defDur(&c.UpdateEvery, 1200*time.Millisecond)
 	defDur(&c.LinkEvery, 1200*time.Millisecond)
+	defDur(&c.ParentHold, 750*time.Millisecond)
 }
 
 // Budget of one coalesced message: Slack refuses more than 50 blocks, and
@@ -407,6 +413,12 @@ func (o *outbox) next(q *chanQueue) (batch []*item, tr *tier, wait time.Duration
 	}
 	now := time.Now()
 	for i, it := range q.items {
+		if d := o.held(it, now); d > 0 {
+			if wait == 0 || d < wait {
+				wait = d
+			}
+			continue
+		}
 		if !o.ready(it) {
 			continue
 		}
@@ -423,6 +435,15 @@ func (o *outbox) next(q *chanQueue) (batch []*item, tr *tier, wait time.Duration
 		return o.take(q, i), t, 0, true
 	}
 	return nil, nil, wait, true
+}
+
+// held is how much longer a parent waits for its outcome (see
+// OutboxConfig.ParentHold); 0 when it may go. o.mu held.
+func (o *outbox) held(it *item, now time.Time) time.Duration {
+	if it.kind != itemParent || it.th.final != nil {
+		return 0
+	}
+	return max(it.queued.Add(o.cfg.ParentHold).Sub(now), 0)
 }
 
 func (o *outbox) ready(it *item) bool {

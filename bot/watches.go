@@ -717,6 +717,21 @@ func (m watchedMeeting) Disconnect(ctx context.Context, conf string, ids []strin
 	return m.inner.Disconnect(ctx, conf, ids)
 }
 
+// ReadRoster lends fn the live roster of a watched meeting
+// (commands.HeldRosters): a kick resolves its targets against it without a
+// copy being made.
+func (m watchedMeeting) ReadRoster(conf string, fn func(*meeting.Roster)) bool {
+	w := m.ws.watcher(conf)
+	if w == nil {
+		return false
+	}
+	now := m.ws.b.now()
+	return w.ReadRoster(func(r *meeting.Roster) {
+		r.ReadAt = now // current as of now, as in Roster
+		fn(r)
+	})
+}
+
 // FreshRoster reads the meeting itself, for a target the live roster does
 // not hold yet (commands.FreshRosters).
 func (m watchedMeeting) FreshRoster(ctx context.Context, conf string) (*meeting.Roster, error) {

@@ -80,8 +80,9 @@ var errBatchPanic = errors.New("internal error while carrying out kicks")
 // lanes). Every rule holds for k on its own: protected and unmatched
 // targets are reported, never disconnected; a kick with an ambiguous target
 // disconnects nobody and returns its Resolution with a zero Outcome, for the
-// caller to offer the candidates; err is a failed roster read, as from Plan.
-// started, when not nil, is called just before k's targets are disconnected
+// caller to offer the candidates, with the roster they are from (a roster
+// lent by HeldRosters comes back as its header only, see resolveAll); err
+// is a failed roster read, as from Plan. started, when not nil, is called just before k's targets are disconnected
 // (on the batch's goroutine; it must not block). A failure of the shared
 // disconnect call is the failure of every kick in it.
 func (s *Service) Kick(ctx context.Context, k Kick, started func()) (*meeting.Roster, Resolution, Outcome, error) {
@@ -252,7 +253,11 @@ func (s *Service) runBatch(conference string, ms []*member) {
 		}
 	}()
 
-	r, err := s.List(ctx, conference)
+	targets := make([][]Target, len(ms))
+	for i, m := range ms {
+		targets[i] = m.kick.Targets
+	}
+	r, resolved, err := s.resolveAll(ctx, conference, targets)
 	if err != nil {
 		for _, m := range ms {
 			m.err = err
@@ -260,19 +265,10 @@ func (s *Service) runBatch(conference string, ms []*member) {
 		}
 		return
 	}
-	targets := make([][]Target, len(ms))
-	for i, m := range ms {
-		targets[i] = m.kick.Targets
-	}
-	r, resolved := s.freshIfUnmatched(ctx, conference, r, targets...)
 
 	var ids []string
 	for i, m := range ms {
-		if resolved != nil {
-			m.roster, m.res = r, resolved[i]
-		} else {
-			m.roster, m.res = r, Resolve(r, m.kick.Targets)
-		}
+		m.roster, m.res = r, resolved[i]
 		switch {
 		case len(m.res.Ambiguous) > 0:
 			// Nothing of this kick is disconnected: its caller shows the

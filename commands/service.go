@@ -175,6 +175,54 @@ type FreshRosters interface {
 	FreshRoster(ctx context.Context, conferenceID string) (*meeting.Roster, error)
 }
 
+// HeldRosters is implemented by a Meeting that holds some rosters itself
+// (the live roster of a watched meeting) and can lend one instead of
+// handing out a copy: ReadRoster calls fn with conference's roster, which
+// holds still while fn runs and must not be kept, and reports false without
+// calling fn when it holds none that is current. Its Attendees are not
+// filled in.
+type HeldRosters interface {
+	ReadRoster(conferenceID string, fn func(*meeting.Roster)) bool
+}
+
+// resolveAll resolves each list of targets (one per kick) against
+// conference's roster. A held roster is used as lent when every target
+// resolves to exactly one participant: the roster returned then carries
+// its header (conference, subject, time) and no participants. Otherwise the
+// roster is read (List, then a fresh read for an unmatched target) and
+// returned whole, for the caller to show candidates from.
+func (s *Service) resolveAll(ctx context.Context, conference string, targets [][]Target) (*meeting.Roster, []Resolution, error) {
+	if hr, ok := s.Meeting.(HeldRosters); ok {
+		var header *meeting.Roster
+		out := make([]Resolution, 0, len(targets))
+		hr.ReadRoster(conference, func(r *meeting.Roster) {
+			for _, ts := range targets {
+				res := Resolve(r, ts)
+				if len(res.NotFound)+len(res.PhoneHidden)+len(res.Ambiguous) > 0 {
+					return
+				}
+				out = append(out, res)
+			}
+			header = &meeting.Roster{ConferenceID: r.ConferenceID, Subject: r.Subject, ReadAt: r.ReadAt}
+		})
+		if header != nil {
+			return header, out, nil
+		}
+	}
+	r, err := s.List(ctx, conference)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, resolved := s.freshIfUnmatched(ctx, conference, r, targets...)
+	if resolved == nil {
+		resolved = make([]Resolution, len(targets))
+		for i, ts := range targets {
+			resolved[i] = Resolve(r, ts)
+		}
+	}
+	return r, resolved, nil
+}
+
 // freshIfUnmatched returns r, or a roster read from the meeting itself when
 // r may be a cache and leaves some target unmatched: someone who joined a
 // moment ago is not yet in a live roster, and its lag must never turn into

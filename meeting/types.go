@@ -77,10 +77,17 @@ type Roster struct {
 	// then nobody can be called uninvited.
 	Attendees      []Attendee
 	AttendeesKnown bool
+
+	// find, when set, is an index of Participants by pid (the live roster
+	// lent by Watcher.ReadRoster has one).
+	find func(id string) (Participant, bool)
 }
 
 // ByID finds a participant by pid.
 func (r *Roster) ByID(id string) (Participant, bool) {
+	if r.find != nil {
+		return r.find(id)
+	}
 	for _, p := range r.Participants {
 		if p.ID == id {
 			return p, true
@@ -98,7 +105,12 @@ type DisconnectResult struct {
 	Gone         []string // absent from the roster read after the call
 	StillPresent []string // still in that roster
 	RequestIDs   []string // X-Request-ID of each hang-up call (one per chunk)
-	After        *Roster  // the confirming roster read; nil when it failed
+	// After is the confirming roster read; nil when it failed. Confirmed
+	// by a watched meeting's remove events (Watcher.Disconnect) it holds
+	// the live roster's conference, subject and time, and no participants:
+	// lending the whole roster to every kick would make the next remove
+	// frame copy it.
+	After *Roster
 	// MaybeApplied: some hang-up was accepted, or failed in a way that may
 	// still have disconnected people (see Disconnect). With After nil, the
 	// requested participants may be gone: "not confirmed", never "failed".

@@ -15,7 +15,8 @@ const defaultLeaveWait = 3 * time.Second
 // events instead of a roster read, so a warm kick is one meeting call.
 // When the watch is not live, or the events do not all arrive within a few
 // seconds (or the socket drops meanwhile), it confirms with a realTimeInfo
-// read exactly as Client.Disconnect does. After is then the live roster.
+// read exactly as Client.Disconnect does. After then holds the live
+// roster's header only (see DisconnectResult).
 func (w *Watcher) Disconnect(ctx context.Context, ids []string) (*DisconnectResult, error) {
 	if !w.Live() {
 		return w.c.Disconnect(ctx, w.conf, ids)
@@ -27,8 +28,11 @@ func (w *Watcher) Disconnect(ctx context.Context, ids []string) (*DisconnectResu
 	if len(ids) == 0 {
 		return nil, badInput("hangup", "no participant IDs to disconnect")
 	}
-	// Subscribed before the call, so no remove event can slip past.
-	sub := w.Subscribe(len(ids) + 64)
+	// Subscribed before the call, so no remove event can slip past. Events
+	// are only wake-ups here (awaitGone reads the roster each time, and an
+	// event is sent after its frame is applied), so one slot is enough: a
+	// wider one cost 13 KB per kick.
+	sub := w.Subscribe(1)
 	defer sub.Close()
 
 	res := &DisconnectResult{ConferenceID: w.conf, Requested: ids}
@@ -57,7 +61,7 @@ func (w *Watcher) Disconnect(ctx context.Context, ids []string) (*DisconnectResu
 	// Every pid is absent from a current live roster: all gone, whatever a
 	// lost or failed reply would have said.
 	res.Gone = append([]string(nil), ids...)
-	res.After, _ = w.Snapshot()
+	res.After = w.header()
 	return res, nil
 }
 

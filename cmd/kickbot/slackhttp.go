@@ -53,7 +53,7 @@ func (d dropEcho) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil || resp.StatusCode != http.StatusOK || !echoes(req.URL.Path) {
 		return resp, err
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxEchoReply+1))
+	body, err := readReply(resp)
 	if err != nil || len(body) > maxEchoReply {
 		// Let slack-go read what there is, as it would have.
 		resp.Body = readCloser{io.MultiReader(bytes.NewReader(body), resp.Body), resp.Body}
@@ -65,6 +65,18 @@ func (d dropEcho) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.ContentLength = int64(len(body))
 	resp.Header.Del("Content-Length")
 	return resp, nil
+}
+
+// readReply reads up to maxEchoReply+1 bytes of resp's body: into one
+// buffer of the announced length when there is one (io.ReadAll grows its
+// buffer from 512 bytes, four allocations for a 4 KB echo).
+func readReply(resp *http.Response) ([]byte, error) {
+	if n := resp.ContentLength; n > 0 && n <= maxEchoReply {
+		body := make([]byte, n)
+		got, err := io.ReadFull(resp.Body, body)
+		return body[:got], err
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, maxEchoReply+1))
 }
 
 // echoes says whether a Web API method's reply echoes the message.

@@ -191,8 +191,21 @@ func (w *Watcher) readLoop(ctx context.Context, conn *websocket.Conn) (reachedLi
 		return f.MsgMode == 0 && !removes && (first || !w.cfg.firstFullOnly)
 	}
 	buf := frameBuffers.Get().(*bytes.Buffer)
-	defer frameBuffers.Put(buf)
+	defer func() {
+		if buf.Cap() <= maxKeptFrameBuffer {
+			frameBuffers.Put(buf)
+		}
+	}()
 	for {
+		if buf.Cap() > maxKeptFrameBuffer {
+			// The full frames of a big meeting (about 1 MB for 3,000
+			// people) come when a session starts; the incremental ones
+			// after them are small. Kept for the watch's life (or in the
+			// pool, which holds what it is given across a GC), the
+			// buffer grown for them was the biggest part of the memory a
+			// watched meeting cost. Let it go.
+			buf = new(bytes.Buffer)
+		}
 		_ = conn.SetReadDeadline(time.Now().Add(w.cfg.readTimeout))
 		b, rerr := readFrame(conn, buf)
 		if rerr != nil {
@@ -254,9 +267,12 @@ func (w *Watcher) readLoop(ctx context.Context, conn *websocket.Conn) (reachedLi
 
 // frameBuffers are the buffers frames are read into, shared by every
 // watch: gorilla's ReadMessage reads each frame into a new buffer grown by
-// doubling, which for the full frames of a 3,000-person meeting (about
-// 1 MB each) was several MB of garbage per watch started.
+// doubling. Only buffers up to maxKeptFrameBuffer are kept (see readLoop).
 var frameBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxKeptFrameBuffer is the largest frame buffer a watch keeps between
+// frames.
+const maxKeptFrameBuffer = 64 << 10
 
 // readFrame reads the next message into buf, replacing what it held; the
 // bytes are valid until the next call.

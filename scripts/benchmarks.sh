@@ -114,12 +114,14 @@ Scenarios, \`-n\` commands each (1,000 by default):
   confirmed by the remove event. Its issue 14 targets: bot CPU per kick p50 ≤ 1 ms, and meeting
   calls per warm kick = 1 (the hang-up and roster reads naming the meeting, ÷ kicks; the watch's
   own background calls, such as the host refresh every 30 s, are shown apart). After every
-  scenario it then watches three 3,000-person meetings and reports **memory per watched
-  meeting**: kickbot's VmRSS (and \`go_memstats_heap_inuse_bytes\`) after their "watching"
-  messages minus before, ÷ 3 (target ≤ 2 MB). RSS includes garbage not yet collected from the
-  3,000-person frames and the Go runtime's headroom (GOGC=100 lets the heap grow to twice what is
-  live), so it is what an operator pays, an upper bound of what a watch keeps; the heap a watch
-  keeps after a GC is \`go test -bench WatchMemory3000 ./meeting\` (\`heap-B/watch\`). Every
+  scenario it then watches ten 3,000-person meetings and reports **memory per watched
+  meeting**: kickbot's VmRSS and live heap after their "watching" messages minus before, ÷ 10,
+  each read just after a GC kickbot is asked for (target ≤ 2 MB, both). RSS still holds the Go
+  runtime's headroom (GOGC=100 lets the heap grow to twice what is live) and pages not yet given
+  back to the system, so it is what an operator pays, an upper bound of what a watch keeps; the
+  live heap is what the watches keep. The heap one watch keeps, in a test process, is
+  \`go test -bench WatchMemory3000 ./meeting\` (\`heap-B/watch\`; the simulator's side of the
+  socket is in that heap too). Every
   kick starts a watch, so the other scenarios' meetings are watched too from the warm-up on;
   the watched scenario is the one that waits for its watch to be live before measuring.
 - **raid**: fifteen \`/kick\`s from three moderators within three seconds, against a fake Slack
@@ -132,9 +134,13 @@ Scenarios, \`-n\` commands each (1,000 by default):
 The other scenarios measure kickbot's own work, so their fake Slack is lenient and kickbot runs
 with \`KICK_SLACK_PACING=off\`.
 
-The **floor** (\`kickload floor\`, the tool re-executing itself) is a program that only connects
-with slack-go's socketmode client and acks every envelope bare. It gets the same commands, from
-its own fake Slack, in the same run; kickbot's ack latencies are shown as ratios to its.
+The **floor** (\`kickload floor\`, the tool re-executing itself) is a program that connects with
+slack-go's socketmode client, acks every envelope bare, and then makes the Web API calls of a
+kick's outcome with one-line texts and nothing else: the parent, the reply in its thread, the ops
+notice (three \`chat.postMessage\`) and one more round trip standing for the meeting's hang-up
+(\`auth.test\`). It gets the same commands, from its own fake Slack, in the same run; kickbot's
+ack latencies are shown as ratios to its, and its CPU per command beside kickbot's: what this
+machine charges for the traffic of a kick before any of kickbot's own work.
 
 | Figure | Source |
 |---|---|
@@ -145,7 +151,7 @@ its own fake Slack, in the same run; kickbot's ack latencies are shown as ratios
 | hang-up IDs | \`meetingtest.HangUpIDs\`: every pid the meeting was asked to disconnect, compared with the commands' targets |
 | meeting calls per kick | \`meetingtest.CallCount\` per endpoint during the scenario ÷ participants kicked |
 | meeting calls per warm kick (watched) | \`meetingtest.Calls\` during the scenario whose \`conferenceID\` is the scenario's meeting: hang-up + realTimeInfo ÷ participants kicked; the watch's host refresh (a realTimeInfo read every 30 s after the one that started the watch, told apart by its time) is shown apart |
-| memory per watched 3,000-person meeting | VmRSS (\`/proc/<pid>/status\`) and \`go_memstats_heap_inuse_bytes\` after watching three of them − before, ÷ 3 |
+| memory per watched 3,000-person meeting | VmRSS (\`/proc/<pid>/status\`) and \`go_memstats_heap_alloc_bytes\`, each just after a GC (\`/debug/pprof/heap?gc=1\`; kickload runs kickbot with \`KICK_PPROF=1\`), after watching ten of them − before, ÷ 10 |
 | bot CPU per command (seq.) | sum of \`/proc/<pid>/task/*/schedstat\` (ns) between two consecutive commands: all CPU kickbot spent on one kick, user and kernel |
 | bot idle CPU per kick's wall time | the same sum over 1 s of doing nothing just before the sequential commands, per wall second, × the p50 wall time between two samples: what kickbot's background work (timers, Socket Mode pings, a watch's heartbeats) adds to one kick's figure. It is shown, not subtracted: about 1 µs of a kick's 2–3 ms |
 | Slack calls per kick | the fake Slack's count of each Web API method (and of \`response_url\` answers) during the scenario ÷ participants kicked |

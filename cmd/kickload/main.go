@@ -11,9 +11,10 @@
 // start to connected.
 //
 // In the same run it measures the floor: `kickload floor`, a minimal program
-// that only connects with slack-go's socketmode client and acks every
-// envelope, gets the same commands, and kickbot's ack latency is reported as
-// a ratio to it.
+// that connects with slack-go's socketmode client, acks every envelope and
+// makes the Slack calls of a kick's outcome with one-line texts (floor.go),
+// gets the same commands, and kickbot's ack latency and CPU are reported
+// beside it.
 //
 //	go run ./cmd/kickload                       # all three scenarios, 1,000 commands each
 //	go run ./cmd/kickload -mode burst -n 2000
@@ -109,9 +110,13 @@ type load struct {
 }
 
 // proc is a child process under test, with its own fake Slack.
+// showsOutcomes: p posts a reply and an ops notice per accepted command.
+func (p *proc) showsOutcomes() bool { return p.bot || p.shows }
+
 type proc struct {
 	name     string
 	bot      bool // kickbot (outcomes, metrics) rather than the floor
+	shows    bool // posts a kick's reply and ops notice although not kickbot (the floor)
 	cmd      *exec.Cmd
 	pid      int
 	fake     *slackfake.Server
@@ -277,6 +282,8 @@ func (l *load) kickbotEnv(fake *slackfake.Server, httpAddr string, users []strin
 		"KICK_USERS=" + strings.Join(users, ","),
 		"OPS_CHANNEL=" + opsChannel,
 		"HTTP_ADDR=" + httpAddr,
+		// /debug/pprof: the memory measure asks kickbot for a GC (watched.go).
+		"KICK_PPROF=1",
 		"LOG_LEVEL=" + l.opt.logLevel,
 		"LOG_FORMAT=json",
 	}
@@ -347,8 +354,9 @@ func (l *load) throughput(ctx context.Context, bin string, scenarios []scenario)
 		}
 		floorFake := slackfake.New(slackfake.Lenient())
 		defer floorFake.Close()
-		fl = &proc{name: "floor", fake: floorFake, logPath: filepath.Join(l.tmp, "floor.log")}
+		fl = &proc{name: "floor", shows: true, fake: floorFake, logPath: filepath.Join(l.tmp, "floor.log")}
 		env := []string{
+			"FLOOR_OPS_CHANNEL=" + opsChannel,
 			"SLACK_API_URL=" + floorFake.APIURL(),
 			"SLACK_APP_TOKEN=" + slackfake.DefaultAppToken,
 			"SLACK_BOT_TOKEN=" + slackfake.DefaultBotToken,

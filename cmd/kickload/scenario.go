@@ -166,7 +166,7 @@ func (l *load) run(ctx context.Context, p *proc, sc scenario, cmds []command) *r
 		// previous one has finished (ops notice posted) and the bot is idle.
 		expect := 0
 		seen := kicksShown(f, msgBase)
-		if p.bot {
+		if p.showsOutcomes() {
 			r.idleCPU = idleCPU(p, idleWindow)
 		}
 		prev, _ := p.runTime()
@@ -180,7 +180,7 @@ func (l *load) run(ctx context.Context, p *proc, sc scenario, cmds []command) *r
 				r.problem("command %d: %v", i, err)
 				break
 			}
-			if !p.bot {
+			if !p.showsOutcomes() {
 				continue
 			}
 			acks := f.Acks()
@@ -247,18 +247,18 @@ func (l *load) run(ctx context.Context, p *proc, sc scenario, cmds []command) *r
 		}
 	}
 
-	if p.bot {
+	if p.showsOutcomes() {
 		seen := kicksShown(f, msgBase)
 		if !pollUntil(wctx, 5*time.Millisecond, func() bool { return seen.count() >= len(accepted) }) {
 			r.problem("not every outcome was posted within %s", l.opt.timeout)
 		}
-		r.wall = time.Since(start)
+	}
+	r.wall = time.Since(start)
+	if p.bot {
 		// Anything posted twice would show up now.
 		time.Sleep(200 * time.Millisecond)
 		l.checkOutcomes(r, f, sc, acks, accepted, msgBase, hangBase)
 		l.disconnectLatency(r, sc, acks, accepted, callBase)
-	} else {
-		r.wall = time.Since(start)
 	}
 
 	user1, sys1, _ := p.cpu()

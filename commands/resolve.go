@@ -141,7 +141,23 @@ func nameEqual(name, want string) bool {
 	if strings.EqualFold(name, want) {
 		return true
 	}
+	if name != "" && want != "" && asciiShown(name[0]) && want[0] < utf8.RuneSelf && lowerASCII(name[0]) != lowerASCII(want[0]) {
+		// Normalising keeps a printable ASCII first character first, and
+		// it folds to no other ASCII character than its other case: most
+		// of a roster is told apart here, without a scan of the name.
+		return false
+	}
 	return !isNormalizedName(name) && strings.EqualFold(NormalizeName(name), want)
+}
+
+// asciiShown: an ASCII character NormalizeName neither removes nor replaces.
+func asciiShown(c byte) bool { return c > ' ' && c < 0x7f }
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // isNormalizedName reports whether NormalizeName(s) == s: no white space at

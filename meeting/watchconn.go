@@ -182,14 +182,7 @@ func (w *Watcher) writeLoop(ctx context.Context, conn *websocket.Conn, sub []byt
 // readLoop reads frames until the socket fails, goes silent for the read
 // timeout, is refused, or the meeting ends.
 func (w *Watcher) readLoop(ctx context.Context, conn *websocket.Conn) (reachedLive bool, err error) {
-	// seen: the notify types that have had a frame in this session. With
-	// WithOnlyFirstFrameFull, only a type's first frame is its whole list.
-	seen := map[string]bool{}
-	full := func(f *frame, removes bool) bool {
-		first := !seen[string(f.Action)]
-		seen[string(f.Action)] = true
-		return f.MsgMode == 0 && !removes && (first || !w.cfg.firstFullOnly)
-	}
+	lists := wholeLists{seen: map[string]bool{}, firstOnly: w.cfg.firstFullOnly}
 	for {
 		_ = conn.SetReadDeadline(time.Now().Add(w.cfg.readTimeout))
 		_, r, rerr := conn.NextReader()
@@ -202,7 +195,7 @@ func (w *Watcher) readLoop(ctx context.Context, conn *websocket.Conn) (reachedLi
 			buf := frameBuffers.Get().(*bytes.Buffer)
 			buf.Reset()
 			if _, rerr = buf.ReadFrom(r); rerr == nil {
-				evs, whole, err = w.applyFrame(buf.Bytes(), full)
+				evs, whole, err = w.applyFrame(buf.Bytes(), &lists)
 			}
 			frameBuffers.Put(buf)
 		}
@@ -220,10 +213,24 @@ func (w *Watcher) readLoop(ctx context.Context, conn *websocket.Conn) (reachedLi
 	}
 }
 
+// wholeLists tells which frames of a session are whole lists.
+type wholeLists struct {
+	// seen: the notify types that have had a frame in this session. With
+	// WithOnlyFirstFrameFull, only a type's first frame is its whole list.
+	seen      map[string]bool
+	firstOnly bool
+}
+
+func (l *wholeLists) full(f *frame, removes bool) bool {
+	first := !l.seen[string(f.Action)]
+	l.seen[string(f.Action)] = true
+	return f.MsgMode == 0 && !removes && (first || !l.firstOnly)
+}
+
 // applyFrame applies one frame, b, which it keeps nothing of; whole says
 // it was a whole participant list. An error ends the session, after evs
 // are delivered (errEnded: the meeting ended).
-func (w *Watcher) applyFrame(b []byte, full func(*frame, bool) bool) (evs []Event, whole bool, err error) {
+func (w *Watcher) applyFrame(b []byte, lists *wholeLists) (evs []Event, whole bool, err error) {
 	f, derr := decodeFrame(b)
 	if derr != nil {
 		// A frame we cannot read may have carried a change: resync.
@@ -239,21 +246,21 @@ func (w *Watcher) applyFrame(b []byte, full func(*frame, bool) bool) (evs []Even
 		if ierr != nil {
 			return nil, false, &Error{Kind: KindMalformed, Op: "websocket", Err: ierr}
 		}
-		whole = full(&f, anyRemove(items))
+		whole = lists.full(&f, anyRemove(items))
 		return w.applyParticipants(&f, items, whole), whole, nil
 	case notifyWaitingList:
 		items, ierr := decodeList(f.payload())
 		if ierr != nil {
 			return nil, false, &Error{Kind: KindMalformed, Op: "websocket", Err: ierr}
 		}
-		return w.applyWaiting(&f, items, full(&f, anyRemove(items))), false, nil
+		return w.applyWaiting(&f, items, lists.full(&f, anyRemove(items))), false, nil
 	case notifyAttendees:
 		items, ierr := decodeAttendees(f.payload())
 		if ierr != nil {
 			return nil, false, &Error{Kind: KindMalformed, Op: "websocket", Err: ierr}
 		}
 		w.st.mu.Lock()
-		w.st.applyAttendees(items, full(&f, anyAttendeeRemove(items)))
+		w.st.applyAttendees(items, lists.full(&f, anyAttendeeRemove(items)))
 		w.touch(&f)
 		w.st.mu.Unlock()
 		return []Event{{Kind: EventAttendees, ConferenceID: w.conf, At: w.c.now()}}, false, nil

@@ -347,11 +347,18 @@ func (st *liveState) applyAttendees(items []attendeeItem, full bool) {
 	for i, a := range st.attendees {
 		idx[attendeeKey(a)] = i
 	}
-	// Invitees who are in the meeting share the participants' name and
-	// phone strings instead of holding copies of their own.
+	// Invitees who are in the meeting share the participants' strings
+	// instead of holding copies of their own: name, phone, and the
+	// participantID, which is a number (the phone, as a rule).
 	held := make(map[string]string, 2*len(st.participants.ps))
 	for _, p := range st.participants.ps {
 		held[p.Name], held[p.Phone] = p.Name, p.Phone
+		if p.UserUUID != "" {
+			held[p.UserUUID] = p.UserUUID
+		}
+		if p.AccountID != "" {
+			held[p.AccountID] = p.AccountID
+		}
 	}
 	intern := func(s string) string {
 		if h, ok := held[s]; ok {
@@ -380,8 +387,8 @@ func (st *liveState) applyAttendees(items []attendeeItem, full bool) {
 			}
 			continue
 		}
-		a := Attendee{UserUUID: string(it.UserUUID), ParticipantID: string(it.ParticipantID),
-			Name: intern(string(it.Name)), Phone: intern(string(it.Phone)), AccountID: string(it.AccountID)}
+		a := Attendee{UserUUID: intern(string(it.UserUUID)), ParticipantID: intern(string(it.ParticipantID)),
+			Name: intern(string(it.Name)), Phone: intern(string(it.Phone)), AccountID: intern(string(it.AccountID))}
 		if known {
 			own()
 			st.attendees[i] = a

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"unsafe"
 )
 
 // bigPList is a list of n participants p0000, p0001, … in that order.
@@ -99,5 +100,28 @@ func BenchmarkPListLeaveShrinking1100(b *testing.B) {
 			b.StartTimer()
 		}
 		l.apply(leave(l.ps[len(l.ps)/2].ID), false, nil)
+	}
+}
+
+// An invitee in the meeting shares the participant's strings: name, phone,
+// the participantID that equals the phone, and the user's ids.
+func TestAttendeesShareParticipantStrings(t *testing.T) {
+	st := &liveState{participants: newPList(1)}
+	p := Participant{ID: "pid1", Name: string([]byte("Ann")), Phone: string([]byte("+8613900000001")),
+		UserUUID: string([]byte("uuid-1")), AccountID: string([]byte("acct-1"))}
+	st.participants.add(p, false)
+	st.applyAttendees([]attendeeItem{{UserUUID: "uuid-1", ParticipantID: "+8613900000001",
+		Phone: "+8613900000001", Name: "Ann", AccountID: "acct-1"}}, true)
+	if len(st.attendees) != 1 {
+		t.Fatalf("%d attendees, want 1", len(st.attendees))
+	}
+	a := st.attendees[0]
+	for _, c := range []struct{ what, got, want string }{
+		{"Name", a.Name, p.Name}, {"Phone", a.Phone, p.Phone}, {"ParticipantID", a.ParticipantID, p.Phone},
+		{"UserUUID", a.UserUUID, p.UserUUID}, {"AccountID", a.AccountID, p.AccountID},
+	} {
+		if c.got != c.want || unsafe.StringData(c.got) != unsafe.StringData(c.want) {
+			t.Errorf("%s %q is not the participant's string %q", c.what, c.got, c.want)
+		}
 	}
 }

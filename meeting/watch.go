@@ -230,7 +230,8 @@ func (c *Client) Watch(ctx context.Context, conferenceID string, opts ...WatchOp
 // dialer is the default WebSocket dialer: the HTTP client's proxy and TLS
 // settings when it has an *http.Transport.
 func (c *Client) dialer() *websocket.Dialer {
-	d := &websocket.Dialer{Proxy: http.ProxyFromEnvironment, HandshakeTimeout: defaultHandshake}
+	d := &websocket.Dialer{Proxy: http.ProxyFromEnvironment, HandshakeTimeout: defaultHandshake,
+		WriteBufferPool: socketWriteBuffers}
 	if tr, ok := c.hc.Transport.(*http.Transport); ok {
 		d.Proxy = tr.Proxy
 		if tr.TLSClientConfig != nil {
@@ -242,6 +243,11 @@ func (c *Client) dialer() *websocket.Dialer {
 	}
 	return d
 }
+
+// socketWriteBuffers lend the sockets of every watch a write buffer for
+// the length of one message: a watch writes a heartbeat a minute, and a
+// buffer of its own (4 KB) would sit idle between them.
+var socketWriteBuffers = new(sync.Pool)
 
 // ConferenceID is the watched meeting.
 func (w *Watcher) ConferenceID() string { return w.conf }

@@ -182,111 +182,108 @@ func (w *Watcher) writeLoop(ctx context.Context, conn *websocket.Conn, sub []byt
 // readLoop reads frames until the socket fails, goes silent for the read
 // timeout, is refused, or the meeting ends.
 func (w *Watcher) readLoop(ctx context.Context, conn *websocket.Conn) (reachedLive bool, err error) {
-	// seen: the notify types that have had a frame in this session. With
-	// WithOnlyFirstFrameFull, only a type's first frame is its whole list.
-	seen := map[string]bool{}
-	full := func(f *frame, removes bool) bool {
-		first := !seen[string(f.Action)]
-		seen[string(f.Action)] = true
-		return f.MsgMode == 0 && !removes && (first || !w.cfg.firstFullOnly)
-	}
-	buf := frameBuffers.Get().(*bytes.Buffer)
-	defer func() {
-		if buf.Cap() <= maxKeptFrameBuffer {
+	lists := wholeLists{seen: map[string]bool{}, firstOnly: w.cfg.firstFullOnly}
+	for {
+		_ = conn.SetReadDeadline(time.Now().Add(w.cfg.readTimeout))
+		_, r, rerr := conn.NextReader()
+		var evs []Event
+		var whole bool
+		if rerr == nil {
+			// A buffer only while a frame is read and applied: a watch
+			// waiting for its next frame holds none (the full frame of a
+			// 3,000-person meeting grows one to 1 MB).
+			buf := frameBuffers.Get().(*bytes.Buffer)
+			buf.Reset()
+			if _, rerr = buf.ReadFrom(r); rerr == nil {
+				evs, whole, err = w.applyFrame(buf.Bytes(), &lists)
+			}
 			frameBuffers.Put(buf)
 		}
-	}()
-	for {
-		if buf.Cap() > maxKeptFrameBuffer {
-			// The full frames of a big meeting (about 1 MB for 3,000
-			// people) come when a session starts; the incremental ones
-			// after them are small. Kept for the watch's life (or in the
-			// pool, which holds what it is given across a GC), the
-			// buffer grown for them was the biggest part of the memory a
-			// watched meeting cost. Let it go.
-			buf = new(bytes.Buffer)
-		}
-		_ = conn.SetReadDeadline(time.Now().Add(w.cfg.readTimeout))
-		b, rerr := readFrame(conn, buf)
 		if rerr != nil {
 			if ctx.Err() != nil {
 				return reachedLive, &Error{Kind: KindCanceled, Op: "websocket", Err: ctx.Err()}
 			}
 			return reachedLive, &Error{Kind: KindNetwork, Op: "websocket", Err: rerr}
 		}
-		f, derr := decodeFrame(b)
-		if derr != nil {
-			// A frame we cannot read may have carried a change: resync.
-			return reachedLive, &Error{Kind: KindMalformed, Op: "websocket", Err: errors.New("unreadable frame")}
-		}
-		var evs []Event
-		switch string(f.Action) {
-		case actionSubscribe:
-			if rc := subscribeReturnCode(f.payload()); rc != 0 {
-				return reachedLive, &Error{Kind: KindUnauthorized, Op: "websocket", Message: "Subscribe refused"}
-			}
-		case notifyParticipants:
-			items, ierr := decodeList(f.payload())
-			if ierr != nil {
-				return reachedLive, &Error{Kind: KindMalformed, Op: "websocket", Err: ierr}
-			}
-			whole := full(&f, anyRemove(items))
-			evs = w.applyParticipants(&f, items, whole)
-			reachedLive = reachedLive || whole
-		case notifyWaitingList:
-			items, ierr := decodeList(f.payload())
-			if ierr != nil {
-				return reachedLive, &Error{Kind: KindMalformed, Op: "websocket", Err: ierr}
-			}
-			evs = w.applyWaiting(&f, items, full(&f, anyRemove(items)))
-		case notifyAttendees:
-			items, ierr := decodeAttendees(f.payload())
-			if ierr != nil {
-				return reachedLive, &Error{Kind: KindMalformed, Op: "websocket", Err: ierr}
-			}
-			w.st.mu.Lock()
-			w.st.applyAttendees(items, full(&f, anyAttendeeRemove(items)))
-			w.touch(&f)
-			w.st.mu.Unlock()
-			evs = []Event{{Kind: EventAttendees, ConferenceID: w.conf, At: w.c.now()}}
-		case notifyConfDynamic:
-			d, derr := decodeDynamic(f.payload())
-			if derr != nil {
-				return reachedLive, &Error{Kind: KindMalformed, Op: "websocket", Err: derr}
-			}
-			evs = w.applyDynamic(&f, d)
-			if d.State.set && strings.EqualFold(d.State.v, "Destroyed") {
-				w.emit(evs...)
-				return reachedLive, errEnded
-			}
-		}
-		// HeartBeat echoes and other notify types only prove the socket alive.
+		reachedLive = reachedLive || whole
 		w.emit(evs...)
+		if err != nil {
+			return reachedLive, err
+		}
 	}
+}
+
+// wholeLists tells which frames of a session are whole lists.
+type wholeLists struct {
+	// seen: the notify types that have had a frame in this session. With
+	// WithOnlyFirstFrameFull, only a type's first frame is its whole list.
+	seen      map[string]bool
+	firstOnly bool
+}
+
+func (l *wholeLists) full(f *frame, removes bool) bool {
+	first := !l.seen[string(f.Action)]
+	l.seen[string(f.Action)] = true
+	return f.MsgMode == 0 && !removes && (first || !l.firstOnly)
+}
+
+// applyFrame applies one frame, b, which it keeps nothing of; whole says
+// it was a whole participant list. An error ends the session, after evs
+// are delivered (errEnded: the meeting ended).
+func (w *Watcher) applyFrame(b []byte, lists *wholeLists) (evs []Event, whole bool, err error) {
+	f, derr := decodeFrame(b)
+	if derr != nil {
+		// A frame we cannot read may have carried a change: resync.
+		return nil, false, &Error{Kind: KindMalformed, Op: "websocket", Err: errors.New("unreadable frame")}
+	}
+	switch string(f.Action) {
+	case actionSubscribe:
+		if rc := subscribeReturnCode(f.payload()); rc != 0 {
+			return nil, false, &Error{Kind: KindUnauthorized, Op: "websocket", Message: "Subscribe refused"}
+		}
+	case notifyParticipants:
+		items, ierr := decodeList(f.payload())
+		if ierr != nil {
+			return nil, false, &Error{Kind: KindMalformed, Op: "websocket", Err: ierr}
+		}
+		whole = lists.full(&f, anyRemove(items))
+		return w.applyParticipants(&f, items, whole), whole, nil
+	case notifyWaitingList:
+		items, ierr := decodeList(f.payload())
+		if ierr != nil {
+			return nil, false, &Error{Kind: KindMalformed, Op: "websocket", Err: ierr}
+		}
+		return w.applyWaiting(&f, items, lists.full(&f, anyRemove(items))), false, nil
+	case notifyAttendees:
+		items, ierr := decodeAttendees(f.payload())
+		if ierr != nil {
+			return nil, false, &Error{Kind: KindMalformed, Op: "websocket", Err: ierr}
+		}
+		w.st.mu.Lock()
+		w.st.applyAttendees(items, lists.full(&f, anyAttendeeRemove(items)))
+		w.touch(&f)
+		w.st.mu.Unlock()
+		return []Event{{Kind: EventAttendees, ConferenceID: w.conf, At: w.c.now()}}, false, nil
+	case notifyConfDynamic:
+		d, derr := decodeDynamic(f.payload())
+		if derr != nil {
+			return nil, false, &Error{Kind: KindMalformed, Op: "websocket", Err: derr}
+		}
+		evs = w.applyDynamic(&f, d)
+		if d.State.set && strings.EqualFold(d.State.v, "Destroyed") {
+			return evs, false, errEnded
+		}
+		return evs, false, nil
+	}
+	// HeartBeat echoes and other notify types only prove the socket alive.
+	return nil, false, nil
 }
 
 // frameBuffers are the buffers frames are read into, shared by every
 // watch: gorilla's ReadMessage reads each frame into a new buffer grown by
-// doubling. Only buffers up to maxKeptFrameBuffer are kept (see readLoop).
+// doubling. A watch holds one only while it reads and applies a frame
+// (see readLoop).
 var frameBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// maxKeptFrameBuffer is the largest frame buffer a watch keeps between
-// frames.
-const maxKeptFrameBuffer = 64 << 10
-
-// readFrame reads the next message into buf, replacing what it held; the
-// bytes are valid until the next call.
-func readFrame(conn *websocket.Conn, buf *bytes.Buffer) ([]byte, error) {
-	_, r, err := conn.NextReader()
-	if err != nil {
-		return nil, err
-	}
-	buf.Reset()
-	if _, err := buf.ReadFrom(r); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
 
 func anyRemove(items []listItem) bool {
 	for _, it := range items {

@@ -205,7 +205,7 @@ func (l *load) watchedTargets(find func(scen, proc string) *result, mem *memResu
 		}
 	}
 	w.flush()
-	fmt.Fprintln(l.out, "  (the heap one watch keeps, after a GC: go test -bench WatchMemory3000 ./meeting)")
+	fmt.Fprintln(l.out, "  (the heap one watch keeps at rest, after two GCs: go test -bench WatchMemory3000 ./meeting)")
 }
 
 // targetWriter prints target lines with met / MISSED under a heading.

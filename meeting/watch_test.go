@@ -566,3 +566,54 @@ func TestWatchHostRefresh(t *testing.T) {
 		t.Error("still a co-host after being demoted")
 	}
 }
+
+// TestWatchSubscriptionHoldsABurstInOrder: a subscriber that is busy while
+// a raid joins gets every join, in order, up to its buffer; past it the
+// rest are counted as dropped, and closing it mid-delivery ends cleanly.
+func TestWatchSubscriptionHoldsABurstInOrder(t *testing.T) {
+	const joiners = 100
+	e := newEnv(t, envOpt{})
+	conf := e.facts.ConferenceID
+	w, sub := startWatch(t, e)
+	awaitLive(t, w, sub)
+
+	roomy, tight, closed := w.Subscribe(joiners+10), w.Subscribe(40), w.Subscribe(joiners)
+	defer roomy.Close()
+	defer tight.Close()
+	var pids []string
+	for i := range joiners {
+		p := meetingtest.P{ID: fmt.Sprintf("%032x", 0xb0000+i), Name: fmt.Sprintf("Raider %03d", i), Phone: fmt.Sprintf("+1555%06d", i)}
+		pids = append(pids, p.ID)
+		e.sim.Join(conf, p)
+	}
+	// Every join applied (the default subscriber has seen the last), and
+	// nobody has read the three subscriptions yet.
+	waitEvent(t, sub, "the last join", about(meeting.EventJoined, pids[joiners-1]))
+	closed.Close()
+	if _, open := <-closed.C; open {
+		// What was on C may still be read; C must close after it.
+		for range closed.C {
+		}
+	}
+
+	read := func(s *meeting.Subscription, n int) []string {
+		var got []string
+		for len(got) < n {
+			ev := waitEvent(t, s, "a join", kind(meeting.EventJoined))
+			got = append(got, ev.Participant.ID)
+		}
+		return got
+	}
+	if got := read(roomy, joiners); !slices.Equal(got, pids) {
+		t.Errorf("a buffer of %d delivered %v, want every join in order", joiners+10, got)
+	}
+	if roomy.Dropped() != 0 {
+		t.Errorf("a buffer with room dropped %d events", roomy.Dropped())
+	}
+	if got := read(tight, 40); !slices.Equal(got, pids[:40]) {
+		t.Errorf("a buffer of 40 delivered %v, want the first 40 joins in order", got)
+	}
+	if n := tight.Dropped(); n != joiners-40 {
+		t.Errorf("a buffer of 40 dropped %d events, want %d", n, joiners-40)
+	}
+}

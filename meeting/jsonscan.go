@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"unicode/utf8"
+
+	"github.com/kickbot/kickbot/internal/jsonscan"
 )
 
 // A small reader over JSON that is already known to be valid (json.Valid
@@ -14,69 +16,18 @@ import (
 // folding (the first such field in declaration order), a later duplicate
 // replacing an earlier one.
 
-// skipSpace returns the index of the first non-space byte at or after i.
-func skipSpace(b []byte, i int) int {
-	for i < len(b) {
-		switch b[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
-	}
-	return i
-}
+// skipSpace, skipString and skipValue are jsonscan's, for input that
+// json.Valid has checked: they always find what they look for.
+func skipSpace(b []byte, i int) int { return jsonscan.SkipSpace(b, i) }
 
-// skipString returns the index just after the string that starts at b[i]
-// (a quote).
 func skipString(b []byte, i int) int {
-	i++
-	for i < len(b) {
-		switch b[i] {
-		case '\\':
-			i += 2
-		case '"':
-			return i + 1
-		default:
-			i++
-		}
-	}
-	return i
+	end, _ := jsonscan.SkipString(b, i)
+	return end
 }
 
-// skipValue returns the index just after the value that starts at b[i].
 func skipValue(b []byte, i int) int {
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for i < len(b) {
-			switch b[i] {
-			case '"':
-				i = skipString(b, i)
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-			i++
-		}
-		return i
-	default: // number, true, false, null
-		for i < len(b) {
-			switch b[i] {
-			case ',', '}', ']', ' ', '\t', '\n', '\r':
-				return i
-			}
-			i++
-		}
-		return i
-	}
+	end, _ := jsonscan.SkipValue(b, i)
+	return end
 }
 
 // eachElement calls f with each element of the array that starts at b[i]

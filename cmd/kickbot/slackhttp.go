@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/kickbot/kickbot/internal/jsonscan"
 )
 
 // maxEchoReply bounds the reply dropEcho reads whole: chat.postMessage's
@@ -90,7 +92,7 @@ func echoes(path string) bool {
 // json.Unmarshal into a map and back cost 30 µs per reply, 5% of kickbot's
 // CPU per watched kick); slack-go decodes and checks what is left.
 func withoutMessage(b []byte) []byte {
-	i := skipSpace(b, 0)
+	i := jsonscan.SkipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return b
 	}
@@ -98,24 +100,24 @@ func withoutMessage(b []byte) []byte {
 	cutFrom, cutTo := -1, -1
 	comma := -1 // position of the comma before the current member, if any
 	for n := 0; ; n++ {
-		i = skipSpace(b, i)
+		i = jsonscan.SkipSpace(b, i)
 		if n == 0 && i < len(b) && b[i] == '}' {
 			return b // {}
 		}
 		key := i
-		j, ok := skipString(b, i)
+		j, ok := jsonscan.SkipString(b, i)
 		if !ok {
 			return b
 		}
-		i = skipSpace(b, j)
+		i = jsonscan.SkipSpace(b, j)
 		if i >= len(b) || b[i] != ':' {
 			return b
 		}
-		if i, ok = skipValue(b, skipSpace(b, i+1)); !ok {
+		if i, ok = jsonscan.SkipValue(b, jsonscan.SkipSpace(b, i+1)); !ok {
 			return b
 		}
 		end := i
-		i = skipSpace(b, i)
+		i = jsonscan.SkipSpace(b, i)
 		if i >= len(b) {
 			return b
 		}
@@ -135,75 +137,13 @@ func withoutMessage(b []byte) []byte {
 			i++
 			continue
 		case '}':
-			if skipSpace(b, i+1) != len(b) || cutFrom < 0 {
+			if jsonscan.SkipSpace(b, i+1) != len(b) || cutFrom < 0 {
 				return b
 			}
 			return append(b[:cutFrom], b[cutTo:]...) // in place: b is the caller's
 		}
 		return b
 	}
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipString returns the position after the JSON string starting at b[i].
-func skipString(b []byte, i int) (int, bool) {
-	if i >= len(b) || b[i] != '"' {
-		return i, false
-	}
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1, true
-		}
-	}
-	return i, false
-}
-
-// skipValue returns the position after the JSON value starting at b[i]:
-// a string, an object or array (brackets counted, strings skipped), or a
-// literal (up to the next delimiter). It does not check the value.
-func skipValue(b []byte, i int) (int, bool) {
-	if i >= len(b) {
-		return i, false
-	}
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for i < len(b) {
-			switch b[i] {
-			case '"':
-				var ok bool
-				if i, ok = skipString(b, i); !ok {
-					return i, false
-				}
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1, true
-				}
-			}
-			i++
-		}
-		return i, false
-	}
-	start := i
-	for i < len(b) && !strings.ContainsRune(",}] \t\r\n", rune(b[i])) {
-		i++
-	}
-	return i, i > start
 }
 
 type readCloser struct {

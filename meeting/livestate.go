@@ -181,32 +181,56 @@ func (l *plist) apply(items []listItem, full bool, fill func(*Participant, bool)
 
 // remove removes the entries at positions gone (distinct, in any order),
 // keeping the order of the rest. A list handed out is not copied first:
-// the rest is copied into a new one in the same pass.
+// the rest is copied into a new one in the same pass. A list of its own is
+// closed up from whichever end is nearer, so removing someone near either
+// end of a big meeting (the first to join, the latest raider) moves a few
+// entries, not the whole list.
 func (l *plist) remove(gone []int) {
 	slices.Sort(gone)
 	n := len(l.ps) - len(gone)
-	ps, inPlace := l.ps[:0], !l.shared.Load()
-	if !inPlace {
-		// Room for who stays and up to a quarter more for joiners, not
-		// for everyone the list once held: a roster that shrinks as
-		// people are kicked allocated (and zeroed) its old size on every
-		// kick.
-		ps = make([]Participant, 0, min(cap(l.ps), n+n/4))
-		l.shared.Store(false)
+	if !l.shared.Load() {
+		if gone[len(gone)-1] < len(l.ps)-gone[0] {
+			l.ps, l.host, l.seq = closeUp(l.ps, gone), closeUp(l.host, gone), closeUp(l.seq, gone)
+			return
+		}
+		old := l.ps
+		l.ps, l.host, l.seq = closeDown(l.ps, l.ps[:0], gone), closeDown(l.host, l.host[:0], gone), closeDown(l.seq, l.seq[:0], gone)
+		clear(old[n:]) // let go of what moved down
+		return
 	}
-	host, seq := l.host[:0], l.seq[:0]
+	// Room for who stays and up to a quarter more for joiners, not for
+	// everyone the list once held: a roster that shrinks as people are
+	// kicked allocated (and zeroed) its old size on every kick.
+	ps := make([]Participant, 0, min(cap(l.ps), n+n/4))
+	l.shared.Store(false)
+	l.ps, l.host, l.seq = closeDown(l.ps, ps, gone), closeDown(l.host, l.host[:0], gone), closeDown(l.seq, l.seq[:0], gone)
+}
+
+// closeDown appends to dst the entries of s not at positions gone (sorted):
+// dst may be s[:0], as entries only move down.
+func closeDown[T any](s, dst []T, gone []int) []T {
 	from := 0
-	for _, g := range append(gone, len(l.ps)) {
-		// Moving down within one slice: append copies like memmove.
-		ps = append(ps, l.ps[from:g]...)
-		host = append(host, l.host[from:g]...)
-		seq = append(seq, l.seq[from:g]...)
+	for _, g := range gone {
+		dst = append(dst, s[from:g]...)
 		from = g + 1
 	}
-	if inPlace {
-		clear(l.ps[n:]) // let go of what moved down
+	return append(dst, s[from:]...)
+}
+
+// closeUp removes the entries at positions gone (sorted) by moving the ones
+// before them up, and returns what remains: s without its first len(gone)
+// slots, which are cleared (a later append reallocates the list).
+func closeUp[T any](s []T, gone []int) []T {
+	k := len(gone)
+	for j := k - 1; j >= 0; j-- {
+		lo := 0
+		if j > 0 {
+			lo = gone[j-1] + 1
+		}
+		copy(s[lo+k-j:], s[lo:gone[j]])
 	}
-	l.ps, l.host, l.seq = ps, host, seq
+	clear(s[:k])
+	return s[k:]
 }
 
 // merge applies one item's fields onto prev and its host mark.

@@ -69,6 +69,81 @@ func TestPListLookupAfterLeaves(t *testing.T) {
 	}
 }
 
+// A frame in which several leave at once keeps everyone else in order with
+// their host marks, closing the list up from either end, whether or not it
+// was handed out; a list handed out stays as it was, and joiners after the
+// leaves go at the end.
+func TestPListRemoveKeepsTheRestInOrder(t *testing.T) {
+	const n = 40
+	for _, gone := range [][]int{
+		{0}, {1}, {n - 1}, {n - 2}, {n / 2}, {0, n - 1}, {0, 1, 2}, {n - 3, n - 2, n - 1},
+		{3, 7, 8, 15}, {22, 30, 38}, {5, 35}, {10, 19, 20, 21}, {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22},
+	} {
+		for _, shared := range []bool{false, true} {
+			t.Run(fmt.Sprint(gone, shared), func(t *testing.T) {
+				l := bigPList(n)
+				var handed, handedCopy []Participant
+				if shared {
+					handed = l.view()
+					handedCopy = slices.Clone(handed)
+				}
+				var items []listItem
+				leaving := map[string]bool{}
+				for _, g := range slices.Backward(gone) { // any order
+					id := fmt.Sprintf("p%04d", g)
+					items = append(items, leave(id)...)
+					leaving[id] = true
+				}
+				if ch := l.apply(items, false, nil); len(ch.left) != len(gone) {
+					t.Fatalf("left = %v, want %d", ch.left, len(gone))
+				}
+				l.apply(rejoin("late"), false, nil)
+				var want []string
+				for i := range n {
+					if id := fmt.Sprintf("p%04d", i); !leaving[id] {
+						want = append(want, id)
+					}
+				}
+				want = append(want, "late")
+				var got []string
+				for i, p := range l.ps {
+					got = append(got, p.ID)
+					if host := p.ID == "p0000"; l.host[i] != host {
+						t.Errorf("%s: host mark %v, want %v", p.ID, l.host[i], host)
+					}
+					if q, ok := l.get(p.ID); !ok || q.ID != p.ID {
+						t.Errorf("%s: get = %v, %v", p.ID, q.ID, ok)
+					}
+				}
+				if !slices.Equal(got, want) {
+					t.Fatalf("list after the leaves:\n got %v\nwant %v", got, want)
+				}
+				if len(l.host) != len(l.ps) || len(l.seq) != len(l.ps) {
+					t.Fatalf("%d entries, %d host marks, %d sequence numbers", len(l.ps), len(l.host), len(l.seq))
+				}
+				if shared && !slices.Equal(handed, handedCopy) {
+					t.Errorf("the leaves changed a list handed out before them")
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkPListLeaveFront3000 is a kick of someone who joined early in a
+// 3,000-person watched meeting: the roster is not copied and the entries
+// before the leaver move up. Bringing them back is not timed.
+func BenchmarkPListLeaveFront3000(b *testing.B) {
+	l := bigPList(3000)
+	b.ReportAllocs()
+	for b.Loop() {
+		id := l.ps[10].ID
+		l.apply(leave(id), false, nil)
+		b.StopTimer()
+		l.apply(rejoin(id), false, nil)
+		b.StartTimer()
+	}
+}
+
 // BenchmarkPListLeave1100 is the remove frame of a kick in a 1,100-person
 // watched meeting applied to the live roster, the leaver near the front,
 // after the roster was handed out (Snapshot: a list was shown), so the list

@@ -17,6 +17,25 @@ func bigPList(n int) *plist {
 	return l
 }
 
+// checkIndex fails unless l.byID holds every position of l.ps once, in
+// the order of their pids.
+func checkIndex(t *testing.T, l *plist) {
+	t.Helper()
+	if len(l.byID) != len(l.ps) {
+		t.Fatalf("index of %d positions for %d entries", len(l.byID), len(l.ps))
+	}
+	seen := make([]bool, len(l.ps))
+	for j, pos := range l.byID {
+		if pos < 0 || int(pos) >= len(l.ps) || seen[pos] {
+			t.Fatalf("index entry %d: position %d out of range or twice: %v", j, pos, l.byID)
+		}
+		seen[pos] = true
+		if j > 0 && l.ps[l.byID[j-1]].ID >= l.ps[pos].ID {
+			t.Fatalf("index not in pid order at %d: %s, then %s", j, l.ps[l.byID[j-1]].ID, l.ps[pos].ID)
+		}
+	}
+}
+
 func leave(id string) []listItem  { return []listItem{{PID: flexString(id), Mode: 1}} }
 func rejoin(id string) []listItem { return []listItem{{PID: flexString(id)}} }
 
@@ -47,10 +66,8 @@ func TestPListLookupAfterLeaves(t *testing.T) {
 		if !ok || got.ID != p.ID {
 			t.Fatalf("entry %d (%s): get = %v, %v", i, p.ID, got, ok)
 		}
-		if i > 0 && l.seq[i] <= l.seq[i-1] {
-			t.Fatalf("sequence numbers not ascending at %d: %v", i, l.seq)
-		}
 	}
+	checkIndex(t, l)
 	if last := l.ps[len(l.ps)-1].ID; last != "p0025" {
 		t.Errorf("last entry = %s, want p0025 (came back)", last)
 	}
@@ -71,17 +88,23 @@ func TestPListLookupAfterLeaves(t *testing.T) {
 
 // A frame in which several leave at once keeps everyone else in order with
 // their host marks, closing the list up from either end, whether or not it
-// was handed out; a list handed out stays as it was, and joiners after the
-// leaves go at the end.
+// was handed out; a list handed out stays as it was. The pids are not in
+// list order, the same frame brings a joiner and takes back a leaver, and
+// joiners go at the end.
 func TestPListRemoveKeepsTheRestInOrder(t *testing.T) {
 	const n = 40
+	idAt := func(i int) string { return fmt.Sprintf("p%04d", i*17%n) } // a permutation of p0000…p0039
 	for _, gone := range [][]int{
 		{0}, {1}, {n - 1}, {n - 2}, {n / 2}, {0, n - 1}, {0, 1, 2}, {n - 3, n - 2, n - 1},
 		{3, 7, 8, 15}, {22, 30, 38}, {5, 35}, {10, 19, 20, 21}, {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22},
 	} {
 		for _, shared := range []bool{false, true} {
 			t.Run(fmt.Sprint(gone, shared), func(t *testing.T) {
-				l := bigPList(n)
+				l := new(plist)
+				*l = newPList(n)
+				for i := range n {
+					l.add(Participant{ID: idAt(i)}, i == 0)
+				}
 				var handed, handedCopy []Participant
 				if shared {
 					handed = l.view()
@@ -90,25 +113,26 @@ func TestPListRemoveKeepsTheRestInOrder(t *testing.T) {
 				var items []listItem
 				leaving := map[string]bool{}
 				for _, g := range slices.Backward(gone) { // any order
-					id := fmt.Sprintf("p%04d", g)
-					items = append(items, leave(id)...)
-					leaving[id] = true
+					items = append(items, leave(idAt(g))...)
+					leaving[idAt(g)] = true
 				}
-				if ch := l.apply(items, false, nil); len(ch.left) != len(gone) {
-					t.Fatalf("left = %v, want %d", ch.left, len(gone))
+				back := idAt(gone[0]) // leaves and comes back in the same frame
+				items = append(items, rejoin("p0017x")[0], rejoin(back)[0])
+				if ch := l.apply(items, false, nil); len(ch.left) != len(gone) || len(ch.joined) != 2 {
+					t.Fatalf("left %v, joined %v; want %d and 2", ch.left, ch.joined, len(gone))
 				}
 				l.apply(rejoin("late"), false, nil)
 				var want []string
 				for i := range n {
-					if id := fmt.Sprintf("p%04d", i); !leaving[id] {
-						want = append(want, id)
+					if !leaving[idAt(i)] {
+						want = append(want, idAt(i))
 					}
 				}
-				want = append(want, "late")
+				want = append(want, "p0017x", back, "late")
 				var got []string
 				for i, p := range l.ps {
 					got = append(got, p.ID)
-					if host := p.ID == "p0000"; l.host[i] != host {
+					if host := i == 0 && gone[0] != 0; l.host[i] != host {
 						t.Errorf("%s: host mark %v, want %v", p.ID, l.host[i], host)
 					}
 					if q, ok := l.get(p.ID); !ok || q.ID != p.ID {
@@ -118,9 +142,10 @@ func TestPListRemoveKeepsTheRestInOrder(t *testing.T) {
 				if !slices.Equal(got, want) {
 					t.Fatalf("list after the leaves:\n got %v\nwant %v", got, want)
 				}
-				if len(l.host) != len(l.ps) || len(l.seq) != len(l.ps) {
-					t.Fatalf("%d entries, %d host marks, %d sequence numbers", len(l.ps), len(l.host), len(l.seq))
+				if len(l.host) != len(l.ps) {
+					t.Fatalf("%d entries, %d host marks", len(l.ps), len(l.host))
 				}
+				checkIndex(t, l)
 				if shared && !slices.Equal(handed, handedCopy) {
 					t.Errorf("the leaves changed a list handed out before them")
 				}

@@ -43,6 +43,7 @@ type Participant struct {
 	HandRaised bool
 	Host       bool // confInfo.chairID
 	CoHost     bool // listed in confInfo.coHosts
+	Anonymous  bool // pinfoMap ANONYMOUS; only the conference WebSocket carries it (see Watch)
 
 	// UserUUID and AccountID identify the signed-in user behind this
 	// participant, when realTimeInfo's entry carries them (the documented
@@ -53,9 +54,8 @@ type Participant struct {
 
 	// Only the conference WebSocket carries these (see Watch); a roster
 	// read from realTimeInfo leaves them zero.
-	JoinedAt  time.Time // pinfoMap ADDTIME; zero when unknown
-	Device    string    // pinfoMap CLICENT_LOGIN_TYPE: "Desktop", "Mobile", "Pad", "OtherType"; "" when unknown
-	Anonymous bool      // pinfoMap ANONYMOUS
+	JoinedAt time.Time // pinfoMap ADDTIME; zero when unknown
+	Device   string    // pinfoMap CLICENT_LOGIN_TYPE: "Desktop", "Mobile", "Pad", "OtherType"; "" when unknown
 }
 
 // Protected reports whether the bot must never disconnect this participant.

@@ -118,8 +118,8 @@ Scenarios, \`-n\` commands each (1,000 by default):
   confirmed by the remove event. Its issue 14 targets: bot CPU per kick p50 ≤ 1 ms, and meeting
   calls per warm kick = 1 (the hang-up and roster reads naming the meeting, ÷ kicks; the watch's
   own background calls, such as the host refresh every 30 s, are shown apart). After every
-  scenario it then watches ten 3,000-person meetings and reports **memory per watched
-  meeting**: kickbot's VmRSS and live heap after their "watching" messages minus before, ÷ 10,
+  scenario it then watches twenty 3,000-person meetings and reports **memory per watched
+  meeting**: kickbot's VmRSS and live heap after their "watching" messages minus before, ÷ 20,
   each read just after a GC kickbot is asked for (target ≤ 2 MB, both). RSS still holds the Go
   runtime's headroom (GOGC=100 lets the heap grow to twice what is live) and pages not yet given
   back to the system, so it is what an operator pays, an upper bound of what a watch keeps; the

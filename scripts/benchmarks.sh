@@ -155,7 +155,7 @@ machine charges for the traffic of a kick before any of kickbot's own work.
 | hang-up IDs | \`meetingtest.HangUpIDs\`: every pid the meeting was asked to disconnect, compared with the commands' targets |
 | meeting calls per kick | \`meetingtest.CallCount\` per endpoint during the scenario ÷ participants kicked |
 | meeting calls per warm kick (watched) | \`meetingtest.Calls\` during the scenario whose \`conferenceID\` is the scenario's meeting: hang-up + realTimeInfo ÷ participants kicked; the watch's host refresh (a realTimeInfo read every 30 s after the one that started the watch, told apart by its time) is shown apart |
-| memory per watched 3,000-person meeting | VmRSS (\`/proc/<pid>/status\`) and \`go_memstats_heap_alloc_bytes\`, each just after a GC (\`/debug/pprof/heap?gc=1\`; kickload runs kickbot with \`KICK_PPROF=1\`), after watching ten of them − before, ÷ 10 |
+| memory per watched 3,000-person meeting | VmRSS (\`/proc/<pid>/status\`) and \`go_memstats_heap_alloc_bytes\`, each just after a GC (\`/debug/pprof/heap?gc=1\`; kickload runs kickbot with \`KICK_PPROF=1\`), after watching twenty of them − before, ÷ 20 |
 | bot CPU per command (seq.) | sum of \`/proc/<pid>/task/*/schedstat\` (ns) between two consecutive commands: all CPU kickbot spent on one kick, user and kernel |
 | bot idle CPU per kick's wall time | the same sum over 1 s of doing nothing just before the sequential commands, per wall second, × the p50 wall time between two samples: what kickbot's background work (timers, Socket Mode pings, a watch's heartbeats) adds to one kick's figure. It is shown, not subtracted: about 1 µs of a kick's 2–3 ms |
 | Slack calls per kick | the fake Slack's count of each Web API method (and of \`response_url\` answers) during the scenario ÷ participants kicked |
@@ -232,6 +232,21 @@ $(for i in 1 2; do
     run uptime
     run "go run ./cmd/kickload -mode watched -bin $bindir/kickbot-watched-before $kickload_args 2>&1 | grep -E '^ +floor +kickbot|bot CPU per command p50|Slack chat|memory per watched|watched: bot CPU'"
     run "go run ./cmd/kickload -mode watched -bin $bindir/kickbot-after $kickload_args 2>&1 | grep -E '^ +floor +kickbot|bot CPU per command p50|Slack chat|memory per watched|watched: bot CPU'"
+  done)
+\`\`\`
+
+### The same on one P (GOMAXPROCS=1)
+
+With one P the Go runtime hands work between fewer threads, so every process here spends less
+CPU on each wake-up. kickbot does not set GOMAXPROCS itself (nor does its Kubernetes manifest
+set a CPU limit, which Go would follow), so this is not how it runs by default: it shows what is
+left of the floor and of kickbot when the runtime's share shrinks. Both kickload (and with it the
+floor) and kickbot run with \`GOMAXPROCS=1\`, twice.
+
+\`\`\`
+$(for i in 1 2; do
+    run uptime
+    run "GOMAXPROCS=1 go run ./cmd/kickload -mode watched -bin $bindir/kickbot-after -env GOMAXPROCS=1 $kickload_args 2>&1 | grep -E '^ +floor +kickbot|bot CPU per command p50|watched: bot CPU'"
   done)
 \`\`\`
 TEXT

@@ -102,7 +102,10 @@ func (l *plist) own() {
 	}
 }
 
-// add appends p, whose pid is not in the list.
+// add appends p, whose pid is not in the list. Its position goes into
+// byID where its pid sorts, moving the ones after it: a full frame of n
+// people moves about n²/4 of them. For 3,000 people, applying the frame
+// takes 4.7 ms instead of the map's 2.2 ms, once per connection.
 func (l *plist) add(p Participant, host bool) {
 	j, _ := l.search(p.ID)
 	l.byID = slices.Insert(l.byID, j, int32(len(l.ps)))
@@ -193,7 +196,7 @@ func (l *plist) apply(items []listItem, full bool, fill func(*Participant, bool)
 }
 
 // remove removes the entries at positions gone (distinct, in any order),
-// keeping the order of the rest. A list handed out is not copied first:
+// whose pids were forgotten already, keeping the order of the rest. A list handed out is not copied first:
 // the rest is copied into a new one in the same pass. A list of its own is
 // closed up from whichever end is nearer, so removing someone near either
 // end of a big meeting (the first to join, the latest raider) moves a few
